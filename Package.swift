@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// nifticlib (Debian libnifti-dev) ships no pkg-config file; its headers live in
+// /usr/include/nifti and nifti2_io.h includes <znzlib.h> from there, so every target that
+// (transitively) imports the CNIfTI module needs this search path.
+let niftiInclude: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]
+
+let package = Package(
+    name: "MaskEval",
+    products: [
+        .library(name: "MaskEval", targets: ["MaskEval"]),
+        .executable(name: "maskeval", targets: ["MaskEvalCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
+        .target(
+            name: "MaskEval",
+            dependencies: ["CNIfTI"],
+            swiftSettings: niftiInclude
+        ),
+        .executableTarget(
+            name: "MaskEvalCLI",
+            dependencies: [
+                "MaskEval",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: niftiInclude
+        ),
+        .testTarget(
+            name: "MaskEvalTests",
+            dependencies: ["MaskEval"],
+            swiftSettings: niftiInclude
+        ),
+        .testTarget(
+            name: "MaskEvalCLITests",
+            dependencies: ["MaskEval"],
+            swiftSettings: niftiInclude
+        ),
+    ]
+)

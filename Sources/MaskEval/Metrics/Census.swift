@@ -1,0 +1,234 @@
+/// An inclusive voxel box; empty when any `lower` exceeds its `upper`.
+public struct VoxelBox: Equatable, Sendable {
+    public var lower: SIMD3<Int32>
+    public var upper: SIMD3<Int32>
+
+    public static let empty = VoxelBox(lower: SIMD3(repeating: .max), upper: SIMD3(repeating: .min))
+
+    public init(lower: SIMD3<Int32>, upper: SIMD3<Int32>) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    public var isEmpty: Bool { any(lower .> upper) }
+
+    /// The smallest box holding both.
+    public func union(_ other: VoxelBox) -> VoxelBox {
+        VoxelBox(lower: pointwiseMin(lower, other.lower), upper: pointwiseMax(upper, other.upper))
+    }
+
+    /// Voxels along each axis (0 when empty).
+    public var size: SIMD3<Int> {
+        isEmpty ? .zero : SIMD3(Int(upper.x - lower.x + 1), Int(upper.y - lower.y + 1), Int(upper.z - lower.z + 1))
+    }
+}
+
+/// Voxel counts and boxes of one label in a reference and (optionally) a prediction.
+public struct LabelCensus: Equatable, Sendable {
+    public var label: Int32
+    public var referenceVoxels = 0
+    public var predictionVoxels = 0
+    public var intersectionVoxels = 0
+    public var referenceBox = VoxelBox.empty
+    public var predictionBox = VoxelBox.empty
+
+    public init(label: Int32) { self.label = label }
+}
+
+/// One parallel pass over one or two volumes that gives, for every non-zero label, the
+/// voxel counts, the intersection count and the bounding boxes (never one scan per label).
+public enum Census {
+    /// Counts every non-zero label of `reference` and `prediction` (same voxel count).
+    /// Labels come back in ascending order.
+    ///
+    /// Rows are read as runs of equal (reference, prediction) pairs, so the per-label
+    /// bookkeeping costs one update per run, not per voxel. Cost: O(voxels) reads plus
+    /// O(runs) updates, split over `threads` workers by slices.
+    public static func count(
+        reference: [Int32], prediction: [Int32]? = nil, nx: Int, ny: Int, nz: Int, threads: Int
+    ) -> [LabelCensus] {
+        precondition(reference.count == nx * ny * nz, "reference size must match the dims")
+        precondition(prediction.map { $0.count == reference.count } ?? true, "volumes must be the same size")
+        var low = Int32.max
+        var high = Int32.min
+        for volume in [reference, prediction].compactMap({ $0 }) {
+            let range = minMax(volume, threads: threads)
+            low = min(low, range.0)
+            high = max(high, range.1)
+        }
+        if low > high { return [] }
+        let span = Int(high) - Int(low) + 1
+        if span <= 1 << 20 {
+            return run(reference, prediction, nx, ny, nz, threads, DenseIndex(low: low, span: span))
+        }
+        let distinct = distinctLabels(reference, threads: threads).union(
+            prediction.map { distinctLabels($0, threads: threads) } ?? [])
+        return run(reference, prediction, nx, ny, nz, threads, SparseIndex(labels: distinct.sorted()))
+    }
+
+    private static func run<Index: LabelIndexing>(
+        _ reference: [Int32], _ prediction: [Int32]?, _ nx: Int, _ ny: Int, _ nz: Int, _ threads: Int,
+        _ index: Index
+    ) -> [LabelCensus] {
+        let slots = index.slotCount
+        let workers = max(1, min(threads, nz))
+        // Per worker: [ref, pred, inter] counts, then ref and pred boxes as 6 Int32 each.
+        var counts = [Int](repeating: 0, count: workers * slots * 3)
+        var boxes = [Int32](repeating: 0, count: workers * slots * 12)
+        for w in 0..<workers {
+            for s in 0..<slots {
+                let base = (w * slots + s) * 12
+                for side in 0..<2 {
+                    for axis in 0..<3 {
+                        boxes[base + side * 6 + axis] = .max
+                        boxes[base + side * 6 + 3 + axis] = .min
+                    }
+                }
+            }
+        }
+        let hasPrediction = prediction != nil
+        let empty: [Int32] = []
+        reference.withUnsafeBufferPointer { ref in
+            (prediction ?? empty).withUnsafeBufferPointer { pred in
+                counts.withUnsafeMutableBufferPointer { countBuffer in
+                    boxes.withUnsafeMutableBufferPointer { boxBuffer in
+                        let shared = UncheckedSendable((ref, pred, countBuffer, boxBuffer))
+                        parallelForWithWorker(nz, threads: workers) { worker, k in
+                            let (ref, pred, countBuffer, boxBuffer) = shared.value
+                            let countBase = worker * slots * 3
+                            let boxBase = worker * slots * 12
+                            for j in 0..<ny {
+                                let row = (k * ny + j) * nx
+                                var i = 0
+                                while i < nx {
+                                    let r = ref[row + i]
+                                    let p = hasPrediction ? pred[row + i] : 0
+                                    var end = i + 1
+                                    if hasPrediction {
+                                        while end < nx && ref[row + end] == r && pred[row + end] == p { end += 1 }
+                                    } else {
+                                        while end < nx && ref[row + end] == r { end += 1 }
+                                    }
+                                    let length = end - i
+                                    if r != 0 {
+                                        let s = index.slot(of: r)
+                                        countBuffer[countBase + s * 3] += length
+                                        if r == p { countBuffer[countBase + s * 3 + 2] += length }
+                                        extend(boxBuffer, boxBase + s * 12, i, end - 1, j, k)
+                                    }
+                                    if p != 0 {
+                                        let s = index.slot(of: p)
+                                        countBuffer[countBase + s * 3 + 1] += length
+                                        extend(boxBuffer, boxBase + s * 12 + 6, i, end - 1, j, k)
+                                    }
+                                    i = end
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var result: [LabelCensus] = []
+        for s in 0..<slots {
+            var census = LabelCensus(label: index.label(ofSlot: s))
+            for w in 0..<workers {
+                let c = (w * slots + s) * 3
+                census.referenceVoxels += counts[c]
+                census.predictionVoxels += counts[c + 1]
+                census.intersectionVoxels += counts[c + 2]
+                let b = (w * slots + s) * 12
+                census.referenceBox = census.referenceBox.union(box(boxes, b))
+                census.predictionBox = census.predictionBox.union(box(boxes, b + 6))
+            }
+            if census.referenceVoxels > 0 || census.predictionVoxels > 0 { result.append(census) }
+        }
+        return result
+    }
+
+    @inline(__always)
+    private static func extend(
+        _ box: UnsafeMutableBufferPointer<Int32>, _ at: Int, _ i0: Int, _ i1: Int, _ j: Int, _ k: Int
+    ) {
+        box[at] = min(box[at], Int32(i0))
+        box[at + 1] = min(box[at + 1], Int32(j))
+        box[at + 2] = min(box[at + 2], Int32(k))
+        box[at + 3] = max(box[at + 3], Int32(i1))
+        box[at + 4] = max(box[at + 4], Int32(j))
+        box[at + 5] = max(box[at + 5], Int32(k))
+    }
+
+    private static func box(_ boxes: [Int32], _ base: Int) -> VoxelBox {
+        VoxelBox(
+            lower: SIMD3(boxes[base], boxes[base + 1], boxes[base + 2]),
+            upper: SIMD3(boxes[base + 3], boxes[base + 4], boxes[base + 5]))
+    }
+
+    /// The smallest and largest value (parallel, 1 Mi-voxel chunks).
+    static func minMax(_ values: [Int32], threads: Int) -> (Int32, Int32) {
+        let chunk = 1 << 20
+        let chunks = (values.count + chunk - 1) / chunk
+        var lows = [Int32](repeating: .max, count: chunks)
+        var highs = [Int32](repeating: .min, count: chunks)
+        values.withUnsafeBufferPointer { source in
+            lows.withUnsafeMutableBufferPointer { lowOut in
+                highs.withUnsafeMutableBufferPointer { highOut in
+                    let shared = UncheckedSendable((source, lowOut, highOut))
+                    parallelFor(chunks, threads: threads) { c in
+                        let (source, lowOut, highOut) = shared.value
+                        var low = Int32.max
+                        var high = Int32.min
+                        for index in (c * chunk)..<min(source.count, (c + 1) * chunk) {
+                            low = min(low, source[index])
+                            high = max(high, source[index])
+                        }
+                        lowOut[c] = low
+                        highOut[c] = high
+                    }
+                }
+            }
+        }
+        return (lows.min() ?? .max, highs.max() ?? .min)
+    }
+
+    /// The distinct non-zero values, collected run by run (used when labels span too wide a
+    /// range for a lookup table).
+    static func distinctLabels(_ values: [Int32], threads: Int) -> Set<Int32> {
+        var found = Set<Int32>()
+        var previous: Int32 = 0
+        for value in values where value != previous {
+            if value != 0 { found.insert(value) }
+            previous = value
+        }
+        return found
+    }
+}
+
+/// Maps a label value to a dense slot number.
+protocol LabelIndexing {
+    var slotCount: Int { get }
+    func slot(of label: Int32) -> Int
+    func label(ofSlot slot: Int) -> Int32
+}
+
+/// Labels within a span of at most 2^20 values: the slot is the offset from the lowest.
+struct DenseIndex: LabelIndexing {
+    let low: Int32
+    let span: Int
+    var slotCount: Int { span }
+    @inline(__always) func slot(of label: Int32) -> Int { Int(label) - Int(low) }
+    func label(ofSlot slot: Int) -> Int32 { Int32(Int(low) + slot) }
+}
+
+/// Labels spread over a wide range: a dictionary from value to slot.
+struct SparseIndex: LabelIndexing {
+    let labels: [Int32]
+    let slots: [Int32: Int]
+    init(labels: [Int32]) {
+        self.labels = labels
+        slots = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+    }
+    var slotCount: Int { labels.count }
+    @inline(__always) func slot(of label: Int32) -> Int { slots[label] ?? 0 }
+    func label(ofSlot slot: Int) -> Int32 { labels[slot] }
+}

@@ -1,0 +1,87 @@
+/// Process exit statuses, documented in the README and used by every command.
+///
+/// The values follow BSD `sysexits.h` where one fits (64 usage, 65 data, 66 no input,
+/// 70 software, 74 I/O), so pipelines can tell a bad file from a bug.
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    /// A quality gate (`--require`) failed; the report itself is complete.
+    case gateFailed = 1
+    case usage = 64
+    /// Bad input data: not NIfTI, corrupt, unsupported voxel type, non-integral labels,
+    /// bad spacing, geometry mismatch.
+    case dataError = 65
+    /// An input file is missing or unreadable.
+    case noInput = 66
+    case internalError = 70
+    /// An output file cannot be written.
+    case cannotWrite = 74
+}
+
+/// Every error MaskEval throws carries the exit status it maps to and a one-line message
+/// that names the file and the problem.
+public protocol MaskEvalFailure: Error, CustomStringConvertible {
+    var exitStatus: ExitStatus { get }
+}
+
+/// Errors met while reading or writing NIfTI files.
+public enum NIfTIError: MaskEvalFailure, Equatable {
+    case missing(path: String)
+    case unreadable(path: String, reason: String)
+    case invalid(path: String, reason: String)
+    case unsupported(path: String, reason: String)
+    case cannotWrite(path: String, reason: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .missing, .unreadable: return .noInput
+        case .invalid, .unsupported: return .dataError
+        case .cannotWrite: return .cannotWrite
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missing(let path): return "\(path): no such file"
+        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .invalid(let path, let reason): return "\(path): \(reason)"
+        case .unsupported(let path, let reason): return "\(path): unsupported: \(reason)"
+        case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
+        }
+    }
+}
+
+/// Errors of the command-line inputs that are not NIfTI files (label-name files, label
+/// lists, option values).
+public enum InputError: MaskEvalFailure, Equatable {
+    case usage(String)
+    case badFile(path: String, reason: String)
+    case missingFile(path: String)
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .usage: return .usage
+        case .badFile: return .dataError
+        case .missingFile: return .noInput
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .usage(let message): return message
+        case .badFile(let path, let reason): return "\(path): \(reason)"
+        case .missingFile(let path): return "\(path): no such file"
+        }
+    }
+}
+
+/// An output could not be written (exit 74).
+public struct OutputError: MaskEvalFailure, Equatable {
+    public let path: String
+    public let reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var exitStatus: ExitStatus { .cannotWrite }
+    public var description: String { "\(path): cannot write: \(reason)" }
+}

@@ -1,0 +1,253 @@
+/// The header fields MaskEval uses, under their NIfTI names and exactly as stored in the
+/// file (nibabel's habit): nifticlib silently replaces a zero `pixdim` by 1, so the raw
+/// values are read separately and geometry is derived here, never taken from the library.
+public struct NIfTIHeader: Equatable, Sendable {
+    /// 1 or 2 for NIfTI, 0 for an ANALYZE 7.5 header.
+    public var niftiVersion: Int
+    /// `dim[0]` is the number of dimensions, `dim[1...7]` their sizes.
+    public var dim: [Int]
+    public var pixdim: [Double]
+    /// The NIfTI `DT_*` code.
+    public var datatype: Int
+    public var sclSlope: Double
+    public var sclInter: Double
+    public var qformCode: Int
+    public var sformCode: Int
+    public var quaternB: Double
+    public var quaternC: Double
+    public var quaternD: Double
+    public var qoffsetX: Double
+    public var qoffsetY: Double
+    public var qoffsetZ: Double
+    public var srowX: [Double]
+    public var srowY: [Double]
+    public var srowZ: [Double]
+    public var xyzUnits: Int
+    public var descrip: String
+
+    public init(
+        niftiVersion: Int = 1, dim: [Int], pixdim: [Double], datatype: Int,
+        sclSlope: Double = 0, sclInter: Double = 0, qformCode: Int = 0, sformCode: Int = 0,
+        quaternB: Double = 0, quaternC: Double = 0, quaternD: Double = 0,
+        qoffsetX: Double = 0, qoffsetY: Double = 0, qoffsetZ: Double = 0,
+        srowX: [Double] = [1, 0, 0, 0], srowY: [Double] = [0, 1, 0, 0],
+        srowZ: [Double] = [0, 0, 1, 0], xyzUnits: Int = 2, descrip: String = ""
+    ) {
+        self.niftiVersion = niftiVersion
+        self.dim = dim
+        self.pixdim = pixdim
+        self.datatype = datatype
+        self.sclSlope = sclSlope
+        self.sclInter = sclInter
+        self.qformCode = qformCode
+        self.sformCode = sformCode
+        self.quaternB = quaternB
+        self.quaternC = quaternC
+        self.quaternD = quaternD
+        self.qoffsetX = qoffsetX
+        self.qoffsetY = qoffsetY
+        self.qoffsetZ = qoffsetZ
+        self.srowX = srowX
+        self.srowY = srowY
+        self.srowZ = srowZ
+        self.xyzUnits = xyzUnits
+        self.descrip = descrip
+    }
+
+    /// The voxel type named by `datatype`, or nil for a code MaskEval cannot read as labels.
+    public var voxelType: VoxelType? { VoxelType(rawValue: datatype) }
+
+    /// (nx, ny, nz): the spatial dimensions, 1 where `dim[0]` stops earlier.
+    public var spatialDims: (Int, Int, Int) {
+        func size(_ axis: Int) -> Int { dim[0] >= axis ? dim[axis] : 1 }
+        return (size(1), size(2), size(3))
+    }
+
+    /// Millimetres per stored unit of `xyz_units` (metre 1000, micron 0.001); nil when the
+    /// code is unknown or unset, in which case the file is taken as millimetres.
+    public var millimetresPerUnit: Double? {
+        switch xyzUnits & 0x07 {
+        case 1: return 1000
+        case 2: return 1
+        case 3: return 0.001
+        default: return nil
+        }
+    }
+
+    /// Where the affine comes from: the sform when `sform_code > 0`, else the qform when
+    /// `qform_code > 0`, else `diag(pixdim)` (METRICS.md, Geometry).
+    public var affineSource: AffineSource {
+        if sformCode > 0 { return .sform }
+        if qformCode > 0 { return .qform }
+        return .pixdim
+    }
+
+    /// The voxel-to-world affine in millimetres (row-major 4×4).
+    public var affine: Affine {
+        let scale = millimetresPerUnit ?? 1
+        var matrix: Affine
+        switch affineSource {
+        case .sform:
+            matrix = Affine(rows: [srowX, srowY, srowZ, [0, 0, 0, 1]])
+        case .qform:
+            matrix = qformMatrix
+        case .pixdim:
+            matrix = Affine(rows: [
+                [pixdim[1], 0, 0, 0], [0, pixdim[2], 0, 0], [0, 0, pixdim[3], 0], [0, 0, 0, 1],
+            ])
+        }
+        for row in 0..<3 {
+            for column in 0..<4 { matrix[row, column] *= scale }
+        }
+        return matrix
+    }
+
+    /// The qform built from the quaternion, `qoffset`, `pixdim[1...3]` and `qfac`
+    /// (`pixdim[0]`; a value other than -1 counts as 1), as in the NIfTI-1 standard.
+    public var qformMatrix: Affine {
+        let b = quaternB
+        let c = quaternC
+        let d = quaternD
+        var a = 1 - (b * b + c * c + d * d)
+        if a < 1e-7 {
+            // The standard's rule: when the computed a is non-positive the quaternion is a
+            // 180° rotation; renormalise (b, c, d) and take a = 0.
+            let norm = 1 / (b * b + c * c + d * d).squareRoot()
+            return Self.qform(a: 0, b: b * norm, c: c * norm, d: d * norm, header: self)
+        }
+        a = a.squareRoot()
+        return Self.qform(a: a, b: b, c: c, d: d, header: self)
+    }
+
+    private static func qform(a: Double, b: Double, c: Double, d: Double, header: NIfTIHeader)
+        -> Affine
+    {
+        let qfac = header.pixdim[0] < 0 ? -1.0 : 1.0
+        let xd = header.pixdim[1]
+        let yd = header.pixdim[2]
+        let zd = header.pixdim[3] * qfac
+        return Affine(rows: [
+            [
+                (a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd,
+                2 * (b * d + a * c) * zd, header.qoffsetX,
+            ],
+            [
+                2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd,
+                2 * (c * d - a * b) * zd, header.qoffsetY,
+            ],
+            [
+                2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd,
+                (a * a + d * d - c * c - b * b) * zd, header.qoffsetZ,
+            ],
+            [0, 0, 0, 1],
+        ])
+    }
+
+    /// Voxel spacing in mm: the column norms of the affine's 3×3 part.
+    public var spacingMM: (Double, Double, Double) {
+        affine.columnNorms
+    }
+
+    /// Problems of this header, as data: errors make the file unusable, warnings are
+    /// printed by `maskeval info` and carried into reports.
+    public var problems: [HeaderProblem] {
+        var found: [HeaderProblem] = []
+        let rank = dim[0]
+        if rank < 1 || rank > 7 {
+            found.append(.init(.error, "dim[0] is \(rank); it must be 1 to 7"))
+            return found
+        }
+        for axis in 1...rank where dim[axis] < 1 {
+            found.append(.init(.error, "dim[\(axis)] is \(dim[axis]); sizes must be positive"))
+        }
+        if rank > 3 {
+            let extra = (4...rank).filter { dim[$0] > 1 }
+            if !extra.isEmpty {
+                let sizes = (1...rank).map { String(dim[$0]) }.joined(separator: "×")
+                found.append(
+                    .init(
+                        .error,
+                        "\(rank)-D volume \(sizes): only 3-D label volumes are supported "
+                            + "(extra dimensions must have size 1)"))
+            }
+        }
+        if voxelType == nil {
+            found.append(
+                .init(.error, "voxel type \(VoxelType.name(ofCode: datatype)) is not a label type"))
+        }
+        let spacing = spacingMM
+        for (axis, norm) in [spacing.0, spacing.1, spacing.2].enumerated() {
+            // Through the qform or pixdim the spacing is pixdim itself, whose sign matters
+            // (a negative value is invalid, not a flip); through the sform it is a column norm.
+            let usesPixdim = affineSource != .sform
+            let value = usesPixdim ? pixdim[axis + 1] : norm
+            guard !(value.isFinite && value > 0) else { continue }
+            let name = ["i", "j", "k"][axis]
+            let source = usesPixdim ? "pixdim[\(axis + 1)]" : "sform column \(axis + 1) norm"
+            found.append(
+                .init(.error, "voxel spacing along \(name) is \(value) (\(source)); it must be positive"))
+        }
+        if affineSource == .pixdim && niftiVersion > 0 {
+            found.append(.init(.warning, "qform_code and sform_code are 0: geometry taken from pixdim"))
+        }
+        if millimetresPerUnit == nil {
+            found.append(.init(.warning, "spatial units unknown (xyz_units \(xyzUnits)): taken as mm"))
+        }
+        return found
+    }
+}
+
+/// Where an affine came from.
+public enum AffineSource: String, Sendable {
+    case sform, qform, pixdim
+}
+
+/// One problem of a header; `error` makes the volume unusable.
+public struct HeaderProblem: Equatable, Sendable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case warning, error }
+    public let severity: Severity
+    public let message: String
+    public init(_ severity: Severity, _ message: String) {
+        self.severity = severity
+        self.message = message
+    }
+    public var description: String { "\(severity.rawValue): \(message)" }
+}
+
+/// The voxel types MaskEval reads as labels, by NIfTI `DT_*` code.
+public enum VoxelType: Int, CaseIterable, Sendable {
+    case uint8 = 2
+    case int16 = 4
+    case int32 = 8
+    case float32 = 16
+    case float64 = 64
+    case int8 = 256
+    case uint16 = 512
+    case uint32 = 768
+    case int64 = 1024
+    case uint64 = 1280
+
+    public var name: String { String(describing: self) }
+
+    public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
+
+    /// Bytes per voxel.
+    public var byteCount: Int {
+        switch self {
+        case .uint8, .int8: return 1
+        case .int16, .uint16: return 2
+        case .int32, .uint32, .float32: return 4
+        case .int64, .uint64, .float64: return 8
+        }
+    }
+
+    /// A readable name for any `DT_*` code, including the ones MaskEval refuses.
+    public static func name(ofCode code: Int) -> String {
+        if let known = VoxelType(rawValue: code) { return known.name }
+        let others: [Int: String] = [
+            0: "unknown (0)", 1: "binary", 32: "complex64", 128: "rgb24", 1536: "float128",
+            1792: "complex128", 2048: "complex256", 2304: "rgba32",
+        ]
+        return others[code] ?? "code \(code)"
+    }
+}
