@@ -1,0 +1,193 @@
+import Dispatch
+
+/// What a label's row says about its two masks (METRICS.md, "Empty masks").
+public enum LabelStatus: String, CaseIterable, Sendable {
+    /// Both masks non-empty: every metric computed.
+    case matched
+    /// Reference non-empty, prediction empty: Dice 0, distances +∞, NSD 0.
+    case missed
+    /// Reference empty, prediction non-empty: Dice 0, distances +∞, NSD 0.
+    case spurious
+    /// Both empty (a label asked for with `--labels`): Dice 1, distances 0, NSD 1.
+    case absent
+}
+
+/// Settings of one evaluation.
+public struct EvaluationSettings: Sendable {
+    /// Labels to report; nil: every non-zero label in either volume.
+    public var labels: [Int32]?
+    /// Q of `hdQ_mm` (default 95).
+    public var percentile: Double
+    /// NSD tolerance τ in mm (default 1).
+    public var toleranceMM: Double
+    /// Per-label tolerances that override `toleranceMM`.
+    public var toleranceByLabel: [Int32: Double]
+    /// The presets to compute; the first is the one reported in the main columns.
+    public var presets: [Compat]
+    public var threads: Int
+
+    public init(
+        labels: [Int32]? = nil, percentile: Double = 95, toleranceMM: Double = 1,
+        toleranceByLabel: [Int32: Double] = [:], presets: [Compat] = [.monai], threads: Int = activeCoreCount
+    ) {
+        self.labels = labels
+        self.percentile = percentile
+        self.toleranceMM = toleranceMM
+        self.toleranceByLabel = toleranceByLabel
+        self.presets = presets
+        self.threads = threads
+    }
+
+    public func tolerance(for label: Int32) -> Double { toleranceByLabel[label] ?? toleranceMM }
+}
+
+/// The result for one label.
+public struct LabelResult: Sendable {
+    public var label: Int32
+    public var status: LabelStatus
+    public var referenceVoxels: Int
+    public var predictionVoxels: Int
+    public var intersectionVoxels: Int
+    public var voxelVolumeML: Double
+    /// Surface metrics per computed preset.
+    public var surface: [Compat: SurfaceMetrics]
+
+    public var referenceVolumeML: Double { Double(referenceVoxels) * voxelVolumeML }
+    public var predictionVolumeML: Double { Double(predictionVoxels) * voxelVolumeML }
+    /// prediction − reference, signed.
+    public var volumeDifferenceML: Double { predictionVolumeML - referenceVolumeML }
+    /// (|P| − |R|)/|R|, signed; nil when the reference is empty.
+    public var relativeVolumeDifference: Double? {
+        referenceVoxels == 0 ? nil : Double(predictionVoxels - referenceVoxels) / Double(referenceVoxels)
+    }
+    /// 2|R∩P|/(|R|+|P|); 1 when both are empty (`absent`).
+    public var dice: Double {
+        let total = referenceVoxels + predictionVoxels
+        return total == 0 ? 1 : 2 * Double(intersectionVoxels) / Double(total)
+    }
+    /// |R∩P|/|R∪P|; 1 when both are empty.
+    public var jaccard: Double {
+        let union = referenceVoxels + predictionVoxels - intersectionVoxels
+        return union == 0 ? 1 : Double(intersectionVoxels) / Double(union)
+    }
+}
+
+/// Wall-clock seconds of each phase, for `--timings`.
+public struct PhaseTimings: Sendable {
+    public var overlapSeconds = 0.0
+    public var distanceSeconds = 0.0
+}
+
+/// The result of comparing a prediction with a reference, label by label.
+public struct Evaluation: Sendable {
+    public var settings: EvaluationSettings
+    public var grid: Grid
+    public var labels: [LabelResult]
+    public var timings: PhaseTimings
+}
+
+public enum Evaluator {
+    /// Evaluates every label in one pass: a census of both volumes, then, per matched label,
+    /// its union crop, boundaries and two directed distance sets, reduced per preset.
+    ///
+    /// The volumes must share a grid (see `GeometryCheck` and `Resample`).
+    public static func evaluate(reference: LabelVolume, prediction: LabelVolume, settings: EvaluationSettings)
+        -> Evaluation
+    {
+        precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
+        let grid = reference.grid
+        var timings = PhaseTimings()
+        let start = DispatchTime.now()
+        let census = Census.count(
+            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            threads: settings.threads)
+        timings.overlapSeconds = seconds(since: start)
+
+        var byLabel = Dictionary(uniqueKeysWithValues: census.map { ($0.label, $0) })
+        let wanted = settings.labels ?? census.map(\.label)
+        for label in wanted where byLabel[label] == nil { byLabel[label] = LabelCensus(label: label) }
+        var results = wanted.map { label -> LabelResult in
+            let c = byLabel[label] ?? LabelCensus(label: label)
+            let status: LabelStatus =
+                c.referenceVoxels > 0
+                ? (c.predictionVoxels > 0 ? .matched : .missed) : (c.predictionVoxels > 0 ? .spurious : .absent)
+            var surface: [Compat: SurfaceMetrics] = [:]
+            if status != .matched {
+                for preset in settings.presets { surface[preset] = .empty(absent: status == .absent) }
+            }
+            return LabelResult(
+                label: label, status: status, referenceVoxels: c.referenceVoxels, predictionVoxels: c.predictionVoxels,
+                intersectionVoxels: c.intersectionVoxels, voxelVolumeML: grid.voxelVolumeML, surface: surface)
+        }
+
+        let distanceStart = DispatchTime.now()
+        let matched = results.indices.filter { results[$0].status == .matched }
+        let boxes = matched.map { index -> VoxelBox in
+            let c = byLabel[results[index].label] ?? LabelCensus(label: 0)
+            return c.referenceBox.union(c.predictionBox)
+        }
+        let work = boxes.map { $0.size.x * $0.size.y * $0.size.z }
+        let total = max(1, work.reduce(0, +))
+        // Largest crops first. A crop holding more than 1/threads of all the work runs
+        // alone with the threads inside its passes; the rest run side by side, one per
+        // worker. Either way each label's numbers are computed the same way.
+        let order = matched.indices.sorted { work[$0] != work[$1] ? work[$0] > work[$1] : $0 < $1 }
+        let threads = max(1, settings.threads)
+        let big = order.filter { work[$0] * threads > total && work[$0] >= 1 << 18 }
+        let small = order.filter { !(work[$0] * threads > total && work[$0] >= 1 << 18) }
+        var computed = [[Compat: SurfaceMetrics]](repeating: [:], count: matched.count)
+        reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                func run(_ slot: Int, innerThreads: Int) -> [Compat: SurfaceMetrics] {
+                    let label = results[matched[slot]].label
+                    return surfaceMetrics(
+                        label: label, box: boxes[slot], reference: ref, prediction: pred, grid: grid,
+                        settings: settings, threads: innerThreads)
+                }
+                for slot in big { computed[slot] = run(slot, innerThreads: threads) }
+                computed.withUnsafeMutableBufferPointer { out in
+                    let shared = UncheckedSendable(out)
+                    parallelFor(small.count, threads: threads) { position in
+                        let slot = small[position]
+                        shared.value[slot] = run(slot, innerThreads: 1)
+                    }
+                }
+            }
+        }
+        for (slot, index) in matched.enumerated() { results[index].surface = computed[slot] }
+        timings.distanceSeconds = seconds(since: distanceStart)
+        return Evaluation(settings: settings, grid: grid, labels: results, timings: timings)
+    }
+
+    /// The directed distances of one matched label, reduced under each preset.
+    static func surfaceMetrics(
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
+        grid: Grid, settings: EvaluationSettings, threads: Int
+    ) -> [Compat: SurfaceMetrics] {
+        var out: [Compat: SurfaceMetrics] = [:]
+        let tolerance = settings.tolerance(for: label)
+        let voxelPresets = settings.presets.filter { $0 != .deepmind }
+        if !voxelPresets.isEmpty {
+            let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
+            let distances = crop.flags.withUnsafeBufferPointer { flags in
+                DirectedDistances(
+                    predictionToReference: DistanceTransform.distances(
+                        flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM,
+                        source: CropFlag.referenceBoundary, query: CropFlag.predictionBoundary, threads: threads),
+                    referenceToPrediction: DistanceTransform.distances(
+                        flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM,
+                        source: CropFlag.predictionBoundary, query: CropFlag.referenceBoundary, threads: threads))
+            }
+            for preset in voxelPresets {
+                out[preset] = Reduce.voxelMetrics(
+                    distances, percentile: settings.percentile, toleranceMM: tolerance,
+                    pooledPercentile: preset == .medpy)
+            }
+        }
+        return out
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,131 @@
+/// The two directed distance sets of one label, computed once; every surface metric is a
+/// reduction of them (google-deepmind/surface-distance's habit).
+public struct DirectedDistances: Sendable {
+    /// D_PR: for each prediction surface point, the distance (mm) to the reference surface.
+    public var predictionToReference: [Double]
+    /// D_RP: for each reference surface point, the distance (mm) to the prediction surface.
+    public var referenceToPrediction: [Double]
+    /// Surface areas (mm²) of the points, for the area-weighted `deepmind` preset; nil for
+    /// the voxel presets, where every point counts once.
+    public var predictionAreas: [Double]?
+    public var referenceAreas: [Double]?
+
+    public init(
+        predictionToReference: [Double], referenceToPrediction: [Double], predictionAreas: [Double]? = nil,
+        referenceAreas: [Double]? = nil
+    ) {
+        self.predictionToReference = predictionToReference
+        self.referenceToPrediction = referenceToPrediction
+        self.predictionAreas = predictionAreas
+        self.referenceAreas = referenceAreas
+    }
+}
+
+/// The surface metrics of one label under one preset, in mm (nsd is a fraction).
+public struct SurfaceMetrics: Equatable, Sendable {
+    /// max(max D_PR, max D_RP). MONAI `compute_hausdorff_distance`; MedPy `hd`.
+    public var hausdorffMM: Double
+    /// The Q-th percentile Hausdorff distance (`hdQ_mm`): default and `deepmind`, the larger
+    /// of the two directed percentiles; `medpy`, one percentile of the pooled distances.
+    public var hdPercentileMM: Double
+    /// (ΣD_PR + ΣD_RP)/(|D_PR| + |D_RP|): the pooled mean (MONAI symmetric ASD, MedPy `assd`).
+    public var assdMM: Double
+    /// (mean D_PR + mean D_RP)/2: the mean of the directed means (MetricsReloaded MASD).
+    public var masdMM: Double
+    /// mean D_RP.
+    public var asdReferenceToPredictionMM: Double
+    /// mean D_PR (MedPy `asd(pred, ref)`; MONAI directed ASD).
+    public var asdPredictionToReferenceMM: Double
+    /// Normalized surface Dice at tolerance τ: the fraction of both surfaces within τ mm of
+    /// the other (MONAI `compute_surface_dice`).
+    public var nsd: Double
+
+    public init(
+        hausdorffMM: Double, hdPercentileMM: Double, assdMM: Double, masdMM: Double,
+        asdReferenceToPredictionMM: Double, asdPredictionToReferenceMM: Double, nsd: Double
+    ) {
+        self.hausdorffMM = hausdorffMM
+        self.hdPercentileMM = hdPercentileMM
+        self.assdMM = assdMM
+        self.masdMM = masdMM
+        self.asdReferenceToPredictionMM = asdReferenceToPredictionMM
+        self.asdPredictionToReferenceMM = asdPredictionToReferenceMM
+        self.nsd = nsd
+    }
+
+    /// The values of an empty-mask status (METRICS.md): `missed`/`spurious` give +∞ and
+    /// NSD 0; `absent` gives 0 and NSD 1.
+    public static func empty(absent: Bool) -> SurfaceMetrics {
+        let d = absent ? 0.0 : .infinity
+        return SurfaceMetrics(
+            hausdorffMM: d, hdPercentileMM: d, assdMM: d, masdMM: d, asdReferenceToPredictionMM: d,
+            asdPredictionToReferenceMM: d, nsd: absent ? 1 : 0)
+    }
+}
+
+/// Which published definition a surface metric follows (`--compat`).
+public enum Compat: String, CaseIterable, Sendable, Comparable {
+    /// MONAI's and MetricsReloaded's definitions: the default.
+    case monai
+    /// MedPy 0.5.2: HD95 from the pooled distances of both directions.
+    case medpy
+    /// google-deepmind/surface-distance: area-weighted surfels on the voxel-corner grid.
+    case deepmind
+
+    public static func < (a: Compat, b: Compat) -> Bool {
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
+    }
+}
+
+enum Reduce {
+    /// The default preset (MONAI, MetricsReloaded) and, with `pooledPercentile`, MedPy.
+    static func voxelMetrics(
+        _ d: DirectedDistances, percentile: Double, toleranceMM: Double, pooledPercentile: Bool
+    ) -> SurfaceMetrics {
+        let pr = d.predictionToReference
+        let rp = d.referenceToPrediction
+        precondition(!pr.isEmpty && !rp.isEmpty, "both surfaces must be non-empty")
+        let sumPR = sum(pr)
+        let sumRP = sum(rp)
+        let meanPR = sumPR / Double(pr.count)
+        let meanRP = sumRP / Double(rp.count)
+        let hdQ =
+            pooledPercentile
+            ? linearPercentile(pr + rp, percentile)
+            : max(linearPercentile(pr, percentile), linearPercentile(rp, percentile))
+        let within = pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
+        return SurfaceMetrics(
+            hausdorffMM: max(pr.max() ?? 0, rp.max() ?? 0),
+            hdPercentileMM: hdQ,
+            assdMM: (sumPR + sumRP) / Double(pr.count + rp.count),
+            masdMM: (meanPR + meanRP) / 2,
+            asdReferenceToPredictionMM: meanRP,
+            asdPredictionToReferenceMM: meanPR,
+            nsd: Double(within) / Double(pr.count + rp.count))
+    }
+
+    /// Left-to-right sum: the order is the scan order of the surface points, so the result
+    /// does not depend on the thread count.
+    static func sum(_ values: [Double]) -> Double {
+        var total = 0.0
+        for value in values { total += value }
+        return total
+    }
+
+    /// numpy's default `linear` percentile: sort, h = (n − 1)·q/100, interpolate between
+    /// the neighbouring ranks. O(n log n).
+    static func linearPercentile(_ values: [Double], _ q: Double) -> Double {
+        precondition(!values.isEmpty, "percentile of an empty set")
+        let sorted = values.sorted()
+        let h = Double(sorted.count - 1) * q / 100
+        let lower = Int(h.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        let fraction = h - Double(lower)
+        if fraction == 0 || sorted[lower] == sorted[upper] { return sorted[lower] }
+        // numpy's _lerp form, so results match it to the last bit where it matters.
+        let a = sorted[lower]
+        let b = sorted[upper]
+        let diff = b - a
+        return fraction >= 0.5 ? b - diff * (1 - fraction) : a + diff * fraction
+    }
+}

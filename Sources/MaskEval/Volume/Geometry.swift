@@ -1,0 +1,120 @@
+/// A prediction whose grid differs from the reference's (exit 65).
+public struct GeometryError: MaskEvalFailure, Equatable {
+    public let path: String
+    public let problem: String
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+    public var exitStatus: ExitStatus { .dataError }
+    public var description: String {
+        "\(path): \(problem) (use --resample to resample it onto the reference grid, "
+            + "or --ignore-geometry to compare the arrays as they are)"
+    }
+}
+
+/// The reference's geometry is the authority (METRICS.md): a prediction must have the same
+/// dims, and each corner voxel centre must map to the same world point within a tolerance.
+public enum GeometryCheck {
+    public static let defaultToleranceMM = 1e-3
+
+    /// Throws a `GeometryError` naming the first field that differs and by how much.
+    public static func check(reference: Grid, prediction: Grid, predictionPath: String, toleranceMM: Double) throws {
+        if reference.dims != prediction.dims {
+            let r = reference.dims.map(String.init).joined(separator: "×")
+            let p = prediction.dims.map(String.init).joined(separator: "×")
+            throw GeometryError(path: predictionPath, problem: "dims \(p) differ from the reference's \(r)")
+        }
+        let (distance, corner) = largestCornerDistance(reference, prediction)
+        guard distance > toleranceMM else { return }
+        let r = reference.affine
+        let p = prediction.affine
+        let originShift = (0..<3).map { p[$0, 3] - r[$0, 3] }
+        let spacingR = reference.spacingMM
+        let spacingP = prediction.spacingMM
+        let what: String
+        let spacingDiff = spacingR - spacingP
+        if max(abs(spacingDiff.x), abs(spacingDiff.y), abs(spacingDiff.z)) > 1e-9 {
+            what = "spacing \(format(spacingP)) mm differs from the reference's \(format(spacingR)) mm"
+        } else if (0..<3).allSatisfy({ row in (0..<3).allSatisfy { abs(p[row, $0] - r[row, $0]) <= 1e-9 } }) {
+            let shift = originShift.map { $0 * $0 }.reduce(0, +).squareRoot()
+            what = "origin is shifted by \(Format.compact(shift)) mm from the reference's"
+        } else {
+            what = "orientation (affine \(p.orientationCode) vs the reference's \(r.orientationCode)) differs"
+        }
+        throw GeometryError(
+            path: predictionPath,
+            problem: what + "; corner voxel \(corner) is \(Format.compact(distance)) mm away "
+                + "(tolerance \(Format.compact(toleranceMM)) mm)")
+    }
+
+    private static func format(_ s: SIMD3<Double>) -> String {
+        [s.x, s.y, s.z].map(Format.compact).joined(separator: "×")
+    }
+
+    static func largestCornerDistance(_ a: Grid, _ b: Grid) -> (Double, String) {
+        var worst = 0.0
+        var worstCorner = "(0, 0, 0)"
+        for ci in [0, a.nx - 1] {
+            for cj in [0, a.ny - 1] {
+                for ck in [0, a.nz - 1] {
+                    let pa = a.affine.apply(Double(ci), Double(cj), Double(ck))
+                    let pb = b.affine.apply(Double(ci), Double(cj), Double(ck))
+                    let d = ((pa.0 - pb.0) * (pa.0 - pb.0) + (pa.1 - pb.1) * (pa.1 - pb.1) + (pa.2 - pb.2) * (pa.2 - pb.2))
+                        .squareRoot()
+                    if d > worst {
+                        worst = d
+                        worstCorner = "(\(ci), \(cj), \(ck))"
+                    }
+                }
+            }
+        }
+        return (worst, worstCorner)
+    }
+}
+
+public enum Resample {
+    /// Nearest-neighbour resampling of `volume` onto `target` through both affines: each
+    /// target voxel centre is mapped to world space and into `volume`'s voxel space, and
+    /// takes the label of the nearest voxel (0 outside). Parallel over slices.
+    public static func nearest(_ volume: LabelVolume, onto target: Grid, threads: Int) throws -> LabelVolume {
+        guard let inverse = volume.grid.affine.inverse else {
+            throw NIfTIError.invalid(path: volume.path, reason: "affine is singular; cannot resample")
+        }
+        // M maps target voxel indices to source voxel indices.
+        var m = [[Double]](repeating: [0, 0, 0, 0], count: 3)
+        for row in 0..<3 {
+            for column in 0..<4 {
+                var value = 0.0
+                for inner in 0..<4 { value += inverse[row, inner] * target.affine[inner, column] }
+                m[row][column] = value
+            }
+        }
+        let source = volume.grid
+        var out = [Int32](repeating: 0, count: target.voxelCount)
+        volume.labels.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                let shared = UncheckedSendable((input, output))
+                parallelFor(target.nz, threads: threads) { k in
+                    let (input, output) = shared.value
+                    for j in 0..<target.ny {
+                        for i in 0..<target.nx {
+                            let (x, y, z) = (Double(i), Double(j), Double(k))
+                            let si = (m[0][0] * x + m[0][1] * y + m[0][2] * z + m[0][3]).rounded()
+                            let sj = (m[1][0] * x + m[1][1] * y + m[1][2] * z + m[1][3]).rounded()
+                            let sk = (m[2][0] * x + m[2][1] * y + m[2][2] * z + m[2][3]).rounded()
+                            guard si >= 0, sj >= 0, sk >= 0, si < Double(source.nx), sj < Double(source.ny),
+                                sk < Double(source.nz)
+                            else { continue }
+                            output[i + target.nx * (j + target.ny * k)] =
+                                input[Int(si) + source.nx * (Int(sj) + source.ny * Int(sk))]
+                        }
+                    }
+                }
+            }
+        }
+        var header = NIfTIHeader.describing(grid: target)
+        header.descrip = "resampled"
+        return LabelVolume(path: volume.path, header: header, grid: target, labels: out)
+    }
+}
