@@ -44,3 +44,50 @@ func makeLabels(_ nx: Int, _ ny: Int, _ nz: Int, _ value: (Int, Int, Int) -> Int
     }
     return labels
 }
+
+/// An in-memory volume on an axis-aligned grid with the given spacing; numpy axis order
+/// (axis 0 = i) as in ../shared/conformance/peer_cases.md.
+func volume(
+    _ nx: Int, _ ny: Int, _ nz: Int, spacing: (Double, Double, Double) = (1, 1, 1),
+    _ value: (Int, Int, Int) -> Int32
+) -> LabelVolume {
+    LabelVolume(
+        grid: Grid(nx: nx, ny: ny, nz: nz, affine: .diagonal(spacing.0, spacing.1, spacing.2)),
+        labels: makeLabels(nx, ny, nz, value))
+}
+
+/// A box mask [lo, hi) per axis, like numpy slices.
+func box(_ lo: (Int, Int, Int), _ hi: (Int, Int, Int), label: Int32 = 1) -> (Int, Int, Int) -> Int32 {
+    { i, j, k in (i >= lo.0 && i < hi.0 && j >= lo.1 && j < hi.1 && k >= lo.2 && k < hi.2) ? label : 0 }
+}
+
+/// The result of one label under the given presets.
+func evaluateLabel(
+    _ reference: LabelVolume, _ prediction: LabelVolume, label: Int32 = 1, presets: [Compat] = [.monai],
+    percentile: Double = 95, tolerance: Double = 1, threads: Int = 2
+) -> LabelResult {
+    let settings = EvaluationSettings(
+        labels: [label], percentile: percentile, toleranceMM: tolerance, presets: presets, threads: threads)
+    return Evaluator.evaluate(reference: reference, prediction: prediction, settings: settings).labels[0]
+}
+
+/// D_PR and D_RP of one label (for directed peer values).
+func directed(_ reference: LabelVolume, _ prediction: LabelVolume, label: Int32 = 1) -> DirectedDistances {
+    let census = Census.count(
+        reference: reference.labels, prediction: prediction.labels, nx: reference.grid.nx, ny: reference.grid.ny,
+        nz: reference.grid.nz, threads: 1)
+    let c = census.first { $0.label == label } ?? LabelCensus(label: label)
+    return reference.labels.withUnsafeBufferPointer { r in
+        prediction.labels.withUnsafeBufferPointer { p in
+            Evaluator.voxelDistances(
+                label: label, box: c.referenceBox.union(c.predictionBox), reference: r, prediction: p,
+                grid: reference.grid, threads: 1)
+        }
+    }
+}
+
+/// Relative-or-absolute closeness for golden values.
+func close(_ a: Double, _ b: Double, rtol: Double = 0, atol: Double = 0) -> Bool {
+    if a == b { return true }
+    return abs(a - b) <= atol + rtol * abs(b)
+}

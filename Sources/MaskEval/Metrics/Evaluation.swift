@@ -168,16 +168,8 @@ public enum Evaluator {
         let tolerance = settings.tolerance(for: label)
         let voxelPresets = settings.presets.filter { $0 != .deepmind }
         if !voxelPresets.isEmpty {
-            let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
-            let distances = crop.flags.withUnsafeBufferPointer { flags in
-                DirectedDistances(
-                    predictionToReference: DistanceTransform.distances(
-                        flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM,
-                        source: CropFlag.referenceBoundary, query: CropFlag.predictionBoundary, threads: threads),
-                    referenceToPrediction: DistanceTransform.distances(
-                        flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM,
-                        source: CropFlag.predictionBoundary, query: CropFlag.referenceBoundary, threads: threads))
-            }
+            let distances = voxelDistances(
+                label: label, box: box, reference: reference, prediction: prediction, grid: grid, threads: threads)
             for preset in voxelPresets {
                 out[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
@@ -185,6 +177,24 @@ public enum Evaluator {
             }
         }
         return out
+    }
+
+    /// D_PR and D_RP between the boundary voxels of the label's two masks.
+    static func voxelDistances(
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
+        grid: Grid, threads: Int
+    ) -> DirectedDistances {
+        let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
+        return crop.flags.withUnsafeBufferPointer { flags in
+            func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
+                DistanceTransform.distances(
+                    flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM, source: source,
+                    query: query, threads: threads)
+            }
+            return DirectedDistances(
+                predictionToReference: transform(CropFlag.referenceBoundary, CropFlag.predictionBoundary),
+                referenceToPrediction: transform(CropFlag.predictionBoundary, CropFlag.referenceBoundary))
+        }
     }
 
     static func seconds(since start: DispatchTime) -> Double {

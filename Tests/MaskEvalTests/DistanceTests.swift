@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+
+@testable import MaskEval
+
+/// Brute-force references: boundaries by their definition, distances by trying every pair.
+enum BruteForce {
+    static func boundary(_ v: LabelVolume, _ label: Int32) -> [(Int, Int, Int)] {
+        let g = v.grid
+        func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+            guard i >= 0, j >= 0, k >= 0, i < g.nx, j < g.ny, k < g.nz else { return false }
+            return v.labels[i + g.nx * (j + g.ny * k)] == label
+        }
+        var out: [(Int, Int, Int)] = []
+        for k in 0..<g.nz {
+            for j in 0..<g.ny {
+                for i in 0..<g.nx where inside(i, j, k) {
+                    var neighbours: [(Int, Int, Int)] = []
+                    if g.nx > 1 { neighbours += [(i - 1, j, k), (i + 1, j, k)] }
+                    if g.ny > 1 { neighbours += [(i, j - 1, k), (i, j + 1, k)] }
+                    if g.nz > 1 { neighbours += [(i, j, k - 1), (i, j, k + 1)] }
+                    if neighbours.contains(where: { !inside($0.0, $0.1, $0.2) }) { out.append((i, j, k)) }
+                }
+            }
+        }
+        return out
+    }
+
+    static func distances(from a: [(Int, Int, Int)], to b: [(Int, Int, Int)], spacing s: SIMD3<Double>) -> [Double] {
+        a.map { p in
+            b.map { q in
+                let d = SIMD3(Double(p.0 - q.0), Double(p.1 - q.1), Double(p.2 - q.2)) * s
+                return (d * d).sum()
+            }.min().map { $0.squareRoot() } ?? .infinity
+        }
+    }
+}
+
+@Suite struct DistanceTests {
+    /// Random small masks, anisotropic spacing: the transform equals brute force.
+    @Test(arguments: 0..<25)
+    func transformEqualsBruteForce(seed: Int) {
+        var rng = SeededGenerator(seed: UInt64(seed) &* 7919 &+ 1)
+        let nx = Int.random(in: 1...9, using: &rng)
+        let ny = Int.random(in: 1...9, using: &rng)
+        let nz = Int.random(in: 1...9, using: &rng)
+        let spacing = SIMD3(
+            Double.random(in: 0.3...3, using: &rng), Double.random(in: 0.3...3, using: &rng),
+            Double.random(in: 0.3...3, using: &rng))
+        let density = Double.random(in: 0.02...0.4, using: &rng)
+        var flags = [UInt8](repeating: 0, count: nx * ny * nz)
+        var sources: [(Int, Int, Int)] = []
+        var queries: [(Int, Int, Int)] = []
+        for k in 0..<nz {
+            for j in 0..<ny {
+                for i in 0..<nx {
+                    var f: UInt8 = 0
+                    if Double.random(in: 0..<1, using: &rng) < density {
+                        f |= 1
+                        sources.append((i, j, k))
+                    }
+                    if Double.random(in: 0..<1, using: &rng) < 0.5 {
+                        f |= 2
+                        queries.append((i, j, k))
+                    }
+                    flags[i + nx * (j + ny * k)] = f
+                }
+            }
+        }
+        let expected = BruteForce.distances(from: queries, to: sources, spacing: spacing)
+        for threads in [1, 3] {
+            let got = flags.withUnsafeBufferPointer {
+                DistanceTransform.distances(
+                    flags: $0, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, threads: threads)
+            }
+            #expect(got.count == expected.count, "seed \(seed)")
+            for (a, b) in zip(got, expected) {
+                #expect(a == b || abs(a - b) <= 1e-12 * max(1, b), "seed \(seed): \(a) vs \(b)")
+            }
+        }
+    }
+
+    /// Random small pairs: every metric equals its definition computed by brute force.
+    @Test(arguments: 0..<20)
+    func metricsEqualBruteForce(seed: Int) {
+        var rng = SeededGenerator(seed: UInt64(seed) &+ 1000)
+        let n = (Int.random(in: 3...10, using: &rng), Int.random(in: 3...10, using: &rng), Int.random(in: 1...8, using: &rng))
+        let spacing = (Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0.5...2.5, using: &rng))
+        let reference = volume(n.0, n.1, n.2, spacing: spacing) { _, _, _ in 0 }
+        var ref = reference
+        var pred = reference
+        for index in ref.labels.indices {
+            ref.labels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
+            pred.labels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
+        }
+        guard ref.labels.contains(1), pred.labels.contains(1) else { return }
+        let s = ref.grid.spacingMM
+        let br = BruteForce.boundary(ref, 1)
+        let bp = BruteForce.boundary(pred, 1)
+        let dpr = BruteForce.distances(from: bp, to: br, spacing: s)
+        let drp = BruteForce.distances(from: br, to: bp, spacing: s)
+        let tau = Double.random(in: 0...3, using: &rng)
+        let q = [50.0, 95, 99, 100][Int.random(in: 0...3, using: &rng)]
+        let result = evaluateLabel(ref, pred, presets: [.monai, .medpy], percentile: q, tolerance: tau)
+        let m = result.surface[.monai]!
+        func pct(_ values: [Double]) -> Double {
+            let v = values.sorted()
+            let h = Double(v.count - 1) * q / 100
+            let lo = Int(h)
+            let hi = min(lo + 1, v.count - 1)
+            return v[lo] + (v[hi] - v[lo]) * (h - Double(lo))
+        }
+        let tol = 1e-9
+        #expect(close(m.hausdorffMM, max(dpr.max()!, drp.max()!), atol: tol), "seed \(seed)")
+        #expect(close(m.hdPercentileMM, max(pct(dpr), pct(drp)), atol: tol), "seed \(seed)")
+        #expect(close(m.assdMM, (dpr.reduce(0, +) + drp.reduce(0, +)) / Double(dpr.count + drp.count), atol: tol))
+        let meanPR = dpr.reduce(0, +) / Double(dpr.count)
+        let meanRP = drp.reduce(0, +) / Double(drp.count)
+        #expect(close(m.masdMM, (meanPR + meanRP) / 2, atol: tol))
+        #expect(close(m.asdPredictionToReferenceMM, meanPR, atol: tol))
+        #expect(close(m.asdReferenceToPredictionMM, meanRP, atol: tol))
+        let within = dpr.filter { $0 <= tau }.count + drp.filter { $0 <= tau }.count
+        #expect(m.nsd == Double(within) / Double(dpr.count + drp.count), "seed \(seed)")
+        #expect(close(result.surface[.medpy]!.hdPercentileMM, pct(dpr + drp), atol: tol), "seed \(seed)")
+        let r = ref.labels.filter { $0 == 1 }.count
+        let p = pred.labels.filter { $0 == 1 }.count
+        let both = zip(ref.labels, pred.labels).filter { $0 == 1 && $1 == 1 }.count
+        #expect(result.dice == 2 * Double(both) / Double(r + p))
+        #expect(result.jaccard == Double(both) / Double(r + p - both))
+    }
+
+    @Test func scalingSpacingScalesDistances() {
+        let a = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1), box((2, 2, 1), (8, 7, 6)))
+        let b = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1), box((3, 1, 2), (10, 6, 7)))
+        let a3 = volume(12, 10, 8, spacing: (2.1, 3.9, 6.3), box((2, 2, 1), (8, 7, 6)))
+        let b3 = volume(12, 10, 8, spacing: (2.1, 3.9, 6.3), box((3, 1, 2), (10, 6, 7)))
+        let m1 = evaluateLabel(a, b).surface[.monai]!
+        let m3 = evaluateLabel(a3, b3, tolerance: 3).surface[.monai]!
+        #expect(close(m3.hausdorffMM, 3 * m1.hausdorffMM, rtol: 1e-12))
+        #expect(close(m3.hdPercentileMM, 3 * m1.hdPercentileMM, rtol: 1e-12))
+        #expect(close(m3.assdMM, 3 * m1.assdMM, rtol: 1e-12))
+        #expect(close(m3.masdMM, 3 * m1.masdMM, rtol: 1e-12))
+        #expect(m3.nsd == m1.nsd)
+    }
+
+    @Test func symmetricMetricsAreSymmetric() {
+        let a = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1), box((2, 2, 1), (8, 7, 6)))
+        let b = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1)) { i, j, k in (i + j + k) % 5 == 0 && i > 2 ? 1 : 0 }
+        let ab = evaluateLabel(a, b).surface[.monai]!
+        let ba = evaluateLabel(b, a).surface[.monai]!
+        #expect(ab.hausdorffMM == ba.hausdorffMM)
+        #expect(ab.hdPercentileMM == ba.hdPercentileMM)
+        #expect(close(ab.assdMM, ba.assdMM, rtol: 1e-14))
+        #expect(close(ab.masdMM, ba.masdMM, rtol: 1e-14))
+        #expect(ab.nsd == ba.nsd)
+        #expect(ab.asdPredictionToReferenceMM == ba.asdReferenceToPredictionMM)
+    }
+
+    @Test func identicalInputsGiveDiceOneAndZeroDistances() {
+        let a = volume(9, 9, 9, spacing: (0.5, 1, 3)) { i, j, k in Int32((i / 3 + j / 3 + k / 3) % 4) }
+        let presets: [Compat] = [.monai, .medpy]
+        let evaluation = Evaluator.evaluate(reference: a, prediction: a, settings: EvaluationSettings(presets: presets))
+        #expect(evaluation.labels.count == 3)
+        for result in evaluation.labels {
+            #expect(result.dice == 1 && result.status == .matched)
+            for preset in presets {
+                let s = result.surface[preset]!
+                #expect(s.hausdorffMM == 0 && s.hdPercentileMM == 0 && s.assdMM == 0 && s.masdMM == 0 && s.nsd == 1, "\(preset)")
+            }
+        }
+    }
+}
