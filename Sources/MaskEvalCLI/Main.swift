@@ -138,7 +138,9 @@ struct Compare: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a non-negative number of mm") }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a non-negative number of mm")
+        }
         guard percentile > 0, percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100]") }
         guard geometryTolerance >= 0 else { throw ValidationError("--geometry-tolerance must be non-negative") }
         if resample && ignoreGeometry { throw ValidationError("--resample and --ignore-geometry exclude each other") }
@@ -166,7 +168,11 @@ struct Compare: ParsableCommand {
             geometry = "resampled"
         } else if ignoreGeometry {
             guard pred.grid.dims == ref.grid.dims else {
-                throw GeometryError(path: prediction, problem: "dims \(pred.grid.dims) differ from the reference's \(ref.grid.dims); --ignore-geometry needs equal dims")
+                throw GeometryError(
+                    path: prediction,
+                    problem:
+                        "dims \(pred.grid.dims) differ from the reference's \(ref.grid.dims); --ignore-geometry needs equal dims"
+                )
             }
             geometry = "ignored"
         } else {
@@ -194,6 +200,7 @@ struct Compare: ParsableCommand {
         }
         if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
         if timings {
+            fflush(nil)  // stdout first, so the report and the timings do not interleave
             let t = evaluation.timings
             let reportSeconds = clock.lap()
             FileHandle.standardError.write(

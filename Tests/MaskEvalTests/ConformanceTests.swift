@@ -23,10 +23,19 @@ import Testing
     /// (case, pred, gt, percentile, expected [directed pred→gt, symmetric])
     static let hausdorffCases: [(String, LabelVolume, LabelVolume, Double, [Double])] = [
         ("MO-HD-1", sphere(), sphere(), 100, [0, 0]),
-        ("MO-HD-2", sphere(r: 20, c: (20, 20, 20)), sphere(r: 20, c: (19, 19, 19)), 100, [1.7320508075688772, 1.7320508075688772]),
+        (
+            "MO-HD-2", sphere(r: 20, c: (20, 20, 20)), sphere(r: 20, c: (19, 19, 19)), 100,
+            [1.7320508075688772, 1.7320508075688772]
+        ),
         ("MO-HD-3", sphere(r: 33, c: (19, 33, 22)), sphere(r: 33, c: (20, 33, 22)), 100, [1, 1]),
-        ("MO-HD-4", sphere(r: 20, c: (20, 33, 22)), sphere(r: 40, c: (20, 33, 22)), 100, [20.09975124224178, 20.223748416156685]),
-        ("MO-HD-7", sphere(r: 20, c: (20, 33, 22)), sphere(r: 40, c: (20, 33, 22)), 95, [19.924858845171276, 20.09975124224178]),
+        (
+            "MO-HD-4", sphere(r: 20, c: (20, 33, 22)), sphere(r: 40, c: (20, 33, 22)), 100,
+            [20.09975124224178, 20.223748416156685]
+        ),
+        (
+            "MO-HD-7", sphere(r: 20, c: (20, 33, 22)), sphere(r: 40, c: (20, 33, 22)), 95,
+            [19.924858845171276, 20.09975124224178]
+        ),
         (
             "MO-HD-8", sphere(r: 20, c: (20, 20, 20), spacing: (0.85, 1.2, 0.9)),
             sphere(r: 20, c: (19, 19, 19), spacing: (0.85, 1.2, 0.9)), 100, [2.0808651447296143, 2.2671568]
@@ -41,7 +50,8 @@ import Testing
     func hausdorff(index: Int) {
         let (id, pred, gt, q, expected) = Self.hausdorffCases[index]
         let d = directed(gt, pred)
-        let directedValue = q == 100 ? d.predictionToReference.max()! : Reduce.linearPercentile(d.predictionToReference, q)
+        let directedValue =
+            q == 100 ? d.predictionToReference.max()! : Reduce.linearPercentile(d.predictionToReference, q)
         let result = evaluateLabel(gt, pred, percentile: q).surface[.monai]!
         #expect(close(directedValue, expected[0], rtol: 1e-6), "\(id) directed \(directedValue)")
         let symmetric = q == 100 ? result.hausdorffMM : result.hdPercentileMM
@@ -73,7 +83,9 @@ import Testing
         let (id, pred, gt, expected) = Self.averageCases[index]
         let m = evaluateLabel(gt, pred).surface[.monai]!
         #expect(close(m.assdMM, expected[0], rtol: 1e-5), "\(id) symmetric \(m.assdMM)")
-        #expect(close(m.asdPredictionToReferenceMM, expected[1], rtol: 1e-5), "\(id) directed \(m.asdPredictionToReferenceMM)")
+        #expect(
+            close(m.asdPredictionToReferenceMM, expected[1], rtol: 1e-5),
+            "\(id) directed \(m.asdPredictionToReferenceMM)")
     }
 
     @Test func handlerSphereCutByTheImageEdge() {
@@ -140,7 +152,9 @@ import Testing
     @Test func figure10DistanceMetrics() {
         // MR-3: a square with cross arms.
         let ref = volume(11, 11, 1, box((3, 3, 0), (8, 8, 1)))
-        let pred = volume(11, 11, 1) { i, j, _ in (3..<8 ~= i && 3..<8 ~= j) || (i == 5 && 1..<10 ~= j) || (j == 5 && 1..<10 ~= i) ? 1 : 0 }
+        let pred = volume(11, 11, 1) { i, j, _ in
+            (3..<8 ~= i && 3..<8 ~= j) || (i == 5 && 1..<10 ~= j) || (j == 5 && 1..<10 ~= i) ? 1 : 0
+        }
         let r = evaluateLabel(ref, pred)
         let m = r.surface[.monai]!
         #expect(close(m.assdMM, 0.4444444444, atol: 1e-10))
@@ -251,6 +265,8 @@ import Testing
         }
         let evaluation = Evaluator.evaluate(reference: target, prediction: source, settings: EvaluationSettings())
         #expect(close(evaluation.labels[0].dice, 2.0 / 3, rtol: 1e-15) && evaluation.labels[0].jaccard == 0.5)
-        #expect(close(evaluation.labels[1].dice, 0.8, rtol: 1e-15) && close(evaluation.labels[1].jaccard, 2.0 / 3, rtol: 1e-15))
+        #expect(
+            close(evaluation.labels[1].dice, 0.8, rtol: 1e-15)
+                && close(evaluation.labels[1].jaccard, 2.0 / 3, rtol: 1e-15))
     }
 }

@@ -84,8 +84,13 @@ enum BruteForce {
     @Test(arguments: 0..<20)
     func metricsEqualBruteForce(seed: Int) {
         var rng = SeededGenerator(seed: UInt64(seed) &+ 1000)
-        let n = (Int.random(in: 3...10, using: &rng), Int.random(in: 3...10, using: &rng), Int.random(in: 1...8, using: &rng))
-        let spacing = (Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0.5...2.5, using: &rng))
+        let n = (
+            Int.random(in: 3...10, using: &rng), Int.random(in: 3...10, using: &rng), Int.random(in: 1...8, using: &rng)
+        )
+        let spacing = (
+            Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0.5...2.5, using: &rng),
+            Double.random(in: 0.5...2.5, using: &rng)
+        )
         let reference = volume(n.0, n.1, n.2, spacing: spacing) { _, _, _ in 0 }
         var ref = reference
         var pred = reference
@@ -165,7 +170,9 @@ enum BruteForce {
             #expect(result.dice == 1 && result.status == .matched)
             for preset in presets {
                 let s = result.surface[preset]!
-                #expect(s.hausdorffMM == 0 && s.hdPercentileMM == 0 && s.assdMM == 0 && s.masdMM == 0 && s.nsd == 1, "\(preset)")
+                #expect(
+                    s.hausdorffMM == 0 && s.hdPercentileMM == 0 && s.assdMM == 0 && s.masdMM == 0 && s.nsd == 1,
+                    "\(preset)")
             }
         }
     }

@@ -11,7 +11,8 @@ import Testing
     func roundTripsEveryVoxelTypeInBothVersions(type: VoxelType, version: Int) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let low: Int32 = type == .int8 || type == .int16 || type == .int32 || type == .int64 || type.isFloatingPoint ? -3 : 0
+        let low: Int32 =
+            type == .int8 || type == .int16 || type == .int32 || type == .int64 || type.isFloatingPoint ? -3 : 0
         let labels = makeLabels(5, 4, 3) { i, j, k in Int32((i + 2 * j + 3 * k) % 7) + low }
         for ending in Self.endings {
             let path = folder + "/v\(version)\(ending)"

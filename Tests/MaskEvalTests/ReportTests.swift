@@ -38,7 +38,8 @@ import Testing
         }
         #expect(labels[2].relativeVolumeDifference == nil)
         #expect(labels[1].relativeVolumeDifference == -1)
-        #expect(labels[3].dice == 1 && labels[3].surface[.monai]!.hausdorffMM == 0 && labels[3].surface[.monai]!.nsd == 1)
+        #expect(
+            labels[3].dice == 1 && labels[3].surface[.monai]!.hausdorffMM == 0 && labels[3].surface[.monai]!.nsd == 1)
     }
 
     @Test func jsonIsIdenticalForAnyThreadCount() {
@@ -46,11 +47,18 @@ import Testing
         #expect(Self.report(threads: 2).json().rendered() == one)
         #expect(Self.report(threads: 4).json().rendered() == one)
         // A larger pair where labels run side by side and inside passes.
-        let ref = volume(60, 50, 40, spacing: (0.7, 0.9, 1.6)) { i, j, k in Int32((i / 9 + 3 * (j / 11) + 7 * (k / 8)) % 13) }
-        let pred = volume(60, 50, 40, spacing: (0.7, 0.9, 1.6)) { i, j, k in Int32(((i + 2) / 9 + 3 * ((j + k % 3) / 11) + 7 * (k / 8)) % 13) }
+        let ref = volume(60, 50, 40, spacing: (0.7, 0.9, 1.6)) { i, j, k in
+            Int32((i / 9 + 3 * (j / 11) + 7 * (k / 8)) % 13)
+        }
+        let pred = volume(60, 50, 40, spacing: (0.7, 0.9, 1.6)) { i, j, k in
+            Int32(((i + 2) / 9 + 3 * ((j + k % 3) / 11) + 7 * (k / 8)) % 13)
+        }
         func render(_ threads: Int) -> String {
-            let e = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(presets: [.monai, .medpy], threads: threads))
-            return CompareReport(evaluation: e, reference: ref.description, prediction: pred.description).json().rendered()
+            let e = Evaluator.evaluate(
+                reference: ref, prediction: pred,
+                settings: EvaluationSettings(presets: [.monai, .medpy], threads: threads))
+            return CompareReport(evaluation: e, reference: ref.description, prediction: pred.description).json()
+                .rendered()
         }
         let single = render(1)
         #expect(render(2) == single)
@@ -94,7 +102,10 @@ import Testing
         let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
         #expect(lines[0].hasPrefix("label,name,status,reference_voxels,prediction_voxels,intersection_voxels,"))
-        #expect(lines[0].hasSuffix(",hausdorff_mm,hd95_mm,assd_mm,masd_mm,asd_reference_to_prediction_mm,asd_prediction_to_reference_mm,nsd"))
+        #expect(
+            lines[0].hasSuffix(
+                ",hausdorff_mm,hd95_mm,assd_mm,masd_mm,asd_reference_to_prediction_mm,asd_prediction_to_reference_mm,nsd"
+            ))
         #expect(lines[2].hasPrefix("2,\"spleen, left\",missed,"))
         #expect(lines[2].hasSuffix(",inf,inf,inf,inf,inf,inf,0.0"))
         #expect(lines.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count >= 19 })
@@ -160,7 +171,9 @@ import Testing
     }
 
     @Test func sameGridPasses() throws {
-        try GeometryCheck.check(reference: Self.grid(), prediction: Self.grid(origin: (0, 0, 0.0005)), predictionPath: "p.nii", toleranceMM: 1e-3)
+        try GeometryCheck.check(
+            reference: Self.grid(), prediction: Self.grid(origin: (0, 0, 0.0005)), predictionPath: "p.nii",
+            toleranceMM: 1e-3)
     }
 
     @Test func mismatchesNameTheFieldAndTheWayOut() {
@@ -172,7 +185,8 @@ import Testing
         ]
         for (prediction, fragment) in cases {
             do {
-                try GeometryCheck.check(reference: Self.grid(), prediction: prediction, predictionPath: "p.nii", toleranceMM: 1e-3)
+                try GeometryCheck.check(
+                    reference: Self.grid(), prediction: prediction, predictionPath: "p.nii", toleranceMM: 1e-3)
                 Issue.record("accepted \(fragment)")
             } catch let error as GeometryError {
                 #expect(error.description.contains(fragment), "\(error)")
@@ -199,7 +213,8 @@ import Testing
         var coarseAffine = Affine.diagonal(2, 2, 2)
         coarseAffine[0, 3] = 0.5
         let coarse = LabelVolume(
-            grid: Grid(nx: 5, ny: 4, nz: 3, affine: coarseAffine), labels: makeLabels(5, 4, 3) { i, _, _ in Int32(i + 1) })
+            grid: Grid(nx: 5, ny: 4, nz: 3, affine: coarseAffine),
+            labels: makeLabels(5, 4, 3) { i, _, _ in Int32(i + 1) })
         let fine = try Resample.nearest(coarse, onto: reference.grid, threads: 1)
         // Reference voxel i sits at x = i; coarse voxel c at x = 2c + 0.5: nearest c = round((i - 0.5)/2).
         for i in 0..<10 {

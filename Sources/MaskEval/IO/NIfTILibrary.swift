@@ -76,7 +76,8 @@ enum NIfTILibrary {
         }
         guard nifti_image_load(image) == 0, let data = image.pointee.data else {
             throw NIfTIError.invalid(
-                path: path, reason: "voxel data is truncated or corrupt (could not read "
+                path: path,
+                reason: "voxel data is truncated or corrupt (could not read "
                     + "\(Int(image.pointee.nvox) * Int(image.pointee.nbyper)) bytes)")
         }
         let bytes = Int(image.pointee.nvox) * Int(image.pointee.nbyper)
@@ -137,7 +138,8 @@ enum NIfTILibrary {
         }
         // After the names: nifti_set_filenames derives a NIfTI-1 type from the extension.
         nim.pointee.nifti_type =
-            header.niftiVersion == 2 ? (pair ? NIFTI_FTYPE_NIFTI2_2 : NIFTI_FTYPE_NIFTI2_1)
+            header.niftiVersion == 2
+            ? (pair ? NIFTI_FTYPE_NIFTI2_2 : NIFTI_FTYPE_NIFTI2_1)
             : (pair ? NIFTI_FTYPE_NIFTI1_2 : NIFTI_FTYPE_NIFTI1_1)
         let bytes = Int(nim.pointee.nvox) * Int(nim.pointee.nbyper)
         guard let data = nim.pointee.data else {
@@ -151,7 +153,8 @@ enum NIfTILibrary {
         let version = header.niftiVersion == 2 ? 2 : 1
         if pair, let iname = nim.pointee.iname {
             try writeFile(image: nim, version: version, path: path, pair: true, data: nil, bytes: 0)
-            try writeFile(image: nim, version: version, path: String(cString: iname), pair: true, data: data, bytes: bytes)
+            try writeFile(
+                image: nim, version: version, path: String(cString: iname), pair: true, data: data, bytes: bytes)
         } else {
             try writeFile(image: nim, version: version, path: path, pair: false, data: data, bytes: bytes)
         }

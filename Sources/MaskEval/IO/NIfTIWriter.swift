@@ -67,7 +67,8 @@ public enum NIfTIWriter {
     }
 
     @inline(__always)
-    private static func store(_ value: Double, type: VoxelType, at index: Int, in buffer: UnsafeMutableRawBufferPointer) {
+    private static func store(_ value: Double, type: VoxelType, at index: Int, in buffer: UnsafeMutableRawBufferPointer)
+    {
         switch type {
         case .uint8: buffer.storeBytes(of: UInt8(value), toByteOffset: index, as: UInt8.self)
         case .int8: buffer.storeBytes(of: Int8(value), toByteOffset: index, as: Int8.self)

@@ -93,7 +93,8 @@ enum Reduce {
             pooledPercentile
             ? linearPercentile(pr + rp, percentile)
             : max(linearPercentile(pr, percentile), linearPercentile(rp, percentile))
-        let within = pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
+        let within =
+            pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
         return SurfaceMetrics(
             hausdorffMM: max(pr.max() ?? 0, rp.max() ?? 0),
             hdPercentileMM: hdQ,

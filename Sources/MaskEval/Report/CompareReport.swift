@@ -105,7 +105,9 @@ public struct CompareReport: Sendable {
                 leftOut += 1
             }
         }
-        guard !used.isEmpty else { return Aggregate(mean: nil, median: nil, min: nil, max: nil, n: 0, leftOut: leftOut) }
+        guard !used.isEmpty else {
+            return Aggregate(mean: nil, median: nil, min: nil, max: nil, n: 0, leftOut: leftOut)
+        }
         let sorted = used.sorted()
         let middle = sorted.count / 2
         let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
@@ -149,13 +151,19 @@ public struct CompareReport: Sendable {
                 "status": .string(r.status.rawValue),
             ]
             for (key, value) in values(r) {
-                if key.hasSuffix("_voxels"), let value { object[key] = .int(Int(value)) } else { object[key] = .finite(value) }
+                if key.hasSuffix("_voxels"), let value {
+                    object[key] = .int(Int(value))
+                } else {
+                    object[key] = .finite(value)
+                }
             }
             if settings.presets.count > 1 {
                 var presets: [String: JSONValue] = [:]
                 for preset in settings.presets {
                     presets[preset.rawValue] = .object(
-                        Dictionary(uniqueKeysWithValues: zip(surfaceKeys, Self.surfaceValues(r.surface[preset]).map(JSONValue.finite))))
+                        Dictionary(
+                            uniqueKeysWithValues: zip(
+                                surfaceKeys, Self.surfaceValues(r.surface[preset]).map(JSONValue.finite))))
                 }
                 object["presets"] = .object(presets)
             }
@@ -177,7 +185,8 @@ public struct CompareReport: Sendable {
             "settings": .object(settingsObject),
             "labels": .array(labels),
             "summary": .object([
-                "status_counts": .object(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, .int($0.value)) })),
+                "status_counts": .object(
+                    Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, .int($0.value)) })),
                 "metrics": .object(metrics),
             ]),
         ])
@@ -237,7 +246,10 @@ public struct CompareReport: Sendable {
                 let s = r.surface[preset]
                 var row = [String(r.label), Self.shortName(names[r.label] ?? ""), r.status.rawValue]
                 if preset == settings.presets.first {
-                    row += [Format.fixed(r.referenceVolumeML, 3), Format.fixed(r.predictionVolumeML, 3), Format.fixed(r.dice, 4)]
+                    row += [
+                        Format.fixed(r.referenceVolumeML, 3), Format.fixed(r.predictionVolumeML, 3),
+                        Format.fixed(r.dice, 4),
+                    ]
                 }
                 row += [
                     Format.fixed(s?.hdPercentileMM, 3), Format.fixed(s?.assdMM, 3), Format.fixed(s?.nsd, 4),
@@ -251,8 +263,9 @@ public struct CompareReport: Sendable {
         }
         let counts = statusCounts
         let countText = LabelStatus.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
-        lines.append("Summary over \(evaluation.labels.count) labels (\(countText))"
-            + (penaltyMM.map { "; +inf counted as \(Format.compact($0)) mm" } ?? ""))
+        lines.append(
+            "Summary over \(evaluation.labels.count) labels (\(countText))"
+                + (penaltyMM.map { "; +inf counted as \(Format.compact($0)) mm" } ?? ""))
         var summaryTable = TextTable([
             ("metric", .left), ("mean", .right), ("median", .right), ("min", .right), ("max", .right), ("n", .right),
             ("left_out", .right),

@@ -33,7 +33,8 @@ public struct InfoReport: Sendable {
             "File         \(volume.path)",
             "Format       \(formatName), \(VoxelType.name(ofCode: header.datatype))"
                 + (header.hasScaling
-                    ? ", scl_slope \(Format.compact(header.sclSlope)) scl_inter \(Format.compact(header.sclInter))" : ""),
+                    ? ", scl_slope \(Format.compact(header.sclSlope)) scl_inter \(Format.compact(header.sclInter))"
+                    : ""),
             "Dims         \(grid.nx) × \(grid.ny) × \(grid.nz)",
             "Spacing      \(Format.compact(s.x)) × \(Format.compact(s.y)) × \(Format.compact(s.z)) mm",
             "Orientation  \(grid.affine.orientationCode)",

@@ -8,7 +8,9 @@ public enum OutputFile {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             if isDirectory.boolValue { throw OutputError(path: path, reason: "it is a directory") }
-            if !FileManager.default.isWritableFile(atPath: path) { throw OutputError(path: path, reason: "permission denied") }
+            if !FileManager.default.isWritableFile(atPath: path) {
+                throw OutputError(path: path, reason: "permission denied")
+            }
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {

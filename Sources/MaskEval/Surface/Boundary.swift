@@ -47,7 +47,8 @@ struct LabelCrop {
         // An image axis of extent 1 is no axis at all: a single slice is a 2-D image whose
         // boundaries are 2-D (4-neighbour), as MONAI and MedPy treat 2-D arrays.
         let flat = (x: grid.nx == 1, y: grid.ny == 1, z: grid.nz == 1)
-        Self.markBoundaries(&flags, nx, ny, nz, flat: flat, mask: CropFlag.inReference, boundary: CropFlag.referenceBoundary)
+        Self.markBoundaries(
+            &flags, nx, ny, nz, flat: flat, mask: CropFlag.inReference, boundary: CropFlag.referenceBoundary)
         Self.markBoundaries(
             &flags, nx, ny, nz, flat: flat, mask: CropFlag.inPrediction, boundary: CropFlag.predictionBoundary)
         self.flags = flags
@@ -56,7 +57,8 @@ struct LabelCrop {
     /// Sets `boundary` on every voxel of `mask` with a face neighbour outside `mask` or
     /// outside the grid; axes marked `flat` (image extent 1) have no neighbours.
     static func markBoundaries(
-        _ flags: inout [UInt8], _ nx: Int, _ ny: Int, _ nz: Int, flat: (x: Bool, y: Bool, z: Bool), mask: UInt8, boundary: UInt8
+        _ flags: inout [UInt8], _ nx: Int, _ ny: Int, _ nz: Int, flat: (x: Bool, y: Bool, z: Bool), mask: UInt8,
+        boundary: UInt8
     ) {
         let strideJ = nx
         let strideK = nx * ny
@@ -66,13 +68,16 @@ struct LabelCrop {
                     let row = j * strideJ + k * strideK
                     for i in 0..<nx where f[row + i] & mask != 0 {
                         let index = row + i
-                        let outsideI = !flat.x && (i == 0 || i == nx - 1 || f[index - 1] & mask == 0 || f[index + 1] & mask == 0)
+                        let outsideI =
+                            !flat.x && (i == 0 || i == nx - 1 || f[index - 1] & mask == 0 || f[index + 1] & mask == 0)
                         let outsideJ =
                             !flat.y
-                            && (j == 0 || j == ny - 1 || f[index - strideJ] & mask == 0 || f[index + strideJ] & mask == 0)
+                            && (j == 0 || j == ny - 1 || f[index - strideJ] & mask == 0
+                                || f[index + strideJ] & mask == 0)
                         let outsideK =
                             !flat.z
-                            && (k == 0 || k == nz - 1 || f[index - strideK] & mask == 0 || f[index + strideK] & mask == 0)
+                            && (k == 0 || k == nz - 1 || f[index - strideK] & mask == 0
+                                || f[index + strideK] & mask == 0)
                         let outside = outsideI || outsideJ || outsideK
                         if outside { f[index] |= boundary }
                     }

@@ -60,7 +60,8 @@ public enum GeometryCheck {
                 for ck in [0, a.nz - 1] {
                     let pa = a.affine.apply(Double(ci), Double(cj), Double(ck))
                     let pb = b.affine.apply(Double(ci), Double(cj), Double(ck))
-                    let d = ((pa.0 - pb.0) * (pa.0 - pb.0) + (pa.1 - pb.1) * (pa.1 - pb.1) + (pa.2 - pb.2) * (pa.2 - pb.2))
+                    let d =
+                        ((pa.0 - pb.0) * (pa.0 - pb.0) + (pa.1 - pb.1) * (pa.1 - pb.1) + (pa.2 - pb.2) * (pa.2 - pb.2))
                         .squareRoot()
                     if d > worst {
                         worst = d
