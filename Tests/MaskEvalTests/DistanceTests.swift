@@ -163,7 +163,7 @@ enum BruteForce {
 
     @Test func identicalInputsGiveDiceOneAndZeroDistances() {
         let a = volume(9, 9, 9, spacing: (0.5, 1, 3)) { i, j, k in Int32((i / 3 + j / 3 + k / 3) % 4) }
-        let presets: [Compat] = [.monai, .medpy]
+        let presets = Compat.allCases
         let evaluation = Evaluator.evaluate(reference: a, prediction: a, settings: EvaluationSettings(presets: presets))
         #expect(evaluation.labels.count == 3)
         for result in evaluation.labels {

@@ -118,6 +118,25 @@ import Testing
         #expect(table.contains("liver"))
     }
 
+    @Test func allPresetsSideBySide() throws {
+        let (ref, pred) = Self.statusPair()
+        let evaluation = Evaluator.evaluate(
+            reference: ref, prediction: pred, settings: EvaluationSettings(presets: Compat.allCases, threads: 1))
+        let report = CompareReport(evaluation: evaluation, reference: ref.description, prediction: pred.description)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.json().rendered().utf8)) as? [String: Any])
+        let labels = try #require(object["labels"] as? [[String: Any]])
+        let presets = try #require(labels[0]["presets"] as? [String: [String: Any]])
+        #expect(Set(presets.keys) == ["monai", "medpy", "deepmind"])
+        // Foundation's JSON parser can be off in the last bits; the text itself round-trips.
+        let nsd = try #require(evaluation.labels[0].surface[.deepmind]?.nsd)
+        #expect(abs((presets["deepmind"]?["nsd"] as? Double ?? 0) - nsd) < 1e-15)
+        #expect(report.json().rendered().contains("\"nsd\": \(nsd)"))
+        #expect((object["settings"] as? [String: Any])?["compat"] as? String == "all")
+        let table = report.table()
+        #expect(table.contains("Preset monai:") && table.contains("Preset medpy:") && table.contains("Preset deepmind:"))
+    }
+
     @Test func percentileKeyFollowsQ() {
         #expect(CompareReport.percentileKey(95) == "hd95_mm")
         #expect(CompareReport.percentileKey(99.5) == "hd99.5_mm")

@@ -176,7 +176,32 @@ public enum Evaluator {
                     pooledPercentile: preset == .medpy)
             }
         }
+        if settings.presets.contains(.deepmind) {
+            let distances = surfelDistances(
+                label: label, box: box, reference: reference, prediction: prediction, grid: grid, threads: threads)
+            out[.deepmind] = Reduce.surfelMetrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
+        }
         return out
+    }
+
+    /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
+    static func surfelDistances(
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
+        grid: Grid, threads: Int
+    ) -> DirectedDistances {
+        let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
+        let surfels = SurfelCrop(voxels: crop, grid: grid)
+        return surfels.flags.withUnsafeBufferPointer { flags in
+            func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
+                DistanceTransform.distances(
+                    flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
+                    source: source, query: query, threads: threads)
+            }
+            return DirectedDistances(
+                predictionToReference: transform(CropFlag.referenceBoundary, CropFlag.predictionBoundary),
+                referenceToPrediction: transform(CropFlag.predictionBoundary, CropFlag.referenceBoundary),
+                predictionAreas: surfels.predictionAreas, referenceAreas: surfels.referenceAreas)
+        }
     }
 
     /// D_PR and D_RP between the boundary voxels of the label's two masks.
