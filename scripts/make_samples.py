@@ -16,6 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nifti_lite  # noqa: E402
+from perturb import dilate, erode, perturb, shift  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SampleVolumes")
 MRICRON = "/usr/share/mricron/templates"
@@ -25,28 +26,6 @@ ORGANS = [
     (6, "stomach"), (7, "aorta"), (8, "inferior_vena_cava"), (9, "pancreas"),
     (10, "adrenal_gland_right"), (11, "adrenal_gland_left"), (12, "duodenum"),
 ]
-
-
-def shift(mask, offset):
-    out = np.zeros_like(mask)
-    src = tuple(slice(max(0, -o), mask.shape[a] - max(0, o)) for a, o in enumerate(offset))
-    dst = tuple(slice(max(0, o), mask.shape[a] - max(0, -o)) for a, o in enumerate(offset))
-    out[dst] = mask[src]
-    return out
-
-
-def dilate(mask, steps=1):
-    for _ in range(steps):
-        grown = mask.copy()
-        for axis in range(3):
-            grown |= shift(mask, tuple(1 if a == axis else 0 for a in range(3)))
-            grown |= shift(mask, tuple(-1 if a == axis else 0 for a in range(3)))
-        mask = grown
-    return mask
-
-
-def erode(mask, steps=1):
-    return ~dilate(~mask, steps)
 
 
 def abdomen():
@@ -124,27 +103,7 @@ def abdomen():
 def jhu():
     reference, affine = nifti_lite.read(os.path.join(MRICRON, "JHU-WhiteMatter-labels-2mm.nii.gz"))
     reference = reference.astype(np.uint8)
-    prediction = reference.copy()
-    labels = [int(v) for v in np.unique(reference) if v != 0]
-    rng = np.random.default_rng(7)
-    for label in labels:
-        mask = reference == label
-        action = label % 6
-        if action == 0:
-            prediction[mask] = 0
-            prediction[shift(mask, (1, 0, 0)) & (prediction == 0)] = label
-        elif action == 1:
-            prediction[dilate(mask) & (prediction == 0)] = label
-        elif action == 2:
-            prediction[mask & ~erode(mask)] = 0
-        elif action == 3:
-            prediction[mask] = 0
-            prediction[shift(mask, (0, -1, 1)) & (prediction == 0)] = label
-    prediction[prediction == labels[10]] = 0  # one structure missed
-    prediction[44:47, 20:23, 30:33] = labels[3]  # a spurious island
-    edge = (prediction > 0) & ~erode(prediction > 0)
-    prediction[edge & (rng.random(prediction.shape) < 0.05)] = 0
-    return reference, prediction, affine
+    return reference, perturb(reference, seed=7, islands=1), affine
 
 
 def main():

@@ -19,7 +19,7 @@ import Testing
             pred.labels.withUnsafeBufferPointer { p in
                 Evaluator.surfelDistances(
                     label: 1, box: census.referenceBox.union(census.predictionBox), reference: r, prediction: p,
-                    grid: ref.grid, threads: 1)
+                    grid: ref.grid, table: searchTable(ref.grid), threads: 1)
             }
         }
     }

@@ -80,6 +80,69 @@ enum BruteForce {
         }
     }
 
+    /// The outward search (with its brute-force and transform fallbacks) equals the
+    /// transform on random sparse point sets, near and far, anisotropic and flat.
+    @Test(arguments: 0..<30)
+    func searchEqualsTransform(seed: Int) {
+        var rng = SeededGenerator(seed: UInt64(seed) &* 31 &+ 5)
+        let flatK = seed % 5 == 0
+        let nx = Int.random(in: 1...40, using: &rng)
+        let ny = Int.random(in: 1...40, using: &rng)
+        let nz = flatK ? 1 : Int.random(in: 1...30, using: &rng)
+        let spacing = SIMD3(
+            Double.random(in: 0.2...3, using: &rng), Double.random(in: 0.2...3, using: &rng),
+            Double.random(in: 0.2...3, using: &rng))
+        // Sparse sources: some queries find one nearby, others are far from all.
+        let sourceDensity = [0.0005, 0.01, 0.2][seed % 3]
+        var flags = [UInt8](repeating: 0, count: nx * ny * nz)
+        var sources: [Int] = []
+        var queries: [Int] = []
+        for index in flags.indices {
+            if Double.random(in: 0..<1, using: &rng) < sourceDensity {
+                flags[index] |= 1
+                sources.append(index)
+            }
+            if Double.random(in: 0..<1, using: &rng) < 0.05 {
+                flags[index] |= 2
+                queries.append(index)
+            }
+        }
+        let grid = Grid(nx: nx, ny: ny, nz: nz, affine: .diagonal(spacing.x, spacing.y, spacing.z))
+        let table = searchTable(grid)
+        flags.withUnsafeBufferPointer { f in
+            let transform = DistanceTransform.distances(
+                flags: f, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, threads: 1)
+            for threads in [1, 3] {
+                let search = SurfaceSearch.distances(
+                    flags: f, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, queries: queries,
+                    sources: sources, table: table, threads: threads)
+                #expect(search.count == transform.count)
+                for (a, b) in zip(search, transform) {
+                    #expect(a == b || abs(a - b) <= 1e-12 * b, "seed \(seed): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
+    @Test func offsetTableIsCompleteWithinItsRadius() {
+        for spacing in [SIMD3(1.0, 1, 1), SIMD3(0.8, 0.8, 2.5), SIMD3(0.1, 0.1, 5), SIMD3(3, 0.5, 1)] {
+            let table = SurfaceSearch.Table(spacing: spacing, flat: (false, false, false))
+            #expect(table.distance.count >= 128, "\(spacing)")
+            #expect(table.distance == table.distance.sorted())
+            // Every offset of a wide cube within the radius is in the table.
+            var inside = 0
+            for dk in -60...60 {
+                for dj in -60...60 {
+                    for di in -60...60 {
+                        let d = (SIMD3(Double(di), Double(dj), Double(dk)) * spacing)
+                        if (d * d).sum().squareRoot() <= table.radius { inside += 1 }
+                    }
+                }
+            }
+            #expect(inside == table.distance.count, "\(spacing)")
+        }
+    }
+
     /// Random small pairs: every metric equals its definition computed by brute force.
     @Test(arguments: 0..<20)
     func metricsEqualBruteForce(seed: Int) {

@@ -81,7 +81,7 @@ func directed(_ reference: LabelVolume, _ prediction: LabelVolume, label: Int32 
         prediction.labels.withUnsafeBufferPointer { p in
             Evaluator.voxelDistances(
                 label: label, box: c.referenceBox.union(c.predictionBox), reference: r, prediction: p,
-                grid: reference.grid, threads: 1)
+                grid: reference.grid, table: searchTable(reference.grid), threads: 1)
         }
     }
 }
@@ -90,4 +90,9 @@ func directed(_ reference: LabelVolume, _ prediction: LabelVolume, label: Int32 
 func close(_ a: Double, _ b: Double, rtol: Double = 0, atol: Double = 0) -> Bool {
     if a == b { return true }
     return abs(a - b) <= atol + rtol * abs(b)
+}
+
+/// The offset table `Evaluator` builds for a grid.
+func searchTable(_ grid: Grid) -> SurfaceSearch.Table {
+    SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
 }

@@ -136,13 +136,14 @@ public enum Evaluator {
         let big = order.filter { work[$0] * threads > total && work[$0] >= 1 << 18 }
         let small = order.filter { !(work[$0] * threads > total && work[$0] >= 1 << 18) }
         var computed = [[Compat: SurfaceMetrics]](repeating: [:], count: matched.count)
+        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 func run(_ slot: Int, innerThreads: Int) -> [Compat: SurfaceMetrics] {
                     let label = results[matched[slot]].label
                     return surfaceMetrics(
                         label: label, box: boxes[slot], reference: ref, prediction: pred, grid: grid,
-                        settings: settings, threads: innerThreads)
+                        settings: settings, table: table, threads: innerThreads)
                 }
                 for slot in big { computed[slot] = run(slot, innerThreads: threads) }
                 computed.withUnsafeMutableBufferPointer { out in
@@ -162,14 +163,15 @@ public enum Evaluator {
     /// The directed distances of one matched label, reduced under each preset.
     static func surfaceMetrics(
         label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, settings: EvaluationSettings, threads: Int
+        grid: Grid, settings: EvaluationSettings, table: SurfaceSearch.Table, threads: Int
     ) -> [Compat: SurfaceMetrics] {
         var out: [Compat: SurfaceMetrics] = [:]
         let tolerance = settings.tolerance(for: label)
         let voxelPresets = settings.presets.filter { $0 != .deepmind }
         if !voxelPresets.isEmpty {
             let distances = voxelDistances(
-                label: label, box: box, reference: reference, prediction: prediction, grid: grid, threads: threads)
+                label: label, box: box, reference: reference, prediction: prediction, grid: grid, table: table,
+                threads: threads)
             for preset in voxelPresets {
                 out[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
@@ -178,7 +180,8 @@ public enum Evaluator {
         }
         if settings.presets.contains(.deepmind) {
             let distances = surfelDistances(
-                label: label, box: box, reference: reference, prediction: prediction, grid: grid, threads: threads)
+                label: label, box: box, reference: reference, prediction: prediction, grid: grid, table: table,
+                threads: threads)
             out[.deepmind] = Reduce.surfelMetrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
         }
         return out
@@ -187,19 +190,23 @@ public enum Evaluator {
     /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
     static func surfelDistances(
         label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, threads: Int
+        grid: Grid, table: SurfaceSearch.Table, threads: Int
     ) -> DirectedDistances {
         let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
         let surfels = SurfelCrop(voxels: crop, grid: grid)
         return surfels.flags.withUnsafeBufferPointer { flags in
-            func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
-                DistanceTransform.distances(
+            func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
+                SurfaceSearch.distances(
                     flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
-                    source: source, query: query, threads: threads)
+                    source: source, query: query, queries: queries, sources: sources, table: table, threads: threads)
             }
             return DirectedDistances(
-                predictionToReference: transform(CropFlag.referenceBoundary, CropFlag.predictionBoundary),
-                referenceToPrediction: transform(CropFlag.predictionBoundary, CropFlag.referenceBoundary),
+                predictionToReference: search(
+                    CropFlag.referenceBoundary, CropFlag.predictionBoundary, surfels.predictionPoints,
+                    surfels.referencePoints),
+                referenceToPrediction: search(
+                    CropFlag.predictionBoundary, CropFlag.referenceBoundary, surfels.referencePoints,
+                    surfels.predictionPoints),
                 predictionAreas: surfels.predictionAreas, referenceAreas: surfels.referenceAreas)
         }
     }
@@ -207,18 +214,22 @@ public enum Evaluator {
     /// D_PR and D_RP between the boundary voxels of the label's two masks.
     static func voxelDistances(
         label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, threads: Int
+        grid: Grid, table: SurfaceSearch.Table, threads: Int
     ) -> DirectedDistances {
         let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
         return crop.flags.withUnsafeBufferPointer { flags in
-            func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
-                DistanceTransform.distances(
+            func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
+                SurfaceSearch.distances(
                     flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM, source: source,
-                    query: query, threads: threads)
+                    query: query, queries: queries, sources: sources, table: table, threads: threads)
             }
             return DirectedDistances(
-                predictionToReference: transform(CropFlag.referenceBoundary, CropFlag.predictionBoundary),
-                referenceToPrediction: transform(CropFlag.predictionBoundary, CropFlag.referenceBoundary))
+                predictionToReference: search(
+                    CropFlag.referenceBoundary, CropFlag.predictionBoundary, crop.predictionBoundary,
+                    crop.referenceBoundary),
+                referenceToPrediction: search(
+                    CropFlag.predictionBoundary, CropFlag.referenceBoundary, crop.referenceBoundary,
+                    crop.predictionBoundary))
         }
     }
 

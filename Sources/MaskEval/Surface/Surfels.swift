@@ -14,6 +14,9 @@ struct SurfelCrop {
     /// Areas (mm², or mm in 2-D) of the reference / prediction surface points, in scan order.
     var referenceAreas: [Double]
     var predictionAreas: [Double]
+    /// Linear corner-grid indices of the surface points, in scan order.
+    var referencePoints: [Int]
+    var predictionPoints: [Int]
 
     init(voxels crop: LabelCrop, grid: Grid) {
         let s = grid.spacingMM
@@ -35,6 +38,8 @@ struct SurfelCrop {
         var flags = [UInt8](repeating: 0, count: nx * ny * nz)
         var referenceAreas: [Double] = []
         var predictionAreas: [Double] = []
+        var referencePoints: [Int] = []
+        var predictionPoints: [Int] = []
         let full = (1 << bits) - 1
         let (cx, cy, cz) = (crop.nx, crop.ny, crop.nz)
         crop.flags.withUnsafeBufferPointer { voxels in
@@ -55,15 +60,18 @@ struct SurfelCrop {
                             if v & CropFlag.inPrediction != 0 { codeP |= value }
                         }
                         var f: UInt8 = 0
+                        let index = a + nx * (b + ny * c)
                         if codeR != 0 && codeR != full {
                             f |= CropFlag.referenceBoundary
                             referenceAreas.append(table[codeR])
+                            referencePoints.append(index)
                         }
                         if codeP != 0 && codeP != full {
                             f |= CropFlag.predictionBoundary
                             predictionAreas.append(table[codeP])
+                            predictionPoints.append(index)
                         }
-                        flags[a + nx * (b + ny * c)] = f
+                        flags[index] = f
                     }
                 }
             }
@@ -71,6 +79,8 @@ struct SurfelCrop {
         self.flags = flags
         self.referenceAreas = referenceAreas
         self.predictionAreas = predictionAreas
+        self.referencePoints = referencePoints
+        self.predictionPoints = predictionPoints
     }
 
     /// Area per code: 3-D, the sum over the code's normals n of
