@@ -158,8 +158,8 @@ struct Compare: ParsableCommand {
         let labelList = try labels.map(LabelList.parse)
         let names = try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
         let threads = engine.threadCount
-        var ref = try NIfTIReader.read(path: reference, maxVoxels: engine.maxVoxels, threads: threads)
-        var pred = try NIfTIReader.read(path: prediction, maxVoxels: engine.maxVoxels, threads: threads)
+        var (ref, pred) = try NIfTIReader.readPair(
+            reference: reference, prediction: prediction, maxVoxels: engine.maxVoxels, threads: threads)
         let readSeconds = clock.lap()
         let predictionDescription = pred.description
         var geometry = "checked"

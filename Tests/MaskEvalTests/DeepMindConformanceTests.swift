@@ -12,16 +12,7 @@ import Testing
     }
 
     static func surfels(_ ref: LabelVolume, _ pred: LabelVolume) -> DirectedDistances {
-        let census = Census.count(
-            reference: ref.labels, prediction: pred.labels, nx: ref.grid.nx, ny: ref.grid.ny, nz: ref.grid.nz,
-            threads: 1)[0]
-        return ref.labels.withUnsafeBufferPointer { r in
-            pred.labels.withUnsafeBufferPointer { p in
-                Evaluator.surfelDistances(
-                    label: 1, box: census.referenceBox.union(census.predictionBox), reference: r, prediction: p,
-                    grid: ref.grid, table: searchTable(ref.grid), threads: 1)
-            }
-        }
+        Evaluator.directedDistances(reference: ref, prediction: pred, label: 1, surfels: true)
     }
 
     static func sorted(_ distances: [Double], _ areas: [Double]?) -> [(Double, Double)] {

@@ -114,8 +114,10 @@ enum BruteForce {
                 flags: f, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, threads: 1)
             for threads in [1, 3] {
                 let search = SurfaceSearch.distances(
-                    flags: f, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, queries: queries,
-                    sources: sources, table: table, threads: threads)
+                    nx: nx, ny: ny, nz: nz, spacing: spacing, isSource: FlagSource(flags: f, bit: 1),
+                    queries: queries, sources: sources, table: table, threads: threads,
+                    transformVoxels: nx * ny * nz
+                ) { transform }
                 #expect(search.count == transform.count)
                 for (a, b) in zip(search, transform) {
                     #expect(a == b || abs(a - b) <= 1e-12 * b, "seed \(seed): \(a) vs \(b)")

@@ -73,17 +73,7 @@ func evaluateLabel(
 
 /// D_PR and D_RP of one label (for directed peer values).
 func directed(_ reference: LabelVolume, _ prediction: LabelVolume, label: Int32 = 1) -> DirectedDistances {
-    let census = Census.count(
-        reference: reference.labels, prediction: prediction.labels, nx: reference.grid.nx, ny: reference.grid.ny,
-        nz: reference.grid.nz, threads: 1)
-    let c = census.first { $0.label == label } ?? LabelCensus(label: label)
-    return reference.labels.withUnsafeBufferPointer { r in
-        prediction.labels.withUnsafeBufferPointer { p in
-            Evaluator.voxelDistances(
-                label: label, box: c.referenceBox.union(c.predictionBox), reference: r, prediction: p,
-                grid: reference.grid, table: searchTable(reference.grid), threads: 1)
-        }
-    }
+    Evaluator.directedDistances(reference: reference, prediction: prediction, label: label)
 }
 
 /// Relative-or-absolute closeness for golden values.

@@ -51,12 +51,12 @@ enum DistanceTransform {
                     scratchV.withUnsafeMutableBufferPointer { vBuffer in
                         let shared = UncheckedSendable((g, fBuffer, zBuffer, vBuffer))
                         // Pass 1, along i: distance to the nearest source in the row.
-                        let si2 = spacing.x * spacing.x
+                        let si = spacing.x
                         parallelFor(ny * nz, threads: workers, grain: 64) { rowIndex in
                             let (g, _, _, _) = shared.value
                             let k = rowIndex / ny
                             guard sliceHasSource[k] else { return }
-                            rowPass(flags: flags, g: g, start: rowIndex * nx, nx: nx, source: source, si2: si2)
+                            rowPass(flags: flags, g: g, start: rowIndex * nx, nx: nx, source: source, si: si)
                         }
                         // Pass 2, along j, for every column (i, k) of a slice with a source.
                         parallelForWithWorker(nz, threads: workers) { worker, k in
@@ -105,23 +105,23 @@ enum DistanceTransform {
     @inline(__always)
     private static func rowPass(
         flags: UnsafeBufferPointer<UInt8>, g: UnsafeMutableBufferPointer<Double>, start: Int, nx: Int,
-        source: UInt8, si2: Double
+        source: UInt8, si: Double
     ) {
         var last = -1
         for i in 0..<nx where flags[start + i] & source != 0 {
             // Fill from the previous source (or the row start) up to this one.
             let from = last < 0 ? 0 : last + 1
             for x in from..<i {
-                let d = last < 0 ? i - x : min(x - last, i - x)
-                g[start + x] = Double(d * d) * si2
+                let d = Double(last < 0 ? i - x : min(x - last, i - x)) * si
+                g[start + x] = d * d
             }
             g[start + i] = 0
             last = i
         }
         if last >= 0 {
             for x in (last + 1)..<max(last + 1, nx) {
-                let d = x - last
-                g[start + x] = Double(d * d) * si2
+                let d = Double(x - last) * si
+                g[start + x] = d * d
             }
         }
     }
@@ -167,8 +167,10 @@ enum DistanceTransform {
             let xq = Double(q) * spacing
             while z[segment + 1] < xq { segment += 1 }
             let p = v[segment]
-            let dx = xq - Double(p) * spacing
-            g[q * stride] = dx * dx + f[p]
+            // (q − p)·s from the integer difference: the value is then the same sum of the
+            // same squares as a direct computation, (Δi·sᵢ)² + (Δj·sⱼ)² + (Δk·sₖ)².
+            let dx = Double(q - p) * spacing
+            g[q * stride] = f[p] + dx * dx
         }
     }
 }

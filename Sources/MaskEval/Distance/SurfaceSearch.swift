@@ -14,6 +14,10 @@ import Foundation
 /// from 0.35 s with two transforms per label to the figure in the README's Performance
 /// section; the results are identical (tests compare both paths with brute force).
 enum SurfaceSearch {
+    /// Offsets per table: about a ball of radius 6 voxels on an isotropic grid. Queries stop
+    /// at their first hit, so a larger table only costs for queries far from every source.
+    static let tableSize = 1024
+
     /// The offsets of one grid spacing, nearest first.
     struct Table: Sendable {
         var di: [Int]
@@ -27,7 +31,7 @@ enum SurfaceSearch {
         /// The nearest `size` offsets and all ties at the cut, sorted by distance (then
         /// dk, dj, di, so the table is deterministic). Axes marked flat (image extent 1)
         /// get no offsets.
-        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = 128) {
+        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = SurfaceSearch.tableSize) {
             let spacing = [s.x, s.y, s.z]
             let isFlat = [flat.x, flat.y, flat.z]
             let real = (0..<3).filter { !isFlat[$0] }
@@ -68,68 +72,107 @@ enum SurfaceSearch {
     }
 
     /// Distances (mm) from each query point (linear indices into the grid, in scan order)
-    /// to the nearest point flagged `source`; +∞ for all when there is none.
-    static func distances(
-        flags: UnsafeBufferPointer<UInt8>, nx: Int, ny: Int, nz: Int, spacing: SIMD3<Double>, source: UInt8,
-        query: UInt8, queries: [Int], sources: [Int], table: Table, threads: Int
+    /// to the nearest source point; +∞ for all when there is none.
+    ///
+    /// `isSource` tells whether a grid index is a source; `sources` lists them (for the
+    /// brute-force fallback); `transform` computes the exact transform for every query, in
+    /// the same order, over `transformVoxels` voxels, when the search would cost more.
+    ///
+    /// The choice between search and transform depends only on the data (a fixed sample of
+    /// the queries), never on timing, so results do not depend on the thread count.
+    static func distances<Source: SourceTest>(
+        nx: Int, ny: Int, nz: Int, spacing: SIMD3<Double>, isSource: Source, queries: [Int], sources: [Int],
+        table: Table, threads: Int, transformVoxels: Int, transform: () -> [Double]
     ) -> [Double] {
         if sources.isEmpty { return [Double](repeating: .infinity, count: queries.count) }
+        if queries.isEmpty { return [] }
         let (halfI, halfJ, halfK) = table.half
         let count = table.distance.count
         let linear = (0..<count).map { table.di[$0] + nx * (table.dj[$0] + ny * table.dk[$0]) }
+
+        /// The distance to the nearest source within the table, or −1.
+        func search(_ index: Int) -> Double {
+            let i = index % nx
+            let j = (index / nx) % ny
+            let k = index / (nx * ny)
+            if i >= halfI && i < nx - halfI && j >= halfJ && j < ny - halfJ && k >= halfK && k < nz - halfK {
+                // Deep inside the grid: every offset is in bounds.
+                for position in 0..<count where isSource.contains(index + linear[position]) {
+                    return table.distance[position]
+                }
+                return -1
+            }
+            for position in 0..<count {
+                let ii = i + table.di[position]
+                let jj = j + table.dj[position]
+                let kk = k + table.dk[position]
+                guard ii >= 0, jj >= 0, kk >= 0, ii < nx, jj < ny, kk < nz else { continue }
+                if isSource.contains(ii + nx * (jj + ny * kk)) { return table.distance[position] }
+            }
+            return -1
+        }
+
+        // A fixed sample decides: when more than a quarter of it is far from every source
+        // the transform is cheaper than walking the whole table for each far query.
+        let step = max(1, queries.count / 64)
+        let sample = stride(from: 0, to: queries.count, by: step).map { queries[$0] }
+        let farInSample = sample.filter { search($0) < 0 }.count
+        if farInSample * 4 > sample.count && queries.count > 256 { return transform() }
+
         var out = [Double](repeating: -1, count: queries.count)
         out.withUnsafeMutableBufferPointer { result in
             let shared = UncheckedSendable(result)
             parallelFor(queries.count, threads: threads, grain: 4096) { q in
-                let index = queries[q]
-                let i = index % nx
-                let j = (index / nx) % ny
-                let k = index / (nx * ny)
-                if i >= halfI && i < nx - halfI && j >= halfJ && j < ny - halfJ && k >= halfK && k < nz - halfK {
-                    // Deep inside the grid: every offset is in bounds.
-                    for position in 0..<count where flags[index + linear[position]] & source != 0 {
-                        shared.value[q] = table.distance[position]
-                        return
-                    }
-                    return
-                }
-                for position in 0..<count {
-                    let ii = i + table.di[position]
-                    let jj = j + table.dj[position]
-                    let kk = k + table.dk[position]
-                    guard ii >= 0, jj >= 0, kk >= 0, ii < nx, jj < ny, kk < nz else { continue }
-                    if flags[ii + nx * (jj + ny * kk)] & source != 0 {
-                        shared.value[q] = table.distance[position]
-                        return
-                    }
-                }
+                shared.value[q] = search(queries[q])
             }
         }
         let far = out.indices.filter { out[$0] < 0 }
         if far.isEmpty { return out }
         // Far queries: brute force over the sources when that costs less than a transform.
-        if far.count * sources.count <= 4 * nx * ny * nz {
-            let points = sources.map { ($0 % nx, ($0 / nx) % ny, $0 / (nx * ny)) }
-            out.withUnsafeMutableBufferPointer { result in
-                let shared = UncheckedSendable(result)
-                parallelFor(far.count, threads: threads, grain: 16) { f in
-                    let index = queries[far[f]]
-                    let (i, j, k) = (index % nx, (index / nx) % ny, index / (nx * ny))
-                    var best = Double.infinity
-                    for p in points {
-                        // Integer differences scaled by the spacing: the same arithmetic as
-                        // the offset table and the transform.
-                        let dx = Double(i - p.0) * spacing.x
-                        let dy = Double(j - p.1) * spacing.y
-                        let dz = Double(k - p.2) * spacing.z
-                        best = min(best, dx * dx + dy * dy + dz * dz)
-                    }
-                    shared.value[far[f]] = best.squareRoot()
+        // Brute force costs about far × sources pair checks; the transform about 8 steps per
+        // voxel of its crop.
+        guard far.count * sources.count <= 8 * transformVoxels else { return transform() }
+        let points = sources.map { ($0 % nx, ($0 / nx) % ny, $0 / (nx * ny)) }
+        out.withUnsafeMutableBufferPointer { result in
+            let shared = UncheckedSendable(result)
+            parallelFor(far.count, threads: threads, grain: 16) { f in
+                let index = queries[far[f]]
+                let (i, j, k) = (index % nx, (index / nx) % ny, index / (nx * ny))
+                var best = Double.infinity
+                for p in points {
+                    // Integer differences scaled by the spacing: the same arithmetic as the
+                    // offset table and the transform.
+                    let dx = Double(i - p.0) * spacing.x
+                    let dy = Double(j - p.1) * spacing.y
+                    let dz = Double(k - p.2) * spacing.z
+                    best = min(best, dx * dx + dy * dy + dz * dz)
                 }
+                shared.value[far[f]] = best.squareRoot()
             }
-            return out
         }
-        return DistanceTransform.distances(
-            flags: flags, nx: nx, ny: ny, nz: nz, spacing: spacing, source: source, query: query, threads: threads)
+        return out
+    }
+}
+
+/// Whether a grid index holds a source point.
+protocol SourceTest {
+    func contains(_ index: Int) -> Bool
+}
+
+/// Sources flagged in a per-crop flag array.
+struct FlagSource: SourceTest {
+    let flags: UnsafeBufferPointer<UInt8>
+    let bit: UInt8
+    @inline(__always) func contains(_ index: Int) -> Bool { flags[index] & bit != 0 }
+}
+
+/// Sources on the whole grid: boundary voxels (bit in `boundaries`) carrying `label`.
+struct LabelBoundarySource: SourceTest {
+    let boundaries: UnsafeBufferPointer<UInt8>
+    let bit: UInt8
+    let labels: UnsafeBufferPointer<Int32>
+    let label: Int32
+    @inline(__always) func contains(_ index: Int) -> Bool {
+        boundaries[index] & bit != 0 && labels[index] == label
     }
 }

@@ -122,28 +122,35 @@ public enum Evaluator {
 
         let distanceStart = DispatchTime.now()
         let matched = results.indices.filter { results[$0].status == .matched }
+        let matchedLabels = matched.map { results[$0].label }
         let boxes = matched.map { index -> VoxelBox in
             let c = byLabel[results[index].label] ?? LabelCensus(label: 0)
             return c.referenceBox.union(c.predictionBox)
         }
+        let threads = max(1, settings.threads)
+        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let boundaries =
+            settings.presets.contains { $0 != .deepmind }
+            ? BoundaryMap(
+                reference: reference.labels, prediction: prediction.labels, grid: grid, labels: matchedLabels,
+                threads: threads) : nil
         let work = boxes.map { $0.size.x * $0.size.y * $0.size.z }
         let total = max(1, work.reduce(0, +))
-        // Largest crops first. A crop holding more than 1/threads of all the work runs
-        // alone with the threads inside its passes; the rest run side by side, one per
-        // worker. Either way each label's numbers are computed the same way.
+        // Largest crops first. A label holding more than 1/threads of all the work runs
+        // alone with the threads inside it; the rest run side by side, one per worker.
+        // Either way each label's numbers are computed the same way.
         let order = matched.indices.sorted { work[$0] != work[$1] ? work[$0] > work[$1] : $0 < $1 }
-        let threads = max(1, settings.threads)
-        let big = order.filter { work[$0] * threads > total && work[$0] >= 1 << 18 }
-        let small = order.filter { !(work[$0] * threads > total && work[$0] >= 1 << 18) }
+        let isBig = { (slot: Int) in work[slot] * threads > total && work[slot] >= 1 << 18 }
+        let big = order.filter(isBig)
+        let small = order.filter { !isBig($0) }
         var computed = [[Compat: SurfaceMetrics]](repeating: [:], count: matched.count)
-        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
+                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
                 func run(_ slot: Int, innerThreads: Int) -> [Compat: SurfaceMetrics] {
-                    let label = results[matched[slot]].label
-                    return surfaceMetrics(
-                        label: label, box: boxes[slot], reference: ref, prediction: pred, grid: grid,
-                        settings: settings, table: table, threads: innerThreads)
+                    surfaceMetrics(
+                        label: matchedLabels[slot], slot: slot, box: boxes[slot], volumes: volumes,
+                        boundaries: boundaries, settings: settings, threads: innerThreads)
                 }
                 for slot in big { computed[slot] = run(slot, innerThreads: threads) }
                 computed.withUnsafeMutableBufferPointer { out in
@@ -160,45 +167,55 @@ public enum Evaluator {
         return Evaluation(settings: settings, grid: grid, labels: results, timings: timings)
     }
 
+    /// The two label volumes of an evaluation with their grid and offset table.
+    struct Volumes {
+        let reference: UnsafeBufferPointer<Int32>
+        let prediction: UnsafeBufferPointer<Int32>
+        let grid: Grid
+        let table: SurfaceSearch.Table
+    }
+
     /// The directed distances of one matched label, reduced under each preset.
     static func surfaceMetrics(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, settings: EvaluationSettings, table: SurfaceSearch.Table, threads: Int
+        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes, boundaries: BoundaryMap?,
+        settings: EvaluationSettings, threads: Int
     ) -> [Compat: SurfaceMetrics] {
         var out: [Compat: SurfaceMetrics] = [:]
         let tolerance = settings.tolerance(for: label)
-        let voxelPresets = settings.presets.filter { $0 != .deepmind }
-        if !voxelPresets.isEmpty {
+        if let boundaries {
             let distances = voxelDistances(
-                label: label, box: box, reference: reference, prediction: prediction, grid: grid, table: table,
-                threads: threads)
-            for preset in voxelPresets {
+                label: label, slot: slot, box: box, volumes: volumes, boundaries: boundaries, threads: threads)
+            for preset in settings.presets where preset != .deepmind {
                 out[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
                     pooledPercentile: preset == .medpy)
             }
         }
         if settings.presets.contains(.deepmind) {
-            let distances = surfelDistances(
-                label: label, box: box, reference: reference, prediction: prediction, grid: grid, table: table,
-                threads: threads)
+            let distances = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
             out[.deepmind] = Reduce.surfelMetrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
         }
         return out
     }
 
     /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
-    static func surfelDistances(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, table: SurfaceSearch.Table, threads: Int
-    ) -> DirectedDistances {
-        let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
+    static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> DirectedDistances {
+        let grid = volumes.grid
+        let crop = LabelCrop(
+            label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
         let surfels = SurfelCrop(voxels: crop, grid: grid)
+        let cropVoxels = surfels.nx * surfels.ny * surfels.nz
         return surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
                 SurfaceSearch.distances(
-                    flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
-                    source: source, query: query, queries: queries, sources: sources, table: table, threads: threads)
+                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
+                    isSource: FlagSource(flags: flags, bit: source), queries: queries, sources: sources,
+                    table: volumes.table, threads: threads, transformVoxels: cropVoxels
+                ) {
+                    DistanceTransform.distances(
+                        flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
+                        source: source, query: query, threads: threads)
+                }
             }
             return DirectedDistances(
                 predictionToReference: search(
@@ -211,25 +228,70 @@ public enum Evaluator {
         }
     }
 
-    /// D_PR and D_RP between the boundary voxels of the label's two masks.
+    /// D_PR and D_RP between the boundary voxels of the label's two masks, searched on the
+    /// whole grid; the label's crop is built only if a transform is needed.
     static func voxelDistances(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid, table: SurfaceSearch.Table, threads: Int
+        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes, boundaries: BoundaryMap, threads: Int
     ) -> DirectedDistances {
-        let crop = LabelCrop(label: label, box: box, reference: reference, prediction: prediction, grid: grid)
-        return crop.flags.withUnsafeBufferPointer { flags in
-            func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
-                SurfaceSearch.distances(
-                    flags: flags, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: grid.spacingMM, source: source,
-                    query: query, queries: queries, sources: sources, table: table, threads: threads)
+        let grid = volumes.grid
+        let referencePoints = Array(boundaries.reference(slot: slot))
+        let predictionPoints = Array(boundaries.prediction(slot: slot))
+        let size = box.size
+        var crop: LabelCrop?
+        func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
+            let built =
+                crop
+                ?? LabelCrop(
+                    label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
+            crop = built
+            return built.flags.withUnsafeBufferPointer { flags in
+                DistanceTransform.distances(
+                    flags: flags, nx: built.nx, ny: built.ny, nz: built.nz, spacing: grid.spacingMM, source: source,
+                    query: query, threads: threads)
+            }
+        }
+        return boundaries.flags.withUnsafeBufferPointer { flags in
+            func search(_ bit: UInt8, _ labels: UnsafeBufferPointer<Int32>, _ queries: [Int], _ sources: [Int])
+                -> [Double]
+            {
+                let query = bit == CropFlag.referenceBoundary ? CropFlag.predictionBoundary : CropFlag.referenceBoundary
+                return SurfaceSearch.distances(
+                    nx: grid.nx, ny: grid.ny, nz: grid.nz, spacing: grid.spacingMM,
+                    isSource: LabelBoundarySource(boundaries: flags, bit: bit, labels: labels, label: label),
+                    queries: queries, sources: sources, table: volumes.table, threads: threads,
+                    transformVoxels: size.x * size.y * size.z
+                ) { transform(bit, query) }
             }
             return DirectedDistances(
                 predictionToReference: search(
-                    CropFlag.referenceBoundary, CropFlag.predictionBoundary, crop.predictionBoundary,
-                    crop.referenceBoundary),
+                    CropFlag.referenceBoundary, volumes.reference, predictionPoints, referencePoints),
                 referenceToPrediction: search(
-                    CropFlag.predictionBoundary, CropFlag.referenceBoundary, crop.referenceBoundary,
-                    crop.predictionBoundary))
+                    CropFlag.predictionBoundary, volumes.prediction, referencePoints, predictionPoints))
+        }
+    }
+
+    /// D_PR and D_RP of one label of two volumes (tests and tools).
+    static func directedDistances(
+        reference: LabelVolume, prediction: LabelVolume, label: Int32, surfels: Bool = false, threads: Int = 1
+    ) -> DirectedDistances {
+        let grid = reference.grid
+        let census =
+            Census.count(
+                reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+                threads: threads
+            ).first { $0.label == label } ?? LabelCensus(label: label)
+        let box = census.referenceBox.union(census.predictionBox)
+        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        return reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
+                if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads) }
+                let map = BoundaryMap(
+                    reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label],
+                    threads: threads)
+                return voxelDistances(
+                    label: label, slot: 0, box: box, volumes: volumes, boundaries: map, threads: threads)
+            }
         }
     }
 
