@@ -51,7 +51,7 @@ import Testing
         let (id, pred, gt, q, expected) = Self.hausdorffCases[index]
         let d = directed(gt, pred)
         let directedValue =
-            q == 100 ? d.predictionToReference.max()! : Reduce.linearPercentile(d.predictionToReference, q)
+            q == 100 ? d.predictionToReference.max()! : DistanceHistogram(d.predictionToReference).linearPercentile(q)
         let result = evaluateLabel(gt, pred, percentile: q).surface[.monai]!
         #expect(close(directedValue, expected[0], rtol: 1e-6), "\(id) directed \(directedValue)")
         let symmetric = q == 100 ? result.hausdorffMM : result.hdPercentileMM

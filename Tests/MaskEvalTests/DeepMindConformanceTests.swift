@@ -16,7 +16,7 @@ import Testing
     }
 
     static func sorted(_ distances: [Double], _ areas: [Double]?) -> [(Double, Double)] {
-        Reduce.sortedPairs(distances, areas ?? [])
+        sortedPairs(distances, areas ?? [])
     }
 
     @Test func twoPixels2D() {
@@ -43,11 +43,11 @@ import Testing
         let s = Self.surfels(gt, pred)
         let diag = 1.118033988749895
         let gtPairs = Self.sorted(s.referenceToPrediction, s.referenceAreas)
-        let expectedGT = Reduce.sortedPairs([0, 0, 0, 0, 0, 1, 0, 0], [diag, 1, diag, 2, diag, 1, diag, 2])
+        let expectedGT = sortedPairs([0, 0, 0, 0, 0, 1, 0, 0], [diag, 1, diag, 2, diag, 1, diag, 2])
         #expect(gtPairs.count == expectedGT.count)
         for (a, b) in zip(gtPairs, expectedGT) { #expect(a.0 == b.0 && close(a.1, b.1, rtol: 1e-7)) }
         let predPairs = Self.sorted(s.predictionToReference, s.predictionAreas)
-        let expectedPred = Reduce.sortedPairs([0, 0, 0, 0, 0, 2, 2, 2, 0, 0], [diag, 1, diag, 2, 2, diag, 1, diag, 2, 2])
+        let expectedPred = sortedPairs([0, 0, 0, 0, 0, 2, 2, 2, 0, 0], [diag, 1, diag, 2, 2, diag, 1, diag, 2, 2])
         #expect(predPairs.count == expectedPred.count)
         for (a, b) in zip(predPairs, expectedPred) { #expect(a.0 == b.0 && close(a.1, b.1, rtol: 1e-7)) }
         let r = Self.deepmind(gt, pred)
@@ -142,5 +142,44 @@ import Testing
         #expect(close(r.surface[.monai]!.hdPercentileMM, 6.7882, atol: 5e-5))
         #expect(close(r.surface[.medpy]!.hdPercentileMM, 2.2627, atol: 5e-5))
         #expect(close(r.surface[.deepmind]!.hdPercentileMM, 11.3137, atol: 5e-5))
+    }
+}
+
+/// (distance, area) pairs sorted lexicographically, as the package's `_sort_distances_surfels`.
+func sortedPairs(_ distances: [Double], _ areas: [Double]) -> [(Double, Double)] {
+    zip(distances, areas).sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+}
+
+@Suite struct HistogramTests {
+    /// The histogram's percentiles equal those of a full sort, weighted and unweighted.
+    @Test(arguments: 0..<20)
+    func percentilesEqualSorting(seed: Int) {
+        var rng = SeededGenerator(seed: UInt64(seed) + 77)
+        let n = Int.random(in: 1...300, using: &rng)
+        let distances = (0..<n).map { _ in Double(Int.random(in: 0...12, using: &rng)) * 0.7 }
+        let weights = (0..<n).map { _ in Double.random(in: 0.1...2, using: &rng) }
+        let histogram = DistanceHistogram(distances, weights: weights)
+        let plain = DistanceHistogram(distances)
+        let sorted = distances.sorted()
+        for q in [0.0, 5, 50, 95, 99, 100] {
+            let h = Double(n - 1) * q / 100
+            let lo = Int(h)
+            let hi = min(lo + 1, n - 1)
+            let expected = sorted[lo] + (sorted[hi] - sorted[lo]) * (h - Double(lo))
+            #expect(abs(plain.linearPercentile(q) - expected) <= 1e-12, "seed \(seed) q \(q)")
+            // DeepMind's rule on the sorted pairs.
+            let pairs = sortedPairs(distances, weights)
+            let total = weights.reduce(0, +)
+            var cumulative = 0.0
+            var rule = pairs[pairs.count - 1].0
+            for (d, a) in pairs {
+                cumulative += a
+                if cumulative / total >= q / 100 {
+                    rule = d
+                    break
+                }
+            }
+            #expect(histogram.weightedPercentile(q) == rule, "seed \(seed) q \(q)")
+        }
     }
 }

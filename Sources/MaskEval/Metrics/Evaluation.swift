@@ -201,9 +201,8 @@ public enum Evaluator {
     /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
     static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> DirectedDistances {
         let grid = volumes.grid
-        let crop = LabelCrop(
+        let surfels = SurfelCrop(
             label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
-        let surfels = SurfelCrop(voxels: crop, grid: grid)
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
         return surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {

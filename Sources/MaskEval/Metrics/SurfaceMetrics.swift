@@ -91,8 +91,8 @@ enum Reduce {
         let meanRP = sumRP / Double(rp.count)
         let hdQ =
             pooledPercentile
-            ? linearPercentile(pr + rp, percentile)
-            : max(linearPercentile(pr, percentile), linearPercentile(rp, percentile))
+            ? DistanceHistogram(pr + rp).linearPercentile(percentile)
+            : max(DistanceHistogram(pr).linearPercentile(percentile), DistanceHistogram(rp).linearPercentile(percentile))
         let within =
             pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
         return SurfaceMetrics(
@@ -111,22 +111,5 @@ enum Reduce {
         var total = 0.0
         for value in values { total += value }
         return total
-    }
-
-    /// numpy's default `linear` percentile: sort, h = (n − 1)·q/100, interpolate between
-    /// the neighbouring ranks. O(n log n).
-    static func linearPercentile(_ values: [Double], _ q: Double) -> Double {
-        precondition(!values.isEmpty, "percentile of an empty set")
-        let sorted = values.sorted()
-        let h = Double(sorted.count - 1) * q / 100
-        let lower = Int(h.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        let fraction = h - Double(lower)
-        if fraction == 0 || sorted[lower] == sorted[upper] { return sorted[lower] }
-        // numpy's _lerp form, so results match it to the last bit where it matters.
-        let a = sorted[lower]
-        let b = sorted[upper]
-        let diff = b - a
-        return fraction >= 0.5 ? b - diff * (1 - fraction) : a + diff * fraction
     }
 }
