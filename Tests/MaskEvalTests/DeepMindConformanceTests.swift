@@ -25,7 +25,10 @@ import Testing
         let pred = volume(128, 128, 1, spacing: (2, 1, 1)) { i, j, _ in i == 50 && j == 72 ? 1 : 0 }
         let s = Self.surfels(gt, pred)
         let d = 1.118033988749895
-        for pairs in [Self.sorted(s.referenceToPrediction, s.referenceAreas), Self.sorted(s.predictionToReference, s.predictionAreas)] {
+        for pairs in [
+            Self.sorted(s.referenceToPrediction, s.referenceAreas),
+            Self.sorted(s.predictionToReference, s.predictionAreas),
+        ] {
             #expect(pairs.map(\.0) == [1, 1, 2, 2])
             #expect(pairs.allSatisfy { close($0.1, d, rtol: 1e-15) })
         }
@@ -64,7 +67,10 @@ import Testing
         let gt = volume(128, 128, 128, spacing: (3, 2, 1)) { i, j, k in i == 50 && j == 60 && k == 70 ? 1 : 0 }
         let pred = volume(128, 128, 128, spacing: (3, 2, 1)) { i, j, k in i == 50 && j == 60 && k == 72 ? 1 : 0 }
         let s = Self.surfels(gt, pred)
-        for pairs in [Self.sorted(s.referenceToPrediction, s.referenceAreas), Self.sorted(s.predictionToReference, s.predictionAreas)] {
+        for pairs in [
+            Self.sorted(s.referenceToPrediction, s.referenceAreas),
+            Self.sorted(s.predictionToReference, s.predictionAreas),
+        ] {
             #expect(pairs.map(\.0) == [1, 1, 1, 1, 2, 2, 2, 2])
             #expect(pairs.allSatisfy { close($0.1, 0.875, rtol: 1e-15) })
         }
@@ -92,7 +98,9 @@ import Testing
     @Test(arguments: [false, true])
     func emptyMasks(threeD: Bool) {
         let nz = threeD ? 128 : 1
-        let one = volume(128, 128, nz, spacing: (3, 2, 1)) { i, j, k in i == 50 && j == 60 && (k == 70 || nz == 1) ? 1 : 0 }
+        let one = volume(128, 128, nz, spacing: (3, 2, 1)) { i, j, k in
+            i == 50 && j == 60 && (k == 70 || nz == 1) ? 1 : 0
+        }
         let empty = volume(128, 128, nz, spacing: (3, 2, 1)) { _, _, _ in 0 }
         for (gt, pred, status) in [(one, empty, LabelStatus.missed), (empty, one, .spurious)] {
             let r = Self.deepmind(gt, pred)
@@ -101,7 +109,8 @@ import Testing
             #expect(m.hausdorffMM == .infinity && m.hdPercentileMM == .infinity && m.nsd == 0 && r.dice == 0)
         }
         let both = Self.deepmind(empty, empty)
-        #expect(both.status == .absent && both.surface[.deepmind]!.nsd == 1 && both.surface[.deepmind]!.hausdorffMM == 0)
+        #expect(
+            both.status == .absent && both.surface[.deepmind]!.nsd == 1 && both.surface[.deepmind]!.hausdorffMM == 0)
     }
 
     @Test func crossToolCases() {
@@ -113,17 +122,23 @@ import Testing
         #expect(close(ct1.asdReferenceToPredictionMM, 2.1991, atol: 5e-5) && ct1.asdPredictionToReferenceMM == 0)
         #expect(close(ct1.nsd, 0.8845, atol: 5e-5))
         // CT-2 (MR-1 pred1).
-        let ct2 = Self.deepmind(MetricsReloadedConformance.square(14, 5, 9), MetricsReloadedConformance.square(14, 6, 8))
-            .surface[.deepmind]!
+        let ct2 = Self.deepmind(
+            MetricsReloadedConformance.square(14, 5, 9), MetricsReloadedConformance.square(14, 6, 8)
+        )
+        .surface[.deepmind]!
         #expect(close(ct2.hausdorffMM, 1.4142, atol: 5e-5) && close(ct2.hdPercentileMM, 1.4142, atol: 5e-5))
-        #expect(close(ct2.asdReferenceToPredictionMM, 1.0790, atol: 5e-5) && close(ct2.asdPredictionToReferenceMM, 1.0, atol: 5e-5))
+        #expect(
+            close(ct2.asdReferenceToPredictionMM, 1.0790, atol: 5e-5)
+                && close(ct2.asdPredictionToReferenceMM, 1.0, atol: 5e-5))
         #expect(close(ct2.nsd, 0.8694, atol: 5e-5))
         // CT-4: anisotropic boxes.
         let gt4 = volume(20, 20, 20, spacing: (2, 1, 0.5), box((5, 5, 5), (15, 15, 15)))
         let pred4 = volume(20, 20, 20, spacing: (2, 1, 0.5), box((6, 5, 5), (16, 15, 12)))
         let ct4 = Self.deepmind(gt4, pred4).surface[.deepmind]!
         #expect(ct4.hausdorffMM == 2.5 && close(ct4.hdPercentileMM, 2.0, atol: 5e-5))
-        #expect(close(ct4.asdReferenceToPredictionMM, 0.7446, atol: 5e-5) && close(ct4.asdPredictionToReferenceMM, 0.6160, atol: 5e-5))
+        #expect(
+            close(ct4.asdReferenceToPredictionMM, 0.7446, atol: 5e-5)
+                && close(ct4.asdPredictionToReferenceMM, 0.6160, atol: 5e-5))
         #expect(close(ct4.nsd, 0.6341, atol: 5e-5))
         // CT-5: slabs at the image border.
         let gt5 = volume(10, 10, 10, box((0, 0, 0), (5, 10, 10)))

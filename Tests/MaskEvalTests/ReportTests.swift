@@ -134,7 +134,8 @@ import Testing
         #expect(report.json().rendered().contains("\"nsd\": \(nsd)"))
         #expect((object["settings"] as? [String: Any])?["compat"] as? String == "all")
         let table = report.table()
-        #expect(table.contains("Preset monai:") && table.contains("Preset medpy:") && table.contains("Preset deepmind:"))
+        #expect(
+            table.contains("Preset monai:") && table.contains("Preset medpy:") && table.contains("Preset deepmind:"))
     }
 
     @Test func percentileKeyFollowsQ() {

@@ -67,7 +67,9 @@ public enum NIfTIReader {
             )
         }
         let inner = max(1, threads / 2)
-        var results: [Result<LabelVolume, Error>] = [.failure(NIfTIError.missing(path: reference)), .failure(NIfTIError.missing(path: prediction))]
+        var results: [Result<LabelVolume, Error>] = [
+            .failure(NIfTIError.missing(path: reference)), .failure(NIfTIError.missing(path: prediction)),
+        ]
         results.withUnsafeMutableBufferPointer { buffer in
             let shared = UncheckedSendable(buffer)
             parallelFor(2, threads: 2) { index in

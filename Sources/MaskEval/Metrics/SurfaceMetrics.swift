@@ -92,7 +92,8 @@ enum Reduce {
         let hdQ =
             pooledPercentile
             ? DistanceHistogram(pr + rp).linearPercentile(percentile)
-            : max(DistanceHistogram(pr).linearPercentile(percentile), DistanceHistogram(rp).linearPercentile(percentile))
+            : max(
+                DistanceHistogram(pr).linearPercentile(percentile), DistanceHistogram(rp).linearPercentile(percentile))
         let within =
             pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
         return SurfaceMetrics(

@@ -16,7 +16,9 @@ struct BoundaryMap {
     private var predictionStart: [Int]
 
     func reference(slot: Int) -> ArraySlice<Int> { referenceIndices[referenceStart[slot]..<referenceStart[slot + 1]] }
-    func prediction(slot: Int) -> ArraySlice<Int> { predictionIndices[predictionStart[slot]..<predictionStart[slot + 1]] }
+    func prediction(slot: Int) -> ArraySlice<Int> {
+        predictionIndices[predictionStart[slot]..<predictionStart[slot + 1]]
+    }
 
     init(reference: [Int32], prediction: [Int32], grid: Grid, labels: [Int32], threads: Int) {
         let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
@@ -45,7 +47,9 @@ struct BoundaryMap {
                                             Self.isBoundary(volume, index, v, i, j, k, nx, ny, nz, flat)
                                         else { continue }
                                         flagBuffer[index] |= bit
-                                        if let slot = lookup.slot(of: v) { countBuffer[(k * slots + slot) * 2 + side] += 1 }
+                                        if let slot = lookup.slot(of: v) {
+                                            countBuffer[(k * slots + slot) * 2 + side] += 1
+                                        }
                                     }
                                 }
                             }

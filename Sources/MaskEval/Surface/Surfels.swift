@@ -96,8 +96,7 @@ struct SurfelCrop {
     /// (input c − 1) << 2^shift | input c, with zeros outside (`shift` = the steps done
     /// before, whose codes have 2^shift bits). Both bytes shift together and never carry
     /// into each other (a code has at most 8 bits).
-    private static func combine(_ input: [UInt16], _ dims: inout (Int, Int, Int), axis: Int, shift: Int) -> [UInt16]
-    {
+    private static func combine(_ input: [UInt16], _ dims: inout (Int, Int, Int), axis: Int, shift: Int) -> [UInt16] {
         let (nx, ny, nz) = dims
         let out = (axis == 0 ? nx + 1 : nx, axis == 1 ? ny + 1 : ny, axis == 2 ? nz + 1 : nz)
         let multiplier = UInt16(1) << (1 << shift)
@@ -188,13 +187,17 @@ extension Reduce {
         precondition(!pr.isEmpty && !rp.isEmpty, "both surfaces must be non-empty")
         precondition(pr.count == prAreas.count && rp.count == rpAreas.count, "one area per surface point")
         // Sums in scan order, so the result does not depend on the thread count.
-        var areaPR = 0.0, weightedPR = 0.0, withinPR = 0.0
+        var areaPR = 0.0
+        var weightedPR = 0.0
+        var withinPR = 0.0
         for (distance, area) in zip(pr, prAreas) {
             areaPR += area
             weightedPR += distance * area
             if distance <= toleranceMM { withinPR += area }
         }
-        var areaRP = 0.0, weightedRP = 0.0, withinRP = 0.0
+        var areaRP = 0.0
+        var weightedRP = 0.0
+        var withinRP = 0.0
         for (distance, area) in zip(rp, rpAreas) {
             areaRP += area
             weightedRP += distance * area
