@@ -4,7 +4,8 @@
 Usage: scripts/cross-check REF PRED [--tolerance MM] [--json OUT]
 
 Runs `maskeval compare --compat all --format json` on the pair, evaluates every label
-with the peers (each label as its own binary pair, spacing = the affine's column norms,
+with the peers (and `scipy64`: the default definitions computed directly in float64 with
+scipy, to separate MaskEval's error from MONAI's float32 arithmetic) (each label as its own binary pair, spacing = the affine's column norms,
 as MaskEval defines it), and prints per metric the largest absolute and relative
 difference. Outside CI: the peers come from the virtual environment that
 scripts/cross-check makes.
@@ -47,6 +48,23 @@ def monai_metrics(r, p, spacing, tau, q):
             "asd_reference_to_prediction_mm": asd_rp, "nsd": nsd}
 
 
+def scipy_metrics(r, p, spacing, tau, q):
+    """The default preset's definitions computed directly in float64 with scipy and numpy
+    (boundary by 6-neighbour erosion with the image edge outside, exact EDT), as MONAI does
+    but without MONAI's float32 arithmetic."""
+    from scipy import ndimage
+    br = r ^ ndimage.binary_erosion(r)
+    bp = p ^ ndimage.binary_erosion(p)
+    dpr = ndimage.distance_transform_edt(~br, sampling=spacing)[bp]
+    drp = ndimage.distance_transform_edt(~bp, sampling=spacing)[br]
+    return {"hausdorff_mm": max(dpr.max(), drp.max()),
+            "hdq": max(np.percentile(dpr, q), np.percentile(drp, q)),
+            "assd_mm": (dpr.sum() + drp.sum()) / (len(dpr) + len(drp)),
+            "masd_mm": (dpr.mean() + drp.mean()) / 2,
+            "asd_prediction_to_reference_mm": dpr.mean(), "asd_reference_to_prediction_mm": drp.mean(),
+            "nsd": (np.sum(dpr <= tau) + np.sum(drp <= tau)) / (len(dpr) + len(drp))}
+
+
 def medpy_metrics(r, p, spacing, q):
     from medpy.metric import binary
     out = {"hausdorff_mm": binary.hd(p, r, voxelspacing=spacing),
@@ -80,7 +98,7 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1.0)
     parser.add_argument("--percentile", type=float, default=95)
     parser.add_argument("--maskeval", default=".build/release/maskeval")
-    parser.add_argument("--peers", default="monai,medpy,deepmind")
+    parser.add_argument("--peers", default="scipy64,monai,medpy,deepmind")
     args = parser.parse_args()
     q = args.percentile
     key = "hd%s_mm" % (int(q) if q == int(q) else q)
@@ -108,10 +126,12 @@ def main():
                 values = monai_metrics(r, p, spacing, args.tolerance, q)
             elif peer == "medpy":
                 values = medpy_metrics(r, p, spacing, q)
+            elif peer == "scipy64":
+                values = scipy_metrics(r, p, spacing, args.tolerance, q)
             else:
                 values = deepmind_metrics(r, p, spacing, args.tolerance, q)
             timing[peer] += time.perf_counter() - t0
-            ours = row["presets"][peer]
+            ours = row["presets"]["monai" if peer == "scipy64" else peer]
             for metric, theirs in values.items():
                 mine = ours[key if metric == "hdq" else metric]
                 name = key if metric == "hdq" else metric

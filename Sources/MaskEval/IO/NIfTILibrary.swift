@@ -19,7 +19,7 @@ enum NIfTILibrary {
     static func readHeader(path: String) throws -> NIfTIHeader {
         _ = silenced
         var version: Int32 = 0
-        guard let raw = nifti_read_header(path, &version, 1) else {
+        guard let raw = nifti_read_header(path, &version, 0) else {
             throw NIfTIError.invalid(path: path, reason: "not a NIfTI or ANALYZE file (header unreadable)")
         }
         defer { free(raw) }
@@ -74,13 +74,40 @@ enum NIfTILibrary {
             throw NIfTIError.invalid(
                 path: path, reason: "header declares \(image.pointee.nvox) voxels, expected \(expectedVoxels)")
         }
-        guard nifti_image_load(image) == 0, let data = image.pointee.data else {
-            throw NIfTIError.invalid(
-                path: path,
-                reason: "voxel data is truncated or corrupt (could not read "
-                    + "\(Int(image.pointee.nvox) * Int(image.pointee.nbyper)) bytes)")
-        }
+        // The voxels are read here with nifticlib's znz layer rather than nifti_image_load:
+        // nifti_image_load silently turns NaN and infinite floats into 0, which would make
+        // a corrupt label volume look valid.
         let bytes = Int(image.pointee.nvox) * Int(image.pointee.nbyper)
+        guard let iname = image.pointee.iname else {
+            throw NIfTIError.invalid(path: path, reason: "no image file name")
+        }
+        let data = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
+        defer { data.deallocate() }
+        guard let file = znzopen(iname, "rb", nifti_is_gzfile(iname)) else {
+            throw NIfTIError.unreadable(path: String(cString: iname), reason: String(cString: strerror(errno)))
+        }
+        var handle: znzFile? = file
+        defer { _ = Xznzclose(&handle) }
+        let offset = Int(image.pointee.iname_offset)
+        // gzseek returns the new offset, fseek 0: only a negative result is a failure.
+        guard offset >= 0, znzseek(file, off_t(offset), SEEK_SET) >= 0 else {
+            throw NIfTIError.invalid(path: path, reason: "voxel data offset \(offset) is past the end of the file")
+        }
+        var read = 0
+        while read < bytes {
+            let chunk = min(bytes - read, 1 << 28)
+            let got = znzread(data + read, 1, chunk, file)
+            if got == 0 { break }
+            read += got
+        }
+        guard read == bytes else {
+            throw NIfTIError.invalid(
+                path: path, reason: "voxel data is truncated or corrupt (read \(read) of \(bytes) bytes)")
+        }
+        let swap = Int(image.pointee.swapsize)
+        if image.pointee.byteorder != nifti_short_order() && swap > 1 {
+            nifti_swap_Nbytes(image.pointee.nvox, Int32(swap), data)
+        }
         return try body(UnsafeRawBufferPointer(start: UnsafeRawPointer(data), count: bytes))
     }
 

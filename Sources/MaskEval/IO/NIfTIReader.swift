@@ -47,7 +47,7 @@ public enum NIfTIReader {
                 return NIfTIError.invalid(
                     path: path,
                     reason: "voxel (\(i), \(j), \(k)) holds \(value), which is not an integer label"
-                        + (type.isFloatingPoint || header.hasScaling ? " (after scl_slope/scl_inter)" : "")
+                        + (header.hasScaling ? " (after scl_slope/scl_inter)" : "")
                         + " in the Int32 range")
             }
         }

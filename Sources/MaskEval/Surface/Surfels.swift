@@ -279,7 +279,8 @@ struct DistanceHistogram {
     /// values at ranks ⌊h⌋ and ⌊h⌋ + 1.
     func linearPercentile(_ q: Double) -> Double {
         let n = counts.reduce(0, +)
-        let h = Double(n - 1) * q / 100
+        // (n − 1)·(q/100) in that order, as numpy computes the virtual index.
+        let h = Double(n - 1) * (q / 100)
         let lower = Int(h.rounded(.down))
         let a = value(atRank: lower)
         let b = value(atRank: min(lower + 1, n - 1))
