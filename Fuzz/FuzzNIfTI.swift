@@ -1,0 +1,33 @@
+// libFuzzer target: mutated NIfTI bytes through the reader and, when they parse, through
+// the comparison engine against a small fixed reference. Built by scripts/fuzz; not part of
+// the Swift package.
+import Foundation
+
+private let folder = NSTemporaryDirectory() + "maskeval-fuzz-\(getpid())"
+private let reference: LabelVolume = {
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    var labels = [Int32](repeating: 0, count: 8 * 8 * 8)
+    for index in labels.indices where (index % 8) > 2 && (index / 8) % 8 < 5 { labels[index] = Int32(1 + index % 3) }
+    return LabelVolume(grid: Grid(nx: 8, ny: 8, nz: 8, affine: .diagonal(1, 1.5, 2)), labels: labels)
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let bytes = Data(bytes: start, count: count)
+    // The first byte picks plain or gzip-compressed naming (nifticlib decides by the name).
+    let gz = count > 0 && bytes[bytes.startIndex] & 1 == 1
+    let path = folder + (gz ? "/input.nii.gz" : "/input.nii")
+    guard (try? bytes.write(to: URL(fileURLWithPath: path))) != nil else { return 0 }
+    guard let volume = try? NIfTIReader.read(path: path, maxVoxels: 1 << 20, threads: 2) else { return 0 }
+    guard let onReference = try? Resample.nearest(volume, onto: reference.grid, threads: 2) else { return 0 }
+    let settings = EvaluationSettings(presets: Compat.allCases, threads: 2)
+    let evaluation = Evaluator.evaluate(reference: reference, prediction: onReference, settings: settings)
+    let report = CompareReport(evaluation: evaluation, reference: reference.description, prediction: volume.description)
+    _ = report.json().rendered()
+    _ = InfoReport(volume: volume, threads: 2).table()
+    // The volume's own labels against themselves, on its own grid (small volumes only).
+    if volume.grid.voxelCount <= 1 << 16 {
+        _ = Evaluator.evaluate(reference: volume, prediction: volume, settings: settings)
+    }
+    return 0
+}
