@@ -196,11 +196,24 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print the time of each phase on stderr.")
     var timings = false
 
+    @Option(help: "Also write a self-contained HTML report (charts, slices of the worst structures).")
+    var html: String?
+
+    @Option(help: "Intensity image on the reference grid for the HTML slices (e.g. the CT).")
+    var image: String?
+
+    @Option(name: .customLong("error-map"), help: "Write a NIfTI error map: 0 bg, 1 TP, 2 FN, 3 FP, 4 wrong label.")
+    var errorMap: String?
+
+    @Option(
+        name: .customLong("distance-map"), help: "Write a NIfTI of signed surface distances (mm) at boundary voxels.")
+    var distanceMap: String?
+
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
         let clock = Clock()
-        if let output { try OutputFile.checkWritable(output) }
+        for path in [output, html, errorMap, distanceMap].compactMap({ $0 }) { try OutputFile.checkWritable(path) }
         let gates = try metrics.parsedGates()
         let names = try metrics.names()
         let comparison = try metrics.comparison(names: names, engine: engine, threads: engine.threadCount)
@@ -225,6 +238,27 @@ struct Compare: ParsableCommand {
             text = json.rendered() + "\n"
         }
         if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
+        if let errorMap {
+            try ErrorMap.write(reference: outcome.referenceVolume, prediction: outcome.predictionVolume, to: errorMap)
+        }
+        if let distanceMap {
+            try ErrorMap.writeDistanceMap(
+                reference: outcome.referenceVolume, prediction: outcome.predictionVolume, threads: engine.threadCount,
+                to: distanceMap)
+        }
+        if let html {
+            let intensity = try image.map { try NIfTIReader.readIntensities(path: $0, maxVoxels: engine.maxVoxels) }
+            if let intensity, intensity.grid.dims != outcome.referenceVolume.grid.dims {
+                throw GeometryError(
+                    path: intensity.path, problem: "the --image is not on the reference grid (dims differ)")
+            }
+            let slices = SliceImages(
+                reference: outcome.referenceVolume, prediction: outcome.predictionVolume, intensity: intensity)
+            let page = HTMLReport.compare(
+                report: report, slices: slices, reference: outcome.referenceVolume,
+                prediction: outcome.predictionVolume, threads: engine.threadCount)
+            try OutputFile.write(page, to: html)
+        }
         if timings {
             fflush(nil)  // stdout first, so the report and the timings do not interleave
             let t = outcome.evaluation.timings
@@ -270,6 +304,9 @@ struct Batch: ParsableCommand {
     @Option(help: "Summary JSON: per structure and overall aggregates, status counts, gate failures.")
     var summary: String?
 
+    @Option(help: "Also write a self-contained HTML report (strip plots, aggregates, failed cases).")
+    var html: String?
+
     @Option(help: "Cases evaluated at once (default: up to 4; each case uses --threads / jobs threads).")
     var jobs: Int?
 
@@ -296,7 +333,7 @@ struct Batch: ParsableCommand {
     }
 
     func run() throws {
-        for path in [output, summary].compactMap({ $0 }) { try OutputFile.checkWritable(path) }
+        for path in [output, summary, html].compactMap({ $0 }) { try OutputFile.checkWritable(path) }
         let gates = try metrics.parsedGates()
         let names = try metrics.names()
         var warnings: [String] = []

@@ -25,6 +25,10 @@ public struct Comparison: Sendable {
         public var reference: LabelVolume.Description
         public var prediction: LabelVolume.Description
         public var readSeconds: Double
+        /// The volumes as evaluated (the prediction on the reference grid), for maps and
+        /// report images.
+        public var referenceVolume: LabelVolume
+        public var predictionVolume: LabelVolume
     }
 
     /// Reads both files (side by side), brings the prediction onto the reference grid and
@@ -66,7 +70,7 @@ public struct Comparison: Sendable {
         let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: settings)
         return Outcome(
             evaluation: evaluation, reference: ref.description, prediction: predictionDescription,
-            readSeconds: readSeconds)
+            readSeconds: readSeconds, referenceVolume: ref, predictionVolume: pred)
     }
 }
 

@@ -254,3 +254,38 @@ enum NIfTILibrary {
         }
     }
 }
+
+/// zlib, through the same wrapper: deflate and CRC-32 for the PNG encoder.
+enum Zlib {
+    /// A zlib stream (RFC 1950) of `bytes` at the best compression.
+    static func compress(_ bytes: [UInt8]) -> [UInt8] {
+        var capacity = compressBound(uLong(bytes.count))
+        var out = [UInt8](repeating: 0, count: Int(capacity))
+        let status = out.withUnsafeMutableBufferPointer { target in
+            bytes.withUnsafeBufferPointer { source in
+                compress2(target.baseAddress, &capacity, source.baseAddress, uLong(source.count), Z_BEST_COMPRESSION)
+            }
+        }
+        precondition(status == Z_OK, "compress2 cannot fail with a compressBound buffer")
+        return Array(out.prefix(Int(capacity)))
+    }
+
+    /// Inflates a zlib stream whose inflated size is known; nil when it is not valid.
+    static func uncompress(_ bytes: [UInt8], size: Int) -> [UInt8]? {
+        var length = uLong(size)
+        var out = [UInt8](repeating: 0, count: max(size, 1))
+        let status = out.withUnsafeMutableBufferPointer { target in
+            bytes.withUnsafeBufferPointer { source in
+                CNIfTI.uncompress(target.baseAddress, &length, source.baseAddress, uLong(source.count))
+            }
+        }
+        return status == Z_OK && Int(length) == size ? Array(out.prefix(size)) : nil
+    }
+
+    /// CRC-32 (the PNG and gzip polynomial) of `bytes`, continuing from `start`.
+    static func crc32(_ bytes: [UInt8], start: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            UInt32(CNIfTI.crc32(uLong(start), buffer.baseAddress, uInt(buffer.count)))
+        }
+    }
+}

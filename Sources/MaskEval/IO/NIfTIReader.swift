@@ -252,3 +252,47 @@ enum LabelConversion {
         return stored * slope + intercept
     }
 }
+
+/// An intensity image (CT, MRI) for the background of report slices.
+public struct IntensityVolume: Sendable {
+    public var path: String
+    public var grid: Grid
+    public var values: [Float]
+}
+
+extension NIfTIReader {
+    /// Reads any numeric volume as Float intensities (after scl_slope/scl_inter).
+    public static func readIntensities(path: String, maxVoxels: Int? = nil) throws -> IntensityVolume {
+        let header = try readHeader(path: path)
+        if let problem = header.problems.first(where: { $0.severity == .error }) {
+            throw NIfTIError.invalid(path: path, reason: problem.message)
+        }
+        guard let type = header.voxelType else {
+            throw NIfTIError.unsupported(path: path, reason: VoxelType.name(ofCode: header.datatype))
+        }
+        let (nx, ny, nz) = header.spatialDims
+        let count = nx * ny * nz
+        try checkMemory(path: path, voxels: count, bytesPerVoxel: type.byteCount + 4, maxVoxels: maxVoxels)
+        let slope = header.hasScaling ? header.sclSlope : 1
+        let intercept = header.hasScaling ? header.sclInter : 0
+        let values = try NIfTILibrary.withVoxelData(path: path, expectedVoxels: count) { raw -> [Float] in
+            func convert<T>(_: T.Type, _ value: (T) -> Double) -> [Float] {
+                let source = raw.bindMemory(to: T.self)
+                return (0..<count).map { Float(value(source[$0]) * slope + intercept) }
+            }
+            switch type {
+            case .uint8: return convert(UInt8.self) { Double($0) }
+            case .int8: return convert(Int8.self) { Double($0) }
+            case .int16: return convert(Int16.self) { Double($0) }
+            case .uint16: return convert(UInt16.self) { Double($0) }
+            case .int32: return convert(Int32.self) { Double($0) }
+            case .uint32: return convert(UInt32.self) { Double($0) }
+            case .int64: return convert(Int64.self) { Double($0) }
+            case .uint64: return convert(UInt64.self) { Double($0) }
+            case .float32: return convert(Float.self) { Double($0) }
+            case .float64: return convert(Double.self) { $0 }
+            }
+        }
+        return IntensityVolume(path: path, grid: Grid(nx: nx, ny: ny, nz: nz, affine: header.affine), values: values)
+    }
+}

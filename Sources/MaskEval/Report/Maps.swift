@@ -1,0 +1,116 @@
+/// Voxel maps for viewers (3D Slicer, ITK-SNAP): where the prediction agrees with the
+/// reference and where it does not, and the signed surface distances.
+public enum ErrorMap {
+    /// Codes of the error map (README, "Error map").
+    public static let background: UInt8 = 0
+    public static let truePositive: UInt8 = 1
+    public static let falseNegative: UInt8 = 2
+    public static let falsePositive: UInt8 = 3
+    /// Both non-zero but different labels: a false negative of the reference label and a
+    /// false positive of the predicted one.
+    public static let wrongLabel: UInt8 = 4
+
+    /// One code per voxel of the reference grid.
+    public static func codes(reference: [Int32], prediction: [Int32]) -> [Int32] {
+        precondition(reference.count == prediction.count, "volumes must share a grid")
+        return zip(reference, prediction).map { r, p in
+            if r == 0 { return Int32(p == 0 ? background : falsePositive) }
+            if p == r { return Int32(truePositive) }
+            return Int32(p == 0 ? falseNegative : wrongLabel)
+        }
+    }
+
+    /// Writes the error map as a uint8 NIfTI with the reference's geometry.
+    public static func write(reference: LabelVolume, prediction: LabelVolume, to path: String) throws {
+        var header = NIfTIHeader.describing(grid: reference.grid, datatype: .uint8)
+        header.descrip = "maskeval error map: 0 bg 1 TP 2 FN 3 FP 4 wrong label"
+        try NIfTIWriter.write(
+            labels: codes(reference: reference.labels, prediction: prediction.labels), header: header, type: .uint8,
+            to: path)
+    }
+
+    /// Signed surface distances (mm) on the reference grid: every boundary voxel of a
+    /// matched label gets its distance to the other mask's surface, positive where it lies
+    /// outside the other mask (prediction too large there, or reference not covered), negative
+    /// inside; prediction boundary voxels are written last. 0 elsewhere.
+    public static func distanceMap(reference: LabelVolume, prediction: LabelVolume, threads: Int) -> [Double] {
+        let grid = reference.grid
+        var map = [Double](repeating: 0, count: grid.voxelCount)
+        let census = Census.count(
+            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            threads: threads)
+        let labels = census.filter { $0.referenceVoxels > 0 && $0.predictionVoxels > 0 }.map(\.label)
+        let boundaries = BoundaryMap(
+            reference: reference.labels, prediction: prediction.labels, grid: grid, labels: labels, threads: threads)
+        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                let volumes = Evaluator.Volumes(reference: ref, prediction: pred, grid: grid, table: table)
+                for (slot, label) in labels.enumerated() {
+                    let c = census.first { $0.label == label } ?? LabelCensus(label: label)
+                    let d = Evaluator.voxelDistances(
+                        label: label, slot: slot, box: c.referenceBox.union(c.predictionBox), volumes: volumes,
+                        boundaries: boundaries, threads: threads)
+                    for (index, distance) in zip(boundaries.reference(slot: slot), d.referenceToPrediction) {
+                        map[index] = pred[index] == label ? -distance : distance
+                    }
+                    for (index, distance) in zip(boundaries.prediction(slot: slot), d.predictionToReference) {
+                        map[index] = ref[index] == label ? -distance : distance
+                    }
+                }
+            }
+        }
+        return map
+    }
+
+    public static func writeDistanceMap(reference: LabelVolume, prediction: LabelVolume, threads: Int, to path: String)
+        throws
+    {
+        var header = NIfTIHeader.describing(grid: reference.grid, datatype: .float32)
+        header.descrip = "maskeval signed surface distance (mm)"
+        try NIfTIWriter.write(
+            values: distanceMap(reference: reference, prediction: prediction, threads: threads), header: header,
+            to: path)
+    }
+}
+
+extension Evaluator {
+    /// The boundary voxel (i, j, k) where `label`'s Hausdorff distance is reached, and that
+    /// distance; nil unless the label is in both volumes.
+    public static func hausdorffVoxel(reference: LabelVolume, prediction: LabelVolume, label: Int32, threads: Int)
+        -> (SIMD3<Int>, Double)?
+    {
+        let grid = reference.grid
+        let census = Census.count(
+            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            threads: threads
+        ).first { $0.label == label }
+        guard let census, census.referenceVoxels > 0, census.predictionVoxels > 0 else { return nil }
+        let boundaries = BoundaryMap(
+            reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label], threads: threads)
+        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let d = reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                voxelDistances(
+                    label: label, slot: 0, box: census.referenceBox.union(census.predictionBox),
+                    volumes: Volumes(reference: ref, prediction: pred, grid: grid, table: table),
+                    boundaries: boundaries,
+                    threads: threads)
+            }
+        }
+        var best = (index: -1, distance: -1.0)
+        for (index, distance) in zip(boundaries.prediction(slot: 0), d.predictionToReference)
+        where distance > best.distance {
+            best = (index, distance)
+        }
+        for (index, distance) in zip(boundaries.reference(slot: 0), d.referenceToPrediction)
+        where distance > best.distance {
+            best = (index, distance)
+        }
+        guard best.index >= 0 else { return nil }
+        let i = best.index % grid.nx
+        let j = (best.index / grid.nx) % grid.ny
+        let k = best.index / (grid.nx * grid.ny)
+        return (SIMD3(i, j, k), best.distance)
+    }
+}

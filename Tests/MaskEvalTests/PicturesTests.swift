@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+
+@testable import MaskEval
+
+/// CRC-32 computed bit by bit, independent of zlib's tables.
+func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+}
+
+@Suite struct PicturesTests {
+    @Test(arguments: [(1, 1), (7, 3), (64, 40)])
+    func pngRoundTripsWithValidChunks(width: Int, height: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(width * 1000 + height))
+        var image = RGBImage(width: width, height: height)
+        for index in image.pixels.indices { image.pixels[index] = UInt8.random(in: 0...255, using: &rng) }
+        let png = PNG.encode(image)
+        #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // Walk the chunks: IHDR, IDAT, IEND, each CRC equal to an independent CRC-32.
+        var at = 8
+        var types: [String] = []
+        while at < png.count {
+            let length = Int(PNG.readBigEndian(png, at))
+            let typeAndBody = Array(png[(at + 4)..<(at + 8 + length)])
+            types.append(String(decoding: typeAndBody.prefix(4), as: UTF8.self))
+            #expect(PNG.readBigEndian(png, at + 8 + length) == referenceCRC32(typeAndBody))
+            at += 12 + length
+        }
+        #expect(types == ["IHDR", "IDAT", "IEND"])
+        #expect(PNG.readBigEndian(png, 16) == UInt32(width) && PNG.readBigEndian(png, 20) == UInt32(height))
+        #expect(PNG.decode(png) == image)
+        var broken = png
+        broken[40] ^= 0xFF
+        #expect(PNG.decode(broken) == nil)
+    }
+
+    @Test func base64MatchesFoundation() {
+        for n in 0..<10 {
+            let bytes = (0..<n).map { UInt8(($0 * 73 + 11) & 0xFF) }
+            #expect(PNG.base64(bytes) == Data(bytes).base64EncodedString())
+        }
+    }
+
+    static func pair() -> (LabelVolume, LabelVolume) {
+        let ref = volume(30, 28, 12, spacing: (0.8, 0.8, 2.5)) { i, j, k in
+            if (i - 10) * (i - 10) + (j - 12) * (j - 12) < 36 && k > 2 && k < 9 { return 1 }
+            if i > 18 && i < 26 && j > 4 && j < 20 && k > 1 && k < 10 { return 2 }
+            return k == 11 && i < 3 ? 3 : 0
+        }
+        let pred = volume(30, 28, 12, spacing: (0.8, 0.8, 2.5)) { i, j, k in
+            if (i - 11) * (i - 11) + (j - 12) * (j - 12) < 42 && k > 2 && k < 10 { return 1 }
+            if i > 19 && i < 26 && j > 4 && j < 22 && k > 1 && k < 10 { return 2 }
+            return i > 26 && j > 24 ? 4 : 0
+        }
+        return (ref, pred)
+    }
+
+    @Test func compareHTMLHasItsChartsAndSlices() {
+        let (ref, pred) = Self.pair()
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(threads: 2))
+        let report = CompareReport(evaluation: evaluation, reference: ref.description, prediction: pred.description)
+        let html = HTMLReport.compare(
+            report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil), reference: ref,
+            prediction: pred, threads: 2)
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
+        // Two matched structures, each in three planes.
+        #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 6)
+        #expect(!html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
+        #expect(html.contains("missed") && html.contains("spurious"))
+        // Each embedded PNG decodes.
+        for part in html.components(separatedBy: "data:image/png;base64,").dropFirst() {
+            let encoded = String(part.prefix { $0 != "\"" })
+            let bytes = [UInt8](Data(base64Encoded: encoded) ?? Data())
+            #expect(PNG.decode(bytes) != nil)
+        }
+    }
+
+    @Test func slicesAreScaledBySpacing() {
+        let (ref, pred) = Self.pair()
+        let images = SliceImages(reference: ref, prediction: pred, intensity: nil)
+        let box = VoxelBox(lower: SIMD3(0, 0, 0), upper: SIMD3(29, 27, 11))
+        // Coronal: 30 × 0.8 = 24 mm across, 12 × 2.5 = 30 mm down.
+        let coronal = images.render(
+            label: 1, plane: .coronal, voxel: SIMD3(10, 12, 5), box: box, marginMM: 0, size: 300)
+        #expect(coronal.height == 300 && coronal.width == 240)
+        // The yellow ring of the Hausdorff voxel is drawn.
+        #expect(
+            stride(from: 0, to: coronal.pixels.count, by: 3).contains {
+                coronal.pixels[$0] == 255 && coronal.pixels[$0 + 1] == 220 && coronal.pixels[$0 + 2] == 0
+            })
+    }
+
+    @Test func hausdorffVoxelIsWhereTheDistanceIs() throws {
+        let (ref, pred) = Self.pair()
+        let (voxel, distance) = try #require(
+            Evaluator.hausdorffVoxel(reference: ref, prediction: pred, label: 2, threads: 1))
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(labels: [2]))
+        #expect(distance == evaluation.labels[0].surface[.monai]!.hausdorffMM)
+        let index = voxel.x + 30 * (voxel.y + 28 * voxel.z)
+        #expect(ref.labels[index] == 2 || pred.labels[index] == 2)
+    }
+
+    @Test func errorMapReadsBackWithCountsAndGeometry() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (ref, pred) = Self.pair()
+        try ErrorMap.write(reference: ref, prediction: pred, to: folder + "/errors.nii.gz")
+        let map = try NIfTIReader.read(path: folder + "/errors.nii.gz")
+        #expect(map.grid.dims == ref.grid.dims)
+        // NIfTI-1 stores the affine in float32.
+        #expect(zip(map.grid.affine.values, ref.grid.affine.values).allSatisfy { abs($0 - $1) < 1e-6 })
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings())
+        let tp = evaluation.labels.reduce(0) { $0 + $1.intersectionVoxels }
+        let fn = evaluation.labels.reduce(0) { $0 + $1.referenceVoxels - $1.intersectionVoxels }
+        let fp = evaluation.labels.reduce(0) { $0 + $1.predictionVoxels - $1.intersectionVoxels }
+        func count(_ code: UInt8) -> Int { map.labels.filter { $0 == Int32(code) }.count }
+        #expect(count(ErrorMap.truePositive) == tp)
+        #expect(count(ErrorMap.falseNegative) + count(ErrorMap.wrongLabel) == fn)
+        #expect(count(ErrorMap.falsePositive) + count(ErrorMap.wrongLabel) == fp)
+        #expect(count(ErrorMap.background) + tp + fn + fp - count(ErrorMap.wrongLabel) == map.labels.count)
+    }
+
+    @Test func distanceMapHoldsSignedBoundaryDistances() throws {
+        let (ref, pred) = Self.pair()
+        let map = ErrorMap.distanceMap(reference: ref, prediction: pred, threads: 2)
+        let evaluation = Evaluator.evaluate(
+            reference: ref, prediction: pred, settings: EvaluationSettings(labels: [1, 2]))
+        let hausdorff = evaluation.labels.map { $0.surface[.monai]!.hausdorffMM }.max()!
+        #expect(abs(map.map(abs).max()! - hausdorff) < 1e-12)
+        // A prediction voxel outside the reference has a positive distance.
+        let outside = map.indices.first { pred.labels[$0] == 1 && ref.labels[$0] != 1 && map[$0] != 0 }
+        #expect(outside.map { map[$0] > 0 } ?? false)
+    }
+
+    @Test func batchHTMLHasStripPlotsAndFailures() {
+        var rows: [ResultRow] = []
+        for c in 0..<5 {
+            let liver: [String: Double] = ["dice": 0.8 + Double(c) * 0.01, "hd95_mm": Double(c)]
+            rows.append(ResultRow(caseID: "c\(c)", label: 1, name: "liver", status: "matched", values: liver))
+            let missed = c == 3
+            let other: [String: Double] = ["dice": missed ? 0 : 0.7, "hd95_mm": missed ? .infinity : 2]
+            rows.append(
+                ResultRow(caseID: "c\(c)", label: 2, name: "", status: missed ? "missed" : "matched", values: other))
+        }
+        rows.append(ResultRow(caseID: "bad", label: nil, name: "", status: "error", error: "bad.nii: truncated"))
+        let summary = BatchSummary(rows: rows, metricKeys: ResultRow.metricKeys(percentile: 95), penaltyMM: nil)
+        let html = HTMLReport.batch(summary: summary, gateFailures: [])
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
+        #expect(html.contains("bad.nii: truncated") && html.contains("Failed cases (1)"))
+        // One dot per case and structure in each plot (10 dots), the missed one red.
+        #expect(html.components(separatedBy: "<circle ").count - 1 == 20)
+        #expect(html.contains("fill=\"#b3261e\""))
+    }
+}
