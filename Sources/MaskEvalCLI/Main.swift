@@ -380,6 +380,7 @@ struct Batch: ParsableCommand {
         if let summary {
             try OutputFile.write(batchSummary.json(gateFailures: failures).rendered() + "\n", to: summary)
         }
+        if let html { try OutputFile.write(HTMLReport.batch(summary: batchSummary, gateFailures: failures), to: html) }
         print(batchSummary.table(), terminator: "")
         fflush(nil)
         for failure in failures { printError("maskeval: \(failure)") }

@@ -216,3 +216,25 @@ func abdomen(seed: Int, prediction: Bool, n: Int = 24) -> [Int32] {
         }
     }
 }
+
+@Suite(.serialized) struct ReportFileTests {
+    @Test func htmlAndMapsAreWritten() throws {
+        let folder = try BatchCommandTests.makeFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let compare = try Run([
+            "compare", folder + "/ref/a_good.nii.gz", folder + "/pred/a_good.nii.gz", "--html", folder + "/r.html",
+            "--error-map", folder + "/e.nii.gz", "--distance-map", folder + "/d.nii.gz",
+        ])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let page = try String(contentsOfFile: folder + "/r.html", encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("data:image/png;base64,"))
+        let map = try Run(["info", folder + "/e.nii.gz", "--format", "json"])
+        #expect(map.status == 0 && map.stdout.contains("\"label\": 1"))
+        let distances = try Run(["info", folder + "/d.nii.gz"])
+        #expect(distances.status == 65)  // float distances are not labels: info refuses them
+        let batch = try Run(["batch", folder + "/ref", folder + "/pred", "--html", folder + "/b.html"])
+        #expect(batch.status == 65)
+        let batchPage = try String(contentsOfFile: folder + "/b.html", encoding: .utf8)
+        #expect(batchPage.contains("Failed cases (2)"))
+    }
+}

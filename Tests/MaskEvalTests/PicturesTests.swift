@@ -68,7 +68,7 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
             report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil), reference: ref,
             prediction: pred, threads: 2)
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
-        // Two matched structures, each in three planes.
+        // Two matched structures (each among the worst), each in three planes.
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 6)
         #expect(!html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
         #expect(html.contains("missed") && html.contains("spurious"))

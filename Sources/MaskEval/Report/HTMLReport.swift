@@ -56,7 +56,7 @@ public enum HTMLReport {
         digits: Int
     ) -> String {
         let rowHeight = 16
-        let labelWidth = 190
+        let labelWidth = 230
         let barWidth = 330
         let height = items.count * rowHeight + 30
         var svg =
@@ -83,8 +83,9 @@ public enum HTMLReport {
             } else {
                 svg +=
                     "<rect x=\"\(labelWidth)\" y=\"\(y + 2)\" width=\"\(barWidth)\" height=\"\(rowHeight - 4)\" fill=\"url(#hatch)\"/>"
+                // The status goes after the bar, where it stays readable.
                 svg +=
-                    "<text x=\"\(labelWidth + 6)\" y=\"\(y + 11)\" font-size=\"10\" fill=\"#b3261e\" font-weight=\"600\">\(escape(item.note ?? "undefined"))</text>"
+                    "<text x=\"\(labelWidth + barWidth + 4)\" y=\"\(y + 11)\" font-size=\"10\" fill=\"#b3261e\" font-weight=\"600\">\(escape(item.note ?? "undefined"))</text>"
             }
         }
         return svg + "</svg>"
@@ -95,7 +96,7 @@ public enum HTMLReport {
         -> String
     {
         let rowHeight = 16
-        let labelWidth = 190
+        let labelWidth = 230
         let plotWidth = 360
         let height = rows.count * rowHeight + 44
         var svg =
@@ -123,18 +124,18 @@ public enum HTMLReport {
         return svg + "</svg>"
     }
 
-    /// The structures shown as slices: the three lowest Dice and the three highest HD95
-    /// among the matched ones (up to six, lowest Dice first).
+    /// The structures shown as slices: the three lowest Dice, the three highest HD95 and the
+    /// three highest Hausdorff distances among the matched ones (up to nine, lowest Dice first).
     static func worst(_ labels: [LabelResult], preset: Compat) -> [LabelResult] {
         let matched = labels.filter { $0.status == .matched }
+        func highest(_ value: (LabelResult) -> Double?) -> ArraySlice<LabelResult> {
+            matched.sorted { (value($0) ?? 0, -Int($0.label)) > (value($1) ?? 0, -Int($1.label)) }.prefix(3)
+        }
         let byDice = matched.sorted { ($0.dice, $0.label) < ($1.dice, $1.label) }.prefix(3)
-        let byHD = matched.sorted {
-            ($0.surface[preset]?.hdPercentileMM ?? 0, -Int($0.label)) > (
-                $1.surface[preset]?.hdPercentileMM ?? 0, -Int($1.label)
-            )
-        }.prefix(3)
+        let byHD95 = highest { $0.surface[preset]?.hdPercentileMM }
+        let byHausdorff = highest { $0.surface[preset]?.hausdorffMM }
         var seen = Set<Int32>()
-        return (Array(byDice) + Array(byHD)).filter { seen.insert($0.label).inserted }
+        return (Array(byDice) + Array(byHD95) + Array(byHausdorff)).filter { seen.insert($0.label).inserted }
     }
 
     /// The compare report. `slices` renders the chosen structures (nil: no images).
