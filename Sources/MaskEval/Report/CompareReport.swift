@@ -94,26 +94,8 @@ public struct CompareReport: Sendable {
     }
 
     public static func aggregate(_ values: [Double?], penalty: Double?) -> Aggregate {
-        var used: [Double] = []
-        var leftOut = 0
-        for value in values {
-            if let value, value.isFinite {
-                used.append(value)
-            } else if let value, value == .infinity, let penalty {
-                used.append(penalty)
-            } else {
-                leftOut += 1
-            }
-        }
-        guard !used.isEmpty else {
-            return Aggregate(mean: nil, median: nil, min: nil, max: nil, n: 0, leftOut: leftOut)
-        }
-        let sorted = used.sorted()
-        let middle = sorted.count / 2
-        let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        return Aggregate(
-            mean: Reduce.sum(used) / Double(used.count), median: median, min: sorted.first, max: sorted.last,
-            n: used.count, leftOut: leftOut)
+        let s = BatchSummary.statistics(values, penalty: penalty)
+        return Aggregate(mean: s.mean, median: s.median, min: s.min, max: s.max, n: s.n, leftOut: s.leftOut)
     }
 
     public var statusCounts: [LabelStatus: Int] {

@@ -187,22 +187,19 @@ extension Reduce {
         precondition(!pr.isEmpty && !rp.isEmpty, "both surfaces must be non-empty")
         precondition(pr.count == prAreas.count && rp.count == rpAreas.count, "one area per surface point")
         // Sums in scan order, so the result does not depend on the thread count.
-        var areaPR = 0.0
-        var weightedPR = 0.0
-        var withinPR = 0.0
-        for (distance, area) in zip(pr, prAreas) {
-            areaPR += area
-            weightedPR += distance * area
-            if distance <= toleranceMM { withinPR += area }
+        func sums(_ distances: [Double], _ areas: [Double]) -> (area: Double, weighted: Double, within: Double) {
+            var area = 0.0
+            var weighted = 0.0
+            var within = 0.0
+            for (distance, a) in zip(distances, areas) {
+                area += a
+                weighted += distance * a
+                if distance <= toleranceMM { within += a }
+            }
+            return (area, weighted, within)
         }
-        var areaRP = 0.0
-        var weightedRP = 0.0
-        var withinRP = 0.0
-        for (distance, area) in zip(rp, rpAreas) {
-            areaRP += area
-            weightedRP += distance * area
-            if distance <= toleranceMM { withinRP += area }
-        }
+        let (areaPR, weightedPR, withinPR) = sums(pr, prAreas)
+        let (areaRP, weightedRP, withinRP) = sums(rp, rpAreas)
         let meanPR = weightedPR / areaPR
         let meanRP = weightedRP / areaRP
         let histogramPR = DistanceHistogram(pr, weights: prAreas)
