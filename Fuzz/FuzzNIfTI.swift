@@ -3,9 +3,12 @@
 // the Swift package.
 import Foundation
 
-private let folder = NSTemporaryDirectory() + "maskeval-fuzz-\(getpid())"
+private let folder: String = {
+    let path = NSTemporaryDirectory() + "maskeval-fuzz-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}()
 private let reference: LabelVolume = {
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var labels = [Int32](repeating: 0, count: 8 * 8 * 8)
     for index in labels.indices where (index % 8) > 2 && (index / 8) % 8 < 5 { labels[index] = Int32(1 + index % 3) }
     return LabelVolume(grid: Grid(nx: 8, ny: 8, nz: 8, affine: .diagonal(1, 1.5, 2)), labels: labels)

@@ -4,7 +4,8 @@
 Each file is one way a NIfTI input can be wrong; Tests/MaskEvalCLITests/HostileInputTests
 runs every one as reference and as prediction for `compare`, and through `info`, and expects
 the documented exit code, at most two lines on stderr naming the file, and no crash.
-EXPECTED below (name -> exit code) is the contract the tests read.
+expected.json (name -> exit code) is the contract the tests read. Files named fuzz-* are
+inputs the fuzzer found (scripts/fuzz); they are kept, not generated.
 """
 import gzip
 import io
@@ -86,6 +87,9 @@ def main():
     good_gz[-8] ^= 0xFF  # the CRC32 of the gzip trailer
     bad("corrupt_crc.nii.gz", bytes(good_gz))
     bad("random.nii.gz", gz(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()))
+    big = labels(shape=(40, 40, 40)).tobytes(order="F")
+    whole = gz(header(dims=(40, 40, 40)) + big)
+    bad("truncated_gzip.nii.gz", whole[: len(whole) // 2])
     bad("random.nii", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
     floats = labels(dtype=np.float32)
     floats[3, 4, 3] = np.nan
@@ -106,6 +110,10 @@ def main():
     write("other_dims.nii", header(dims=(10, 10, 11)) + labels(shape=(10, 10, 11)).tobytes(order="F"))
     write("shifted_origin.nii", header(qform=0, sform=1, srow=(1, 0, 0, 4, 0, 1, 0, 0, 0, 0, 1, 0)) + body)
     write("flipped_axis.nii", header(qform=0, sform=1, srow=(-1, 0, 0, 9, 0, 1, 0, 0, 0, 0, 1, 0)) + body)
+    # Inputs the fuzzer found (scripts/fuzz), kept as regression tests: all are bad data.
+    for name in sorted(os.listdir(OUT)):
+        if name.startswith("fuzz-"):
+            expected[name] = 65
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -97,7 +97,8 @@ enum NIfTILibrary {
         while read < bytes {
             let chunk = min(bytes - read, 1 << 28)
             let got = znzread(data + read, 1, chunk, file)
-            if got == 0 { break }
+            // znzread returns (size_t)-1 on a gzip error: as an Int that is -1.
+            if got <= 0 { break }
             read += got
         }
         guard read == bytes else {
