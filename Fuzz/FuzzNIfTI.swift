@@ -21,15 +21,16 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let gz = count > 0 && bytes[bytes.startIndex] & 1 == 1
     let path = folder + (gz ? "/input.nii.gz" : "/input.nii")
     guard (try? bytes.write(to: URL(fileURLWithPath: path))) != nil else { return 0 }
-    guard let volume = try? NIfTIReader.read(path: path, maxVoxels: 1 << 20, threads: 2) else { return 0 }
-    guard let onReference = try? Resample.nearest(volume, onto: reference.grid, threads: 2) else { return 0 }
-    let settings = EvaluationSettings(presets: Compat.allCases, threads: 2)
+    // Small volumes only (--max-voxels), so each execution takes milliseconds.
+    guard let volume = try? NIfTIReader.read(path: path, maxVoxels: 1 << 14, threads: 1) else { return 0 }
+    guard let onReference = try? Resample.nearest(volume, onto: reference.grid, threads: 1) else { return 0 }
+    let settings = EvaluationSettings(presets: Compat.allCases, threads: 1)
     let evaluation = Evaluator.evaluate(reference: reference, prediction: onReference, settings: settings)
     let report = CompareReport(evaluation: evaluation, reference: reference.description, prediction: volume.description)
     _ = report.json().rendered()
-    _ = InfoReport(volume: volume, threads: 2).table()
-    // The volume's own labels against themselves, on its own grid (small volumes only).
-    if volume.grid.voxelCount <= 1 << 16 {
+    _ = InfoReport(volume: volume, threads: 1).table()
+    // The volume's own labels against themselves, on its own grid.
+    if volume.grid.voxelCount <= 1 << 12 {
         _ = Evaluator.evaluate(reference: volume, prediction: volume, settings: settings)
     }
     return 0

@@ -199,6 +199,21 @@ enum BruteForce {
         #expect(result.jaccard == Double(both) / Double(r + p - both))
     }
 
+    /// Extreme anisotropy keeps the offset table small and the distances exact.
+    @Test(arguments: [(0.001, 0.001, 1000.0), (1000, 0.001, 1), (0.05, 7, 0.3)])
+    func extremeSpacing(sx: Double, sy: Double, sz: Double) {
+        let a = volume(10, 9, 8, spacing: (sx, sy, sz), box((2, 2, 1), (7, 6, 5)))
+        let b = volume(10, 9, 8, spacing: (sx, sy, sz)) { i, j, k in (i + 2 * j + k) % 4 == 0 && i > 1 ? 1 : 0 }
+        let s = a.grid.spacingMM
+        let dpr = BruteForce.distances(from: BruteForce.boundary(b, 1), to: BruteForce.boundary(a, 1), spacing: s)
+        let drp = BruteForce.distances(from: BruteForce.boundary(a, 1), to: BruteForce.boundary(b, 1), spacing: s)
+        let m = evaluateLabel(a, b).surface[.monai]!
+        #expect(close(m.hausdorffMM, max(dpr.max()!, drp.max()!), rtol: 1e-12))
+        #expect(close(m.assdMM, (dpr.reduce(0, +) + drp.reduce(0, +)) / Double(dpr.count + drp.count), rtol: 1e-12))
+        let table = SurfaceSearch.Table(spacing: s, flat: (false, false, false))
+        #expect(table.distance.count <= 49 * 49 * 49)
+    }
+
     @Test func scalingSpacingScalesDistances() {
         let a = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1), box((2, 2, 1), (8, 7, 6)))
         let b = volume(12, 10, 8, spacing: (0.7, 1.3, 2.1), box((3, 1, 2), (10, 6, 7)))

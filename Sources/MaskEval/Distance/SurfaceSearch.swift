@@ -46,8 +46,13 @@ enum SurfaceSearch {
             case 2: estimate = (Double(2 * size) * cell / Double.pi).squareRoot()
             default: estimate = Double(size) * cell
             }
-            let reach = estimate + (real.map { spacing[$0] }.max() ?? 1)
-            let halves = (0..<3).map { isFlat[$0] ? 0 : Int((reach / spacing[$0]).rounded(.up)) }
+            // One voxel of slack per axis, and at most 24 voxels each way: the table stays
+            // small even for extreme spacings (0.001 × 0.001 × 1000 mm would otherwise ask for
+            // 10¹² offsets); the radius below only counts what the cube covers, so a capped
+            // table is still exact, just shorter.
+            let halves = (0..<3).map { axis in
+                isFlat[axis] ? 0 : min(24, Int((estimate / spacing[axis]).rounded(.up)) + 1)
+            }
             var all: [(Int, Int, Int, Double)] = []
             for dk in -halves[2]...halves[2] {
                 for dj in -halves[1]...halves[1] {
