@@ -51,7 +51,8 @@ enum SurfaceSearch {
             // 10¹² offsets); the radius below only counts what the cube covers, so a capped
             // table is still exact, just shorter.
             let halves = (0..<3).map { axis in
-                isFlat[axis] ? 0 : min(24, Int((estimate / spacing[axis]).rounded(.up)) + 1)
+                let voxels = (estimate / spacing[axis]).rounded(.up)
+                return isFlat[axis] ? 0 : (voxels.isFinite && voxels < 23 ? Int(voxels) + 1 : 24)
             }
             var all: [(Int, Int, Int, Double)] = []
             for dk in -halves[2]...halves[2] {

@@ -41,7 +41,7 @@ public struct SliceImages {
         let lower = [Int(box.lower.x), Int(box.lower.y), Int(box.lower.z)]
         let upper = [Int(box.upper.x), Int(box.upper.y), Int(box.upper.z)]
         func range(_ axis: Int) -> (Int, Int) {
-            let margin = Int((marginMM / spacing[axis]).rounded(.up))
+            let margin = Int(min((marginMM / spacing[axis]).rounded(.up), Double(dims[axis])))
             return (max(0, lower[axis] - margin), min(dims[axis] - 1, upper[axis] + margin))
         }
         let (u0, u1) = range(u)
@@ -52,8 +52,12 @@ public struct SliceImages {
         let width = max(1, Int((widthMM / pixelMM).rounded()))
         let height = max(1, Int((heightMM / pixelMM).rounded()))
         // The source voxel of every pixel.
-        let columns = (0..<width).map { min(u1, u0 + Int(Double($0) * pixelMM / spacing[u])) }
-        let rows = (0..<height).map { max(v0, v1 - Int(Double($0) * pixelMM / spacing[v])) }
+        // Offsets clamped in Double first: a huge ratio must not trap in the Int conversion.
+        func steps(_ pixel: Int, _ axis: Int, _ limit: Int) -> Int {
+            Int(min(Double(pixel) * pixelMM / spacing[axis], Double(limit)))
+        }
+        let columns = (0..<width).map { min(u1, u0 + steps($0, u, u1 - u0)) }
+        let rows = (0..<height).map { max(v0, v1 - steps($0, v, v1 - v0)) }
         func index(_ a: Int, _ b: Int) -> Int {
             var p = [0, 0, 0]
             p[u] = a

@@ -77,6 +77,8 @@ public struct NIfTIHeader: Equatable, Sendable {
     /// Where the affine comes from: the sform when `sform_code > 0`, else the qform when
     /// `qform_code > 0`, else `diag(pixdim)` (METRICS.md, Geometry).
     public var affineSource: AffineSource {
+        // ANALYZE 7.5 has no qform or sform: those bytes mean something else there.
+        if niftiVersion == 0 { return .pixdim }
         if sformCode > 0 { return .sform }
         if qformCode > 0 { return .qform }
         return .pixdim
@@ -181,11 +183,15 @@ public struct NIfTIHeader: Equatable, Sendable {
             // (a negative value is invalid, not a flip); through the sform it is a column norm.
             let usesPixdim = affineSource != .sform
             let value = usesPixdim ? pixdim[axis + 1] : norm
-            guard !(value.isFinite && value > 0) else { continue }
+            // Positive and finite; and within 1 nm … 1 km, so that no later arithmetic on
+            // the spacing overflows (random bytes read as a header give spacings like 1e-22).
+            guard !(value.isFinite && value >= 1e-6 && value <= 1e6) else { continue }
             let name = ["i", "j", "k"][axis]
             let source = usesPixdim ? "pixdim[\(axis + 1)]" : "sform column \(axis + 1) norm"
             found.append(
-                .init(.error, "voxel spacing along \(name) is \(value) (\(source)); it must be positive"))
+                .init(
+                    .error, "voxel spacing along \(name) is \(value) (\(source)); it must be positive (1e-6 to 1e6 mm)")
+            )
         }
         if affineSource == .pixdim && niftiVersion > 0 {
             found.append(.init(.warning, "qform_code and sform_code are 0: geometry taken from pixdim"))
