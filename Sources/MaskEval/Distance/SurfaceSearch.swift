@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Exact nearest-surface distances by searching outwards from each query point, with the
 /// distance transform as the fallback for points far from the other surface.
@@ -20,6 +21,28 @@ enum SurfaceSearch {
     /// Offsets per table: about a ball of radius 6 voxels on an isotropic grid. Queries stop
     /// at their first hit, so a larger table only costs for queries far from every source.
     static let tableSize = 1024
+
+    /// Tables already built, by spacing and flat axes: batches of cases on one grid (and
+    /// the fuzzer) build each once. At most 64 are kept.
+    private static let cache = Mutex<[TableKey: Table]>([:])
+
+    private struct TableKey: Hashable {
+        let spacing: [UInt64]
+        let flat: [Bool]
+    }
+
+    /// The table for a grid, from the cache when it was built before.
+    static func table(spacing: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool)) -> Table {
+        let key = TableKey(
+            spacing: [spacing.x.bitPattern, spacing.y.bitPattern, spacing.z.bitPattern], flat: [flat.x, flat.y, flat.z])
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let built = Table(spacing: spacing, flat: flat)
+        cache.withLock { tables in
+            if tables.count >= 64 { tables.removeAll() }
+            tables[key] = built
+        }
+        return built
+    }
 
     /// The offsets of one grid spacing, nearest first.
     struct Table: Sendable {

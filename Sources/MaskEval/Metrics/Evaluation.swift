@@ -128,7 +128,7 @@ public enum Evaluator {
             return c.referenceBox.union(c.predictionBox)
         }
         let threads = max(1, settings.threads)
-        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         let boundaries =
             settings.presets.contains { $0 != .deepmind }
             ? BoundaryMap(
@@ -280,7 +280,7 @@ public enum Evaluator {
                 threads: threads
             ).first { $0.label == label } ?? LabelCensus(label: label)
         let box = census.referenceBox.union(census.predictionBox)
-        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)

@@ -42,7 +42,7 @@ public enum ErrorMap {
         let labels = census.filter { $0.referenceVoxels > 0 && $0.predictionVoxels > 0 }.map(\.label)
         let boundaries = BoundaryMap(
             reference: reference.labels, prediction: prediction.labels, grid: grid, labels: labels, threads: threads)
-        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Evaluator.Volumes(reference: ref, prediction: pred, grid: grid, table: table)
@@ -88,7 +88,7 @@ extension Evaluator {
         guard let census, census.referenceVoxels > 0, census.predictionVoxels > 0 else { return nil }
         let boundaries = BoundaryMap(
             reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label], threads: threads)
-        let table = SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
         let d = reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 voxelDistances(
