@@ -118,6 +118,9 @@ enum SurfaceSearch {
     ) -> [Double] {
         if sources.isEmpty { return [Double](repeating: .infinity, count: queries.count) }
         if queries.isEmpty { return [] }
+        // A grid not much larger than the table: the transform's O(voxels) beats walking the
+        // table, whose offsets mostly fall outside such a grid.
+        if nx * ny * nz <= 2 * table.distance.count { return transform() }
         let (halfI, halfJ, halfK) = table.half
         let count = table.distance.count
         let linear = (0..<count).map { table.di[$0] + nx * (table.dj[$0] + ny * table.dk[$0]) }
