@@ -24,7 +24,10 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     // Small volumes only (--max-voxels), so each execution takes milliseconds.
     guard let volume = try? NIfTIReader.read(path: path, maxVoxels: 1 << 14, threads: 1) else { return 0 }
     guard let onReference = try? Resample.nearest(volume, onto: reference.grid, threads: 1) else { return 0 }
-    let settings = EvaluationSettings(presets: Compat.allCases, threads: 1)
+    // At most six labels per run (random bytes give hundreds): each run stays in
+    // milliseconds, and the label list path (--labels, absent labels) is exercised too.
+    let present = Array(Set(onReference.labels).union(reference.labels)).filter { $0 != 0 }.sorted().prefix(5)
+    let settings = EvaluationSettings(labels: present + [9999], presets: Compat.allCases, threads: 1)
     let evaluation = Evaluator.evaluate(reference: reference, prediction: onReference, settings: settings)
     let report = CompareReport(evaluation: evaluation, reference: reference.description, prediction: volume.description)
     _ = report.json().rendered()
