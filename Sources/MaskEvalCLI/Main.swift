@@ -254,9 +254,7 @@ struct Compare: ParsableCommand {
             }
             let slices = SliceImages(
                 reference: outcome.referenceVolume, prediction: outcome.predictionVolume, intensity: intensity)
-            let page = HTMLReport.compare(
-                report: report, slices: slices, reference: outcome.referenceVolume,
-                prediction: outcome.predictionVolume, threads: engine.threadCount)
+            let page = HTMLReport.compare(report: report, slices: slices, threads: engine.threadCount)
             try OutputFile.write(page, to: html)
         }
         if timings {

@@ -65,8 +65,7 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
         let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(threads: 2))
         let report = CompareReport(evaluation: evaluation, reference: ref.description, prediction: pred.description)
         let html = HTMLReport.compare(
-            report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil), reference: ref,
-            prediction: pred, threads: 2)
+            report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil), threads: 2)
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
         // Two matched structures (each among the worst), each in three planes.
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 6)
@@ -97,8 +96,10 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
 
     @Test func hausdorffVoxelIsWhereTheDistanceIs() throws {
         let (ref, pred) = Self.pair()
-        let (voxel, distance) = try #require(
-            Evaluator.hausdorffVoxel(reference: ref, prediction: pred, label: 2, threads: 1))
+        // Label 77 is in neither volume: it gets no entry.
+        let found = Evaluator.hausdorffVoxels(reference: ref, prediction: pred, labels: [2, 77], threads: 1)
+        #expect(found[77] == nil)
+        let (voxel, distance) = try #require(found[2])
         let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(labels: [2]))
         #expect(distance == evaluation.labels[0].surface[.monai]!.hausdorffMM)
         let index = voxel.x + 30 * (voxel.y + 28 * voxel.z)

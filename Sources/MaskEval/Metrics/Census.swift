@@ -61,8 +61,8 @@ public enum Census {
         if span <= 1 << 20 {
             return run(reference, prediction, nx, ny, nz, threads, DenseIndex(low: low, span: span))
         }
-        let distinct = distinctLabels(reference, threads: threads).union(
-            prediction.map { distinctLabels($0, threads: threads) } ?? [])
+        let distinct = distinctLabels(reference).union(
+            prediction.map { distinctLabels($0) } ?? [])
         return run(reference, prediction, nx, ny, nz, threads, SparseIndex(labels: distinct.sorted()))
     }
 
@@ -193,7 +193,7 @@ public enum Census {
 
     /// The distinct non-zero values, collected run by run (used when labels span too wide a
     /// range for a lookup table).
-    static func distinctLabels(_ values: [Int32], threads: Int) -> Set<Int32> {
+    static func distinctLabels(_ values: [Int32]) -> Set<Int32> {
         var found = Set<Int32>()
         var previous: Int32 = 0
         for value in values where value != previous {

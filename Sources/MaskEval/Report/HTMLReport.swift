@@ -140,7 +140,7 @@ public enum HTMLReport {
 
     /// The compare report. `slices` renders the chosen structures (nil: no images).
     public static func compare(
-        report: CompareReport, slices: SliceImages?, reference: LabelVolume?, prediction: LabelVolume?, threads: Int
+        report: CompareReport, slices: SliceImages?, threads: Int
     ) -> String {
         let evaluation = report.evaluation
         let preset = report.primary
@@ -177,7 +177,8 @@ public enum HTMLReport {
             "<h2>Scores</h2><div class=\"charts\"><div class=\"chart\">\(diceChart)</div><div class=\"chart\">\(hdChart)</div></div>"
 
         // Slices of the worst structures.
-        if let slices, let reference {
+        if let slices {
+            let reference = slices.reference
             body +=
                 "<h2>Where the worst structures fail</h2><p class=\"legend\"><span><i class=\"sw\" style=\"background:#00dc00\"></i>reference contour</span>"
             body +=
@@ -187,10 +188,11 @@ public enum HTMLReport {
             let census = Census.count(
                 reference: reference.labels, prediction: slices.prediction.labels, nx: reference.grid.nx,
                 ny: reference.grid.ny, nz: reference.grid.nz, threads: threads)
-            for r in worst(evaluation.labels, preset: preset) {
-                guard let c = census.first(where: { $0.label == r.label }),
-                    let (voxel, distance) = Evaluator.hausdorffVoxel(
-                        reference: reference, prediction: slices.prediction, label: r.label, threads: threads)
+            let shown = worst(evaluation.labels, preset: preset)
+            let hausdorff = Evaluator.hausdorffVoxels(
+                reference: reference, prediction: slices.prediction, labels: shown.map(\.label), threads: threads)
+            for r in shown {
+                guard let c = census.first(where: { $0.label == r.label }), let (voxel, distance) = hausdorff[r.label]
                 else { continue }
                 let box = c.referenceBox.union(c.predictionBox)
                 body +=
@@ -205,7 +207,6 @@ public enum HTMLReport {
                 }
                 body += "</div>"
             }
-            _ = prediction
         }
 
         // The table.

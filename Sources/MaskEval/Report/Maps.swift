@@ -75,42 +75,47 @@ public enum ErrorMap {
 }
 
 extension Evaluator {
-    /// The boundary voxel (i, j, k) where `label`'s Hausdorff distance is reached, and that
-    /// distance; nil unless the label is in both volumes.
-    public static func hausdorffVoxel(reference: LabelVolume, prediction: LabelVolume, label: Int32, threads: Int)
-        -> (SIMD3<Int>, Double)?
+    /// For each of `labels` that is in both volumes, the boundary voxel (i, j, k) where its
+    /// Hausdorff distance is reached, and that distance. One census and one boundary pass
+    /// serve all the labels.
+    public static func hausdorffVoxels(reference: LabelVolume, prediction: LabelVolume, labels: [Int32], threads: Int)
+        -> [Int32: (SIMD3<Int>, Double)]
     {
         let grid = reference.grid
         let census = Census.count(
             reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-            threads: threads
-        ).first { $0.label == label }
-        guard let census, census.referenceVoxels > 0, census.predictionVoxels > 0 else { return nil }
+            threads: threads)
+        let both = labels.compactMap { label in
+            census.first { $0.label == label && $0.referenceVoxels > 0 && $0.predictionVoxels > 0 }
+        }
         let boundaries = BoundaryMap(
-            reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label], threads: threads)
+            reference: reference.labels, prediction: prediction.labels, grid: grid, labels: both.map(\.label),
+            threads: threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
-        let d = reference.labels.withUnsafeBufferPointer { ref in
+        var out: [Int32: (SIMD3<Int>, Double)] = [:]
+        reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
-                voxelDistances(
-                    label: label, slot: 0, box: census.referenceBox.union(census.predictionBox),
-                    volumes: Volumes(reference: ref, prediction: pred, grid: grid, table: table),
-                    boundaries: boundaries,
-                    threads: threads)
+                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
+                for (slot, c) in both.enumerated() {
+                    let d = voxelDistances(
+                        label: c.label, slot: slot, box: c.referenceBox.union(c.predictionBox), volumes: volumes,
+                        boundaries: boundaries, threads: threads)
+                    var best = (index: -1, distance: -1.0)
+                    for (index, distance) in zip(boundaries.prediction(slot: slot), d.predictionToReference)
+                    where distance > best.distance {
+                        best = (index, distance)
+                    }
+                    for (index, distance) in zip(boundaries.reference(slot: slot), d.referenceToPrediction)
+                    where distance > best.distance {
+                        best = (index, distance)
+                    }
+                    guard best.index >= 0 else { continue }
+                    let voxel = SIMD3(
+                        best.index % grid.nx, (best.index / grid.nx) % grid.ny, best.index / (grid.nx * grid.ny))
+                    out[c.label] = (voxel, best.distance)
+                }
             }
         }
-        var best = (index: -1, distance: -1.0)
-        for (index, distance) in zip(boundaries.prediction(slot: 0), d.predictionToReference)
-        where distance > best.distance {
-            best = (index, distance)
-        }
-        for (index, distance) in zip(boundaries.reference(slot: 0), d.referenceToPrediction)
-        where distance > best.distance {
-            best = (index, distance)
-        }
-        guard best.index >= 0 else { return nil }
-        let i = best.index % grid.nx
-        let j = (best.index / grid.nx) % grid.ny
-        let k = best.index / (grid.nx * grid.ny)
-        return (SIMD3(i, j, k), best.distance)
+        return out
     }
 }

@@ -16,9 +16,6 @@ struct LabelCrop {
     let nz: Int
     /// `CropFlag` bits per crop voxel, i fastest.
     var flags: [UInt8]
-    /// Linear crop indices of the boundary voxels, in scan order.
-    var referenceBoundary: [Int]
-    var predictionBoundary: [Int]
 
     /// Copies the label's masks out of the two volumes and marks their boundaries: the
     /// voxels of a mask with at least one of their 6 face neighbours outside it
@@ -50,23 +47,21 @@ struct LabelCrop {
         // An image axis of extent 1 is no axis at all: a single slice is a 2-D image whose
         // boundaries are 2-D (4-neighbour), as MONAI and MedPy treat 2-D arrays.
         let flat = (x: grid.nx == 1, y: grid.ny == 1, z: grid.nz == 1)
-        referenceBoundary = Self.markBoundaries(
+        Self.markBoundaries(
             &flags, nx, ny, nz, flat: flat, mask: CropFlag.inReference, boundary: CropFlag.referenceBoundary)
-        predictionBoundary = Self.markBoundaries(
+        Self.markBoundaries(
             &flags, nx, ny, nz, flat: flat, mask: CropFlag.inPrediction, boundary: CropFlag.predictionBoundary)
         self.flags = flags
     }
 
     /// Sets `boundary` on every voxel of `mask` with a face neighbour outside `mask` or
-    /// outside the grid; axes marked `flat` (image extent 1) have no neighbours. Returns the
-    /// boundary voxels' indices in scan order.
+    /// outside the grid; axes marked `flat` (image extent 1) have no neighbours.
     static func markBoundaries(
         _ flags: inout [UInt8], _ nx: Int, _ ny: Int, _ nz: Int, flat: (x: Bool, y: Bool, z: Bool), mask: UInt8,
         boundary: UInt8
-    ) -> [Int] {
+    ) {
         let strideJ = nx
         let strideK = nx * ny
-        var found: [Int] = []
         flags.withUnsafeMutableBufferPointer { f in
             for k in 0..<nz {
                 for j in 0..<ny {
@@ -84,14 +79,10 @@ struct LabelCrop {
                             && (k == 0 || k == nz - 1 || f[index - strideK] & mask == 0
                                 || f[index + strideK] & mask == 0)
                         let outside = outsideI || outsideJ || outsideK
-                        if outside {
-                            f[index] |= boundary
-                            found.append(index)
-                        }
+                        if outside { f[index] |= boundary }
                     }
                 }
             }
         }
-        return found
     }
 }
