@@ -68,7 +68,7 @@ def main():
         rows.append(("maskeval (default preset)", base, base_rss))
         dm, dm_rss, dm_phases = maskeval(ref, pred, args.runs, ["--compat", "deepmind"])
         rows.append(("maskeval --compat deepmind", dm, dm_rss))
-        one, one_rss, _ = maskeval(ref, pred, max(3, args.runs // 2), ["--threads", "1"])
+        one, one_rss, _ = maskeval(ref, pred, args.runs, ["--threads", "1"])
         rows.append(("maskeval --threads 1", one, one_rss))
         for peer in peers:
             if peer not in wanted_peers:
