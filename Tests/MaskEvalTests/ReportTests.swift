@@ -138,6 +138,13 @@ import Testing
             table.contains("Preset monai:") && table.contains("Preset medpy:") && table.contains("Preset deepmind:"))
     }
 
+    @Test func repeatedLabelsAreReportedOnce() {
+        let (ref, pred) = Self.statusPair()
+        let evaluation = Evaluator.evaluate(
+            reference: ref, prediction: pred, settings: EvaluationSettings(labels: [2, 1, 2, 1], threads: 2))
+        #expect(evaluation.labels.map(\.label) == [2, 1])
+    }
+
     @Test func percentileKeyFollowsQ() {
         #expect(CompareReport.percentileKey(95) == "hd95_mm")
         #expect(CompareReport.percentileKey(99.5) == "hd99.5_mm")

@@ -104,7 +104,9 @@ public enum Evaluator {
         timings.overlapSeconds = seconds(since: start)
 
         var byLabel = Dictionary(uniqueKeysWithValues: census.map { ($0.label, $0) })
-        let wanted = settings.labels ?? census.map(\.label)
+        // Each label once, in the order asked for (a repeated label would share a slot).
+        var seen = Set<Int32>()
+        let wanted = (settings.labels ?? census.map(\.label)).filter { seen.insert($0).inserted }
         for label in wanted where byLabel[label] == nil { byLabel[label] = LabelCensus(label: label) }
         var results = wanted.map { label -> LabelResult in
             let c = byLabel[label] ?? LabelCensus(label: label)
