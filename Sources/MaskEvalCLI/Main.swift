@@ -351,7 +351,7 @@ struct Batch: ParsableCommand {
         let work = cases
         var results = [[ResultRow]](repeating: [], count: cases.count)
         results.withUnsafeMutableBufferPointer { buffer in
-            let shared = UncheckedBox(buffer)
+            let shared = UncheckedSendable(buffer)  // each worker writes its own cases
             DispatchQueue.concurrentPerform(iterations: jobs) { worker in
                 var index = worker
                 while index < work.count {
@@ -438,12 +438,6 @@ final class Progress: @unchecked Sendable {
     func done() {
         if terminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
     }
-}
-
-/// A buffer shared by the batch workers, each writing its own cases.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 struct Merge: ParsableCommand {

@@ -47,7 +47,7 @@ func parallelForWithWorker(
 
 /// Wraps a value that the caller promises to use safely across threads (pointers into
 /// disjoint regions, closures that only touch such regions).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }
