@@ -34,30 +34,13 @@ public enum ErrorMap {
     /// outside the other mask (prediction too large there, or reference not covered), negative
     /// inside; prediction boundary voxels are written last. 0 elsewhere.
     public static func distanceMap(reference: LabelVolume, prediction: LabelVolume, threads: Int) -> [Double] {
-        let grid = reference.grid
-        var map = [Double](repeating: 0, count: grid.voxelCount)
-        let census = Census.count(
-            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-            threads: threads)
-        let labels = census.filter { $0.referenceVoxels > 0 && $0.predictionVoxels > 0 }.map(\.label)
-        let boundaries = BoundaryMap(
-            reference: reference.labels, prediction: prediction.labels, grid: grid, labels: labels, threads: threads)
-        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
-        reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
-                let volumes = Evaluator.Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                for (slot, label) in labels.enumerated() {
-                    let c = census.first { $0.label == label } ?? LabelCensus(label: label)
-                    let d = Evaluator.voxelDistances(
-                        label: label, slot: slot, box: c.referenceBox.union(c.predictionBox), volumes: volumes,
-                        boundaries: boundaries, threads: threads)
-                    for (index, distance) in zip(boundaries.reference(slot: slot), d.referenceToPrediction) {
-                        map[index] = pred[index] == label ? -distance : distance
-                    }
-                    for (index, distance) in zip(boundaries.prediction(slot: slot), d.predictionToReference) {
-                        map[index] = ref[index] == label ? -distance : distance
-                    }
-                }
+        var map = [Double](repeating: 0, count: reference.grid.voxelCount)
+        Evaluator.forEachBoundary(reference: reference, prediction: prediction, labels: nil, threads: threads) { b in
+            for (index, distance) in zip(b.referenceBoundary, b.distances.referenceToPrediction) {
+                map[index] = prediction.labels[index] == b.label ? -distance : distance
+            }
+            for (index, distance) in zip(b.predictionBoundary, b.distances.predictionToReference) {
+                map[index] = reference.labels[index] == b.label ? -distance : distance
             }
         }
         return map
@@ -75,46 +58,71 @@ public enum ErrorMap {
 }
 
 extension Evaluator {
-    /// For each of `labels` that is in both volumes, the boundary voxel (i, j, k) where its
-    /// Hausdorff distance is reached, and that distance. One census and one boundary pass
-    /// serve all the labels.
-    public static func hausdorffVoxels(reference: LabelVolume, prediction: LabelVolume, labels: [Int32], threads: Int)
-        -> [Int32: (SIMD3<Int>, Double)]
-    {
+    /// One label's boundary voxels (linear indices, scan order) in both volumes, each with
+    /// its distance (mm) to the other volume's boundary.
+    struct LabelBoundary {
+        let label: Int32
+        let referenceBoundary: ArraySlice<Int>
+        let predictionBoundary: ArraySlice<Int>
+        let distances: DirectedDistances
+    }
+
+    /// Calls `body` for each of `labels` (all labels when nil) present in both volumes, in
+    /// the order given (ascending when nil). One census and one boundary pass serve all the
+    /// labels; the distances are the voxel-boundary ones the metrics use.
+    static func forEachBoundary(
+        reference: LabelVolume, prediction: LabelVolume, labels: [Int32]?, threads: Int,
+        _ body: (LabelBoundary) -> Void
+    ) {
         let grid = reference.grid
         let census = Census.count(
             reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
             threads: threads)
-        let both = labels.compactMap { label in
-            census.first { $0.label == label && $0.referenceVoxels > 0 && $0.predictionVoxels > 0 }
-        }
+        let byLabel = Dictionary(uniqueKeysWithValues: census.map { ($0.label, $0) })
+        var seen = Set<Int32>()
+        let both = (labels ?? census.map(\.label)).compactMap { label in
+            byLabel[label].flatMap { $0.referenceVoxels > 0 && $0.predictionVoxels > 0 ? $0 : nil }
+        }.filter { seen.insert($0.label).inserted }
         let boundaries = BoundaryMap(
             reference: reference.labels, prediction: prediction.labels, grid: grid, labels: both.map(\.label),
             threads: threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
-        var out: [Int32: (SIMD3<Int>, Double)] = [:]
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
                 for (slot, c) in both.enumerated() {
-                    let d = voxelDistances(
+                    let distances = voxelDistances(
                         label: c.label, slot: slot, box: c.referenceBox.union(c.predictionBox), volumes: volumes,
                         boundaries: boundaries, threads: threads)
-                    var best = (index: -1, distance: -1.0)
-                    for (index, distance) in zip(boundaries.prediction(slot: slot), d.predictionToReference)
-                    where distance > best.distance {
-                        best = (index, distance)
-                    }
-                    for (index, distance) in zip(boundaries.reference(slot: slot), d.referenceToPrediction)
-                    where distance > best.distance {
-                        best = (index, distance)
-                    }
-                    guard best.index >= 0 else { continue }
-                    let voxel = SIMD3(
-                        best.index % grid.nx, (best.index / grid.nx) % grid.ny, best.index / (grid.nx * grid.ny))
-                    out[c.label] = (voxel, best.distance)
+                    body(
+                        LabelBoundary(
+                            label: c.label, referenceBoundary: boundaries.reference(slot: slot),
+                            predictionBoundary: boundaries.prediction(slot: slot), distances: distances))
                 }
             }
+        }
+    }
+
+    /// For each of `labels` that is in both volumes, the boundary voxel (i, j, k) where its
+    /// Hausdorff distance is reached, and that distance.
+    public static func hausdorffVoxels(reference: LabelVolume, prediction: LabelVolume, labels: [Int32], threads: Int)
+        -> [Int32: (SIMD3<Int>, Double)]
+    {
+        let grid = reference.grid
+        var out: [Int32: (SIMD3<Int>, Double)] = [:]
+        forEachBoundary(reference: reference, prediction: prediction, labels: labels, threads: threads) { b in
+            var best = (index: -1, distance: -1.0)
+            for (index, distance) in zip(b.predictionBoundary, b.distances.predictionToReference)
+            where distance > best.distance {
+                best = (index, distance)
+            }
+            for (index, distance) in zip(b.referenceBoundary, b.distances.referenceToPrediction)
+            where distance > best.distance {
+                best = (index, distance)
+            }
+            guard best.index >= 0 else { return }
+            let voxel = SIMD3(best.index % grid.nx, (best.index / grid.nx) % grid.ny, best.index / (grid.nx * grid.ny))
+            out[b.label] = (voxel, best.distance)
         }
         return out
     }
