@@ -59,17 +59,13 @@ public enum HTMLReport {
         let labelWidth = 230
         let barWidth = 330
         let height = items.count * rowHeight + 30
-        var svg =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 70)\" height=\"\(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
+        var svg = chartStart(width: labelWidth + barWidth + 70, height: height, title: title)
         svg +=
             "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f4c7c3\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#b3261e\" stroke-width=\"2\"/></pattern></defs>"
-        svg += "<text x=\"0\" y=\"14\" font-size=\"13\" font-weight=\"600\">\(escape(title))</text>"
         let scale = maximum > 0 ? Double(barWidth) / maximum : 0
         for (row, item) in items.enumerated() {
             let y = 24 + row * rowHeight
-            let name = item.label.count > 30 ? String(item.label.prefix(29)) + "…" : item.label
-            svg +=
-                "<text x=\"\(labelWidth - 6)\" y=\"\(y + 11)\" font-size=\"11\" text-anchor=\"end\">\(escape(name))</text>"
+            svg += rowName(item.label, y: y, labelWidth: labelWidth)
             if let value = item.value, value.isFinite {
                 let w = max(1, Int((min(value, maximum) * scale).rounded()))
                 svg +=
@@ -91,6 +87,19 @@ public enum HTMLReport {
         return svg + "</svg>"
     }
 
+    /// An SVG chart's opening tag and its title.
+    static func chartStart(width: Int, height: Int, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
+            + "<text x=\"0\" y=\"14\" font-size=\"13\" font-weight=\"600\">\(escape(title))</text>"
+    }
+
+    /// A structure's name right-aligned before its row (long names cut at 30 characters).
+    static func rowName(_ label: String, y: Int, labelWidth: Int) -> String {
+        let name = label.count > 30 ? String(label.prefix(29)) + "…" : label
+        return
+            "<text x=\"\(labelWidth - 6)\" y=\"\(y + 11)\" font-size=\"11\" text-anchor=\"end\">\(escape(name))</text>"
+    }
+
     /// A strip plot: one row per structure, one dot per case; +∞ drawn at the right edge.
     static func stripPlot(title: String, rows: [(label: String, values: [Double])], maximum: Double, digits: Int)
         -> String
@@ -99,15 +108,11 @@ public enum HTMLReport {
         let labelWidth = 230
         let plotWidth = 360
         let height = rows.count * rowHeight + 44
-        var svg =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + plotWidth + 40)\" height=\"\(height)\" role=\"img\" aria-label=\"\(escape(title))\">"
-        svg += "<text x=\"0\" y=\"14\" font-size=\"13\" font-weight=\"600\">\(escape(title))</text>"
+        var svg = chartStart(width: labelWidth + plotWidth + 40, height: height, title: title)
         let scale = maximum > 0 ? Double(plotWidth) / maximum : 0
         for (row, item) in rows.enumerated() {
             let y = 24 + row * rowHeight
-            let name = item.label.count > 30 ? String(item.label.prefix(29)) + "…" : item.label
-            svg +=
-                "<text x=\"\(labelWidth - 6)\" y=\"\(y + 11)\" font-size=\"11\" text-anchor=\"end\">\(escape(name))</text>"
+            svg += rowName(item.label, y: y, labelWidth: labelWidth)
             svg +=
                 "<line x1=\"\(labelWidth)\" y1=\"\(y + 8)\" x2=\"\(labelWidth + plotWidth)\" y2=\"\(y + 8)\" stroke=\"#eceef3\"/>"
             for value in item.values {
