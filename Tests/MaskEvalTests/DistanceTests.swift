@@ -15,10 +15,12 @@ enum BruteForce {
         for k in 0..<g.nz {
             for j in 0..<g.ny {
                 for i in 0..<g.nx where inside(i, j, k) {
+                    // Axes of extent 1 have no neighbours, unless all three do (a 1×1×1 image).
+                    let single = g.voxelCount == 1
                     var neighbours: [(Int, Int, Int)] = []
-                    if g.nx > 1 { neighbours += [(i - 1, j, k), (i + 1, j, k)] }
-                    if g.ny > 1 { neighbours += [(i, j - 1, k), (i, j + 1, k)] }
-                    if g.nz > 1 { neighbours += [(i, j, k - 1), (i, j, k + 1)] }
+                    if g.nx > 1 || single { neighbours += [(i - 1, j, k), (i + 1, j, k)] }
+                    if g.ny > 1 || single { neighbours += [(i, j - 1, k), (i, j + 1, k)] }
+                    if g.nz > 1 || single { neighbours += [(i, j, k - 1), (i, j, k + 1)] }
                     if neighbours.contains(where: { !inside($0.0, $0.1, $0.2) }) { out.append((i, j, k)) }
                 }
             }
@@ -239,6 +241,27 @@ enum BruteForce {
         #expect(close(ab.masdMM, ba.masdMM, rtol: 1e-14))
         #expect(ab.nsd == ba.nsd)
         #expect(ab.asdPredictionToReferenceMM == ba.asdReferenceToPredictionMM)
+    }
+
+    /// A 1×1×1 image (found by the fuzzer: it trapped). Its one voxel is its own surface, as
+    /// for a 1×1×1 array in MONAI, MedPy and DeepMind; a single row stays 1-D.
+    @Test func singleVoxelAndSingleRowImages() {
+        let one = volume(1, 1, 1, spacing: (0.5, 2, 3)) { _, _, _ in 7 }
+        #expect(BruteForce.boundary(one, 7).count == 1)
+        let evaluation = Evaluator.evaluate(
+            reference: one, prediction: one, settings: EvaluationSettings(presets: Compat.allCases))
+        #expect(evaluation.labels.map(\.status) == [.matched])
+        for preset in Compat.allCases {
+            let s = evaluation.labels[0].surface[preset]!
+            #expect(s.hausdorffMM == 0 && s.hdPercentileMM == 0 && s.assdMM == 0 && s.nsd == 1, "\(preset)")
+        }
+        // 1×1×5 at 2 mm: reference voxels 0–2, prediction 2–4. Boundaries are the row's ends
+        // (0, 2 and 2, 4): D_PR = {0, 4} mm, D_RP = {4, 0} mm.
+        let reference = volume(1, 1, 5, spacing: (1, 1, 2)) { _, _, k in k <= 2 ? 1 : 0 }
+        let prediction = volume(1, 1, 5, spacing: (1, 1, 2)) { _, _, k in k >= 2 ? 1 : 0 }
+        let row = evaluateLabel(reference, prediction, presets: [.monai, .deepmind])
+        #expect(row.surface[.monai]!.hausdorffMM == 4 && row.surface[.monai]!.assdMM == 2)
+        #expect(row.surface[.deepmind]!.hausdorffMM.isFinite)
     }
 
     @Test func identicalInputsGiveDiceOneAndZeroDistances() {

@@ -130,7 +130,7 @@ public enum Evaluator {
             return c.referenceBox.union(c.predictionBox)
         }
         let threads = max(1, settings.threads)
-        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         let boundaries =
             settings.presets.contains { $0 != .deepmind }
             ? BoundaryMap(
@@ -282,7 +282,7 @@ public enum Evaluator {
                 threads: threads
             ).first { $0.label == label } ?? LabelCensus(label: label)
         let box = census.referenceBox.union(census.predictionBox)
-        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)

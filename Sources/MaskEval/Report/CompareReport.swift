@@ -214,7 +214,7 @@ public struct CompareReport: Sendable {
         lines.append("Reference   \(reference.path)")
         lines.append("Prediction  \(prediction.path)" + (geometry == "checked" ? "" : " (\(geometry))"))
         lines.append(
-            "Definitions \(settings.presets.count > 1 ? "all presets" : primary.rawValue) preset; HD\(q) = percentile \(q); NSD at τ = \(tau) mm"
+            "Definitions \(settings.presets.count > 1 ? "presets " + settings.presets.map(\.rawValue).joined(separator: ", ") : primary.rawValue + " preset"); HD\(q) = percentile \(q); NSD at τ = \(tau) mm"
                 + (settings.toleranceByLabel.isEmpty ? "" : " (per-label tolerances set)"))
         lines.append("")
         for preset in settings.presets {

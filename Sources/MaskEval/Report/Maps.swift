@@ -86,7 +86,7 @@ extension Evaluator {
         let boundaries = BoundaryMap(
             reference: reference.labels, prediction: prediction.labels, grid: grid, labels: both.map(\.label),
             threads: threads)
-        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)

@@ -46,7 +46,7 @@ struct LabelCrop {
         }
         // An image axis of extent 1 is no axis at all: a single slice is a 2-D image whose
         // boundaries are 2-D (4-neighbour), as MONAI and MedPy treat 2-D arrays.
-        let flat = (x: grid.nx == 1, y: grid.ny == 1, z: grid.nz == 1)
+        let flat = grid.flatAxes
         Self.markBoundaries(
             &flags, nx, ny, nz, flat: flat, mask: CropFlag.inReference, boundary: CropFlag.referenceBoundary)
         Self.markBoundaries(

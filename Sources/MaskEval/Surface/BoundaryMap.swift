@@ -27,7 +27,7 @@ struct BoundaryMap {
         var flags = [UInt8](repeating: 0, count: grid.voxelCount)
         // counts[(k * slots + slot) * 2 + side]
         var counts = [Int](repeating: 0, count: nz * slots * 2)
-        let flat = (x: nx == 1, y: ny == 1, z: nz == 1)
+        let flat = grid.flatAxes
         reference.withUnsafeBufferPointer { ref in
             prediction.withUnsafeBufferPointer { pred in
                 flags.withUnsafeMutableBufferPointer { flagBuffer in

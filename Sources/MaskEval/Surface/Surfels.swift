@@ -29,7 +29,7 @@ struct SurfelCrop {
     ) {
         let s = grid.spacingMM
         // Axes of image extent 1 get no corner layer: the blocks span the other axes.
-        let flat = (x: grid.nx == 1, y: grid.ny == 1, z: grid.nz == 1)
+        let flat = grid.flatAxes
         let size = box.size
         var dims = (size.x, size.y, size.z)
         // Step 0: the two masks, reference in the low byte, prediction in the high byte.

@@ -27,6 +27,15 @@ public struct Grid: Equatable, Sendable {
         return s.x * s.y * s.z / 1000
     }
 
+    /// The axes of extent 1, which the surface metrics treat as absent: a single slice is a
+    /// 2-D image, a single row a 1-D one. A 1×1×1 image keeps all three axes (a voxel with
+    /// the image edge all round, as MONAI, MedPy and DeepMind see a 1×1×1 array): with
+    /// none, its one voxel would have no neighbour outside it and no surface at all.
+    var flatAxes: (x: Bool, y: Bool, z: Bool) {
+        if nx == 1 && ny == 1 && nz == 1 { return (false, false, false) }
+        return (nx == 1, ny == 1, nz == 1)
+    }
+
     /// The distance in mm between the centres of the first and last voxel.
     public var diagonalMM: Double {
         let s = spacingMM
