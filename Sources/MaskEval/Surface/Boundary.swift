@@ -44,8 +44,9 @@ struct LabelCrop {
                 }
             }
         }
-        // An image axis of extent 1 is no axis at all: a single slice is a 2-D image whose
-        // boundaries are 2-D (4-neighbour), as MONAI and MedPy treat 2-D arrays.
+        // An image axis of extent 1 is no axis at all (`Grid.flatAxes`, which keeps all three
+        // for a 1×1×1 image): a single slice is a 2-D image whose boundaries are 2-D
+        // (4-neighbour), as MONAI and MedPy treat 2-D arrays.
         let flat = grid.flatAxes
         Self.markBoundaries(
             &flags, nx, ny, nz, flat: flat, mask: CropFlag.inReference, boundary: CropFlag.referenceBoundary)

@@ -2,7 +2,8 @@
 /// whole grid instead of one crop per label.
 ///
 /// A voxel is on the boundary of its label when one of its 6 face neighbours carries another
-/// label or lies outside the image (METRICS.md); an image axis of extent 1 has no neighbours.
+/// label or lies outside the image (METRICS.md); an image axis of extent 1 has no neighbours
+/// (`Grid.flatAxes`: unless all three are).
 /// `flags` marks such voxels (`CropFlag.referenceBoundary`, `.predictionBoundary`), and the
 /// boundary voxels of each wanted label are listed in scan order. Two passes over the volume
 /// (flag and count, then list), each split by slices: O(voxels) time, 1 byte per voxel plus

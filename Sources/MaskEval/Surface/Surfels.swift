@@ -28,7 +28,8 @@ struct SurfelCrop {
         grid: Grid
     ) {
         let s = grid.spacingMM
-        // Axes of image extent 1 get no corner layer: the blocks span the other axes.
+        // Axes of image extent 1 (`Grid.flatAxes`) get no corner layer: the blocks span the
+        // other axes.
         let flat = grid.flatAxes
         let size = box.size
         var dims = (size.x, size.y, size.z)
