@@ -1,28 +1,3 @@
-/// An inclusive voxel box; empty when any `lower` exceeds its `upper`.
-public struct VoxelBox: Equatable, Sendable {
-    public var lower: SIMD3<Int32>
-    public var upper: SIMD3<Int32>
-
-    public static let empty = VoxelBox(lower: SIMD3(repeating: .max), upper: SIMD3(repeating: .min))
-
-    public init(lower: SIMD3<Int32>, upper: SIMD3<Int32>) {
-        self.lower = lower
-        self.upper = upper
-    }
-
-    public var isEmpty: Bool { any(lower .> upper) }
-
-    /// The smallest box holding both.
-    public func union(_ other: VoxelBox) -> VoxelBox {
-        VoxelBox(lower: pointwiseMin(lower, other.lower), upper: pointwiseMax(upper, other.upper))
-    }
-
-    /// Voxels along each axis (0 when empty).
-    public var size: SIMD3<Int> {
-        isEmpty ? .zero : SIMD3(Int(upper.x - lower.x + 1), Int(upper.y - lower.y + 1), Int(upper.z - lower.z + 1))
-    }
-}
-
 /// Voxel counts and boxes of one label in a reference and (optionally) a prediction.
 public struct LabelCensus: Equatable, Sendable {
     public var label: Int32
@@ -237,6 +212,10 @@ struct SparseIndex: LabelIndexing {
         slots = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
     }
     var slotCount: Int { labels.count }
-    @inline(__always) func slot(of label: Int32) -> Int { slots[label] ?? 0 }
+    @inline(__always) func slot(of label: Int32) -> Int {
+        // The index is built from the labels the census found: any other value is a bug.
+        guard let slot = slots[label] else { preconditionFailure("label \(label) is not in the census index") }
+        return slot
+    }
     func label(ofSlot slot: Int) -> Int32 { labels[slot] }
 }

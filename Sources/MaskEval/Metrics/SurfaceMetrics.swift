@@ -114,3 +114,43 @@ enum Reduce {
         return total
     }
 }
+
+extension Reduce {
+    /// The `deepmind` preset: area-weighted reductions of the surfel distances, as
+    /// `compute_robust_hausdorff`, `compute_average_surface_distance` and
+    /// `compute_surface_dice_at_tolerance` do.
+    static func surfelMetrics(_ d: DirectedDistances, percentile: Double, toleranceMM: Double) -> SurfaceMetrics {
+        let pr = d.predictionToReference
+        let rp = d.referenceToPrediction
+        let prAreas = d.predictionAreas ?? []
+        let rpAreas = d.referenceAreas ?? []
+        precondition(!pr.isEmpty && !rp.isEmpty, "both surfaces must be non-empty")
+        precondition(pr.count == prAreas.count && rp.count == rpAreas.count, "one area per surface point")
+        // Sums in scan order, so the result does not depend on the thread count.
+        func sums(_ distances: [Double], _ areas: [Double]) -> (area: Double, weighted: Double, within: Double) {
+            var area = 0.0
+            var weighted = 0.0
+            var within = 0.0
+            for (distance, a) in zip(distances, areas) {
+                area += a
+                weighted += distance * a
+                if distance <= toleranceMM { within += a }
+            }
+            return (area, weighted, within)
+        }
+        let (areaPR, weightedPR, withinPR) = sums(pr, prAreas)
+        let (areaRP, weightedRP, withinRP) = sums(rp, rpAreas)
+        let meanPR = weightedPR / areaPR
+        let meanRP = weightedRP / areaRP
+        let histogramPR = DistanceHistogram(pr, weights: prAreas)
+        let histogramRP = DistanceHistogram(rp, weights: rpAreas)
+        return SurfaceMetrics(
+            hausdorffMM: max(histogramPR.weightedPercentile(100), histogramRP.weightedPercentile(100)),
+            hdPercentileMM: max(histogramPR.weightedPercentile(percentile), histogramRP.weightedPercentile(percentile)),
+            assdMM: (weightedPR + weightedRP) / (areaPR + areaRP),
+            masdMM: (meanPR + meanRP) / 2,
+            asdReferenceToPredictionMM: meanRP,
+            asdPredictionToReferenceMM: meanPR,
+            nsd: (withinPR + withinRP) / (areaPR + areaRP))
+    }
+}
