@@ -1,10 +1,13 @@
-import Foundation
-
-/// Label names read from a file, in any of three formats:
-/// - text with "value name" per line, extra columns ignored (the `.txt` files beside
-///   Debian's mricron atlases: `1 Precentral_L 2001`);
+/// Label names read from a file, in any of these forms:
+/// - lines `VALUE NAME`: tab-separated (the name is the second field, spaces kept) or
+///   space-separated (the name is the rest of the line; a trailing integer column, the atlas
+///   code of Debian's mricron `.txt` files such as `1 Precentral_L 2001`, is dropped);
 /// - ITK-SNAP label descriptions (`IDX R G B A VIS MSH "LABEL"`, `#` comments);
-/// - a JSON object `{"1": "liver"}`.
+/// - CSV with a header naming the columns `label` (or `value`) and `name`;
+/// - JSON: `{"1": "liver"}`, `{"liver": 1}`, or an nnU-Net `dataset.json` whose `labels`
+///   map names to values (region lists, `[1, 2]`, are regions, not names, and are skipped).
+/// A value or a name given twice is an error naming both lines (or keys). Names match
+/// case-insensitively where options refer to them (`--require`, `--labels`).
 public struct LabelNames: Equatable, Sendable {
     public var names: [Int32: String]
 
@@ -12,57 +15,104 @@ public struct LabelNames: Equatable, Sendable {
 
     public subscript(label: Int32) -> String? { names[label] }
 
+    /// The label called `name` (case-insensitive), if exactly one is.
+    public func label(named name: String) -> Int32? {
+        let wanted = name.lowercased()
+        return names.first { $0.value.lowercased() == wanted }?.key
+    }
+
     /// Reads and parses a names file; errors name the file and the line.
     public static func read(path: String) throws -> LabelNames {
-        guard FileManager.default.fileExists(atPath: path) else { throw InputError.missingFile(path: path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError.badFile(path: path, reason: "cannot read the label-name file")
-        }
-        guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
-            throw InputError.badFile(path: path, reason: "label-name file is not text")
-        }
-        return try parse(text, path: path)
+        try parse(TextInput.read(path: path, what: "label-name file"), path: path)
     }
 
     public static func parse(_ text: String, path: String) throws -> LabelNames {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("{") { return try parseJSON(trimmed, path: path) }
-        var names: [Int32: String] = [:]
-        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+        var collector = Collector(path: path)
+        if TextInput.looksLikeJSON(text) {
+            try parseJSON(TextInput.json(text, path: path, what: "label names"), into: &collector)
+            return LabelNames(collector.names)
+        }
+        let lines = TextInput.lines(text)
+        if let header = lines.first, !header.text.contains("\""),
+            case let columns = header.text.lowercased().split(separator: ",").map({
+                $0.trimmingCharacters(in: .whitespaces)
+            }),
+            let nameColumn = columns.firstIndex(of: "name"),
+            let valueColumn = columns.firstIndex(of: "label") ?? columns.firstIndex(of: "value")
         {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
+            for line in lines.dropFirst() {
+                let fields = CSV.parse(line.text).first ?? []
+                guard fields.count > max(nameColumn, valueColumn), let label = Int32(fields[valueColumn]) else {
+                    throw InputError.badFile(path: path, reason: "line \(line.number): expected LABEL,NAME")
+                }
+                try collector.add(label, fields[nameColumn].trimmingCharacters(in: .whitespaces), at: "line \(line.number)")
+            }
+            return LabelNames(collector.names)
+        }
+        for line in lines {
+            let fields = line.text.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let first = fields.first, let label = Int32(first) else {
                 throw InputError.badFile(
-                    path: path, reason: "line \(number + 1): expected a label value first, found '\(line.prefix(40))'")
+                    path: path,
+                    reason: "line \(line.number): expected a label value first, found '\(Escape.terminal(String(line.text.prefix(40))))'")
             }
-            if let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close {
-                // ITK-SNAP: the name is the quoted last field.
-                names[label] = String(line[line.index(after: open)..<close])
-            } else if fields.count >= 2 {
-                names[label] = String(fields[1])
+            let name: String
+            if let open = line.text.firstIndex(of: "\""), let close = line.text.lastIndex(of: "\""), open < close {
+                name = String(line.text[line.text.index(after: open)..<close])  // ITK-SNAP: quoted last field
+            } else if line.text.contains("\t") {
+                name = line.text.split(separator: "\t").dropFirst().first.map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                } ?? ""
             } else {
-                throw InputError.badFile(path: path, reason: "line \(number + 1): label \(label) has no name")
+                var words = fields.dropFirst()
+                if words.count >= 2, let last = words.last, Int(last) != nil { words = words.dropLast() }
+                name = words.joined(separator: " ")
             }
+            guard !name.isEmpty else {
+                throw InputError.badFile(path: path, reason: "line \(line.number): label \(label) has no name")
+            }
+            try collector.add(label, name, at: "line \(line.number)")
         }
-        return LabelNames(names)
+        return LabelNames(collector.names)
     }
 
-    private static func parseJSON(_ text: String, path: String) throws -> LabelNames {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw InputError.badFile(path: path, reason: "not a JSON object of label → name")
+    private static func parseJSON(_ json: JSONValue, into collector: inout Collector) throws {
+        guard var object = json.objectValue else {
+            throw InputError.badFile(path: collector.path, reason: "label names: expected a JSON object")
         }
-        var names: [Int32: String] = [:]
-        for (key, value) in object {
-            guard let label = Int32(key.trimmingCharacters(in: .whitespaces)) else {
-                throw InputError.badFile(path: path, reason: "JSON key '\(key)' is not an integer label")
+        if let labels = object["labels"]?.objectValue { object = labels }  // nnU-Net dataset.json
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            if let label = Int32(key.trimmingCharacters(in: .whitespaces)), let name = value.stringValue {
+                try collector.add(label, name, at: "key \"\(key)\"")
+            } else if let number = value.intValue, let label = Int32(exactly: number) {
+                if label != 0 || key.lowercased() != "background" { try collector.add(label, key, at: "key \"\(key)\"") }
+            } else if value.arrayValue != nil {
+                continue  // an nnU-Net region: several values under one name
+            } else {
+                throw InputError.badFile(
+                    path: collector.path,
+                    reason: "label names: \"\(key)\" must map a value to a name or a name to an integer value")
             }
-            guard let name = value as? String else {
-                throw InputError.badFile(path: path, reason: "JSON value of label \(key) is not a string")
+        }
+    }
+
+    /// Gathers names, refusing a value or a name given twice.
+    private struct Collector {
+        let path: String
+        var names: [Int32: String] = [:]
+        var whereLabel: [Int32: String] = [:]
+        var whereName: [String: String] = [:]
+
+        mutating func add(_ label: Int32, _ name: String, at place: String) throws {
+            if let first = whereLabel[label] {
+                throw InputError.badFile(path: path, reason: "label \(label) is named twice (\(first) and \(place))")
+            }
+            if let first = whereName[name.lowercased()] {
+                throw InputError.badFile(path: path, reason: "name '\(name)' is given twice (\(first) and \(place))")
             }
             names[label] = name
+            whereLabel[label] = place
+            whereName[name.lowercased()] = place
         }
-        return LabelNames(names)
     }
 }

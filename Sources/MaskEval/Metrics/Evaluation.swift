@@ -25,6 +25,9 @@ public struct EvaluationSettings: Sendable {
     /// The presets to compute; the first is the one reported in the main columns.
     public var presets: [Compat]
     public var threads: Int
+    /// Keep each matched label's boundary voxels, their distances and where its Hausdorff
+    /// distance is reached (`LabelResult.detail`), for maps and pictures.
+    public var keepDetail = false
 
     public init(
         labels: [Int32]? = nil, percentile: Double = 95, toleranceMM: Double = 1,
@@ -51,6 +54,8 @@ public struct LabelResult: Sendable {
     public var voxelVolumeML: Double
     /// Surface metrics per computed preset.
     public var surface: [Compat: SurfaceMetrics]
+    /// With `EvaluationSettings.keepDetail`, for matched labels: what maps and pictures draw.
+    public var detail: LabelDetail?
 
     public var referenceVolumeML: Double { Double(referenceVoxels) * voxelVolumeML }
     public var predictionVolumeML: Double { Double(predictionVoxels) * voxelVolumeML }
@@ -70,6 +75,23 @@ public struct LabelResult: Sendable {
         let union = referenceVoxels + predictionVoxels - intersectionVoxels
         return union == 0 ? 1 : Double(intersectionVoxels) / Double(union)
     }
+}
+
+/// What the evaluation of one matched label leaves for maps and pictures, so that they
+/// draw the engine's own numbers and compute nothing.
+public struct LabelDetail: Sendable {
+    /// The union box of the label's two masks.
+    public var box: VoxelBox
+    /// Grid indices (i fastest) of the boundary voxels of each mask (the voxel rule of the
+    /// `monai` and `medpy` presets), in scan order.
+    public var referenceBoundary: [Int]
+    public var predictionBoundary: [Int]
+    /// Their distances (mm) to the other mask's boundary voxels.
+    public var distances: DirectedDistances
+    /// The voxel where the first preset's Hausdorff distance is reached (for `deepmind`, the
+    /// voxel at the surfel corner), and that distance.
+    public var hausdorffVoxel: SIMD3<Int>
+    public var hausdorffMM: Double
 }
 
 /// Wall-clock seconds of each phase, for `--timings`.
@@ -132,7 +154,7 @@ public enum Evaluator {
         let threads = max(1, settings.threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         let boundaries =
-            settings.presets.contains { $0 != .deepmind }
+            settings.presets.contains { $0 != .deepmind } || settings.keepDetail
             ? BoundaryMap(
                 reference: reference.labels, prediction: prediction.labels, grid: grid, labels: matchedLabels,
                 threads: threads) : nil
@@ -145,11 +167,11 @@ public enum Evaluator {
         let isBig = { (slot: Int) in work[slot] * threads > total && work[slot] >= 1 << 18 }
         let big = order.filter(isBig)
         let small = order.filter { !isBig($0) }
-        var computed = [[Compat: SurfaceMetrics]](repeating: [:], count: matched.count)
+        var computed = [LabelSurfaces](repeating: LabelSurfaces(), count: matched.count)
         reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                func run(_ slot: Int, innerThreads: Int) -> [Compat: SurfaceMetrics] {
+                func run(_ slot: Int, innerThreads: Int) -> LabelSurfaces {
                     surfaceMetrics(
                         label: matchedLabels[slot], slot: slot, box: boxes[slot], volumes: volumes,
                         boundaries: boundaries, settings: settings, threads: innerThreads)
@@ -164,7 +186,10 @@ public enum Evaluator {
                 }
             }
         }
-        for (slot, index) in matched.enumerated() { results[index].surface = computed[slot] }
+        for (slot, index) in matched.enumerated() {
+            results[index].surface = computed[slot].metrics
+            results[index].detail = computed[slot].detail
+        }
         timings.distanceSeconds = seconds(since: distanceStart)
         return Evaluation(settings: settings, grid: grid, labels: results, timings: timings)
     }
@@ -177,36 +202,83 @@ public enum Evaluator {
         let table: SurfaceSearch.Table
     }
 
+    /// The surface metrics of one matched label per preset, and its detail when kept.
+    struct LabelSurfaces {
+        var metrics: [Compat: SurfaceMetrics] = [:]
+        var detail: LabelDetail?
+    }
+
     /// The directed distances of one matched label, reduced under each preset.
     static func surfaceMetrics(
         label: Int32, slot: Int, box: VoxelBox, volumes: Volumes, boundaries: BoundaryMap?,
         settings: EvaluationSettings, threads: Int
-    ) -> [Compat: SurfaceMetrics] {
-        var out: [Compat: SurfaceMetrics] = [:]
+    ) -> LabelSurfaces {
+        var out = LabelSurfaces()
         let tolerance = settings.tolerance(for: label)
+        let primary = settings.presets.first ?? .monai
+        var hausdorff: (voxel: SIMD3<Int>, distance: Double)?
         if let boundaries {
             let distances = voxelDistances(
                 label: label, slot: slot, box: box, volumes: volumes, boundaries: boundaries, threads: threads)
             for preset in settings.presets where preset != .deepmind {
-                out[preset] = Reduce.voxelMetrics(
+                out.metrics[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
                     pooledPercentile: preset == .medpy)
             }
+            if settings.keepDetail {
+                let reference = Array(boundaries.reference(slot: slot))
+                let prediction = Array(boundaries.prediction(slot: slot))
+                if primary != .deepmind {
+                    let (index, distance) = farthest(
+                        [(prediction, distances.predictionToReference), (reference, distances.referenceToPrediction)])
+                    hausdorff = (volumes.grid.voxel(index), distance)
+                }
+                out.detail = LabelDetail(
+                    box: box, referenceBoundary: reference, predictionBoundary: prediction, distances: distances,
+                    hausdorffVoxel: .zero, hausdorffMM: 0)
+            }
         }
         if settings.presets.contains(.deepmind) {
-            let distances = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
-            out[.deepmind] = Reduce.surfelMetrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
+            let (distances, surfels) = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
+            out.metrics[.deepmind] = Reduce.surfelMetrics(
+                distances, percentile: settings.percentile, toleranceMM: tolerance)
+            if settings.keepDetail && primary == .deepmind {
+                let (corner, distance) = farthest(
+                    [
+                        (surfels.predictionPoints, distances.predictionToReference),
+                        (surfels.referencePoints, distances.referenceToPrediction),
+                    ])
+                hausdorff = (surfels.voxel(ofCorner: corner, box: box), distance)
+            }
+        }
+        if let hausdorff {
+            out.detail?.hausdorffVoxel = hausdorff.voxel
+            out.detail?.hausdorffMM = hausdorff.distance
         }
         return out
     }
 
+    /// The point with the largest distance (the first in the order given on ties).
+    static func farthest(_ sets: [([Int], [Double])]) -> (Int, Double) {
+        var best = (index: -1, distance: -1.0)
+        for (points, distances) in sets {
+            precondition(points.count == distances.count, "one distance per surface point")
+            for (index, distance) in zip(points, distances) where distance > best.distance {
+                best = (index, distance)
+            }
+        }
+        return (best.index, best.distance)
+    }
+
     /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
-    static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> DirectedDistances {
+    static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> (
+        DirectedDistances, SurfelCrop
+    ) {
         let grid = volumes.grid
         let surfels = SurfelCrop(
             label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
-        return surfels.flags.withUnsafeBufferPointer { flags in
+        let distances = surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
                 SurfaceSearch.distances(
                     nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
@@ -227,6 +299,7 @@ public enum Evaluator {
                     surfels.predictionPoints),
                 predictionAreas: surfels.predictionAreas, referenceAreas: surfels.referenceAreas)
         }
+        return (distances, surfels)
     }
 
     /// D_PR and D_RP between the boundary voxels of the label's two masks, searched on the
@@ -286,7 +359,7 @@ public enum Evaluator {
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads) }
+                if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads).0 }
                 let map = BoundaryMap(
                     reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label],
                     threads: threads)

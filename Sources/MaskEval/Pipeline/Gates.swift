@@ -1,7 +1,12 @@
-import Foundation
-
-/// A quality gate (`--require "dice>=0.8"`, `--require "liver:hd95_mm<=5"`): every row in
-/// its scope must satisfy it. A non-finite or undefined value fails every gate.
+/// A quality gate (`--require`): `[SCOPE:][AGGREGATE:]METRIC OP VALUE`.
+///
+/// - Without an aggregate every row in scope must pass: `dice>=0.8`, `liver:hd95_mm<=5`,
+///   `3:nsd>0.9`.
+/// - With `mean:` or `median:` the aggregate over the rows in scope must pass:
+///   `mean:dice>=0.85` (all structures of all cases), `liver:mean:hd95_mm<=5`.
+/// The scope is a label value or a name (case-insensitive). A non-finite or undefined value
+/// fails (+∞ counts as the penalty in aggregates when one is set). A scope that matches no
+/// structure is a usage error (`resolve`), so a typo cannot pass silently.
 public struct Gate: Equatable, Sendable, CustomStringConvertible {
     public enum Scope: Equatable, Sendable {
         case label(Int32)
@@ -13,24 +18,45 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
         case atMost = "<="
         case greater = ">"
         case less = "<"
+
+        func holds(_ value: Double, _ threshold: Double) -> Bool {
+            switch self {
+            case .atLeast: return value >= threshold
+            case .atMost: return value <= threshold
+            case .greater: return value > threshold
+            case .less: return value < threshold
+            }
+        }
     }
 
     public var text: String
     public var scope: Scope?
-    public var metric: String
+    public var aggregate: Statistics.Aggregate?
+    public var column: MetricColumn
+    public var metricName: String
     public var comparison: Comparison
     public var threshold: Double
+    /// The label the scope names, once resolved.
+    public var label: Int32?
 
     public var description: String { text }
 
-    /// Parses `[SCOPE:]METRIC OP VALUE`, with METRIC one of `metricKeys`.
-    public static func parse(_ text: String, metricKeys: [String]) throws -> Gate {
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
-        var scope: Scope?
-        if let colon = body.lastIndex(of: ":") {
-            let scopeText = body[..<colon].trimmingCharacters(in: .whitespaces)
-            scope = Int32(scopeText).map { .label($0) } ?? .name(scopeText)
-            body = body[body.index(after: colon)...]
+    /// Parses a gate for rows with `columns` named under `percentile`.
+    public static func parse(_ text: String, columns: [MetricColumn], percentile: Double) throws -> Gate {
+        var parts = text.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let body = parts.removeLast()
+        var aggregate: Statistics.Aggregate?
+        if let last = parts.last, let found = Statistics.Aggregate(rawValue: last.lowercased()) {
+            aggregate = found
+            parts.removeLast()
+        }
+        guard parts.count <= 1 else {
+            throw InputError.usage("--require '\(text)': expected [SCOPE:][mean|median:]METRIC OP VALUE")
+        }
+        let scope: Scope? = parts.first.map { Int32($0).map(Scope.label) ?? .name($0) }
+        for (wrong, right) in [("=>", ">="), ("=<", "<="), ("==", ">= or <=")] where body.contains(wrong) {
+            throw InputError.usage("--require '\(text)': '\(wrong)' is not an operator; did you mean '\(right)'?")
         }
         // Two-character operators first, so ">=" is not read as ">".
         let operators = Comparison.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
@@ -38,113 +64,111 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
             guard let range = body.range(of: comparison.rawValue) else { continue }
             let metric = body[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
             let valueText = body[range.upperBound...].trimmingCharacters(in: .whitespaces)
-            guard metricKeys.contains(metric) else {
-                throw InputError.usage(
-                    "--require '\(text)': unknown metric '\(metric)' (one of \(metricKeys.joined(separator: ", ")))")
+            guard let column = MetricColumn(name: metric, percentile: percentile), columns.contains(column) else {
+                let known = columns.map { $0.name(percentile: percentile) }.joined(separator: ", ")
+                throw InputError.usage("--require '\(text)': unknown metric '\(metric)' (one of \(known))")
             }
             guard let threshold = Double(valueText), threshold.isFinite else {
                 throw InputError.usage("--require '\(text)': '\(valueText)' is not a number")
             }
-            return Gate(text: text, scope: scope, metric: metric, comparison: comparison, threshold: threshold)
+            return Gate(
+                text: text, scope: scope, aggregate: aggregate, column: column, metricName: metric,
+                comparison: comparison, threshold: threshold)
+        }
+        if body.contains("=") {
+            throw InputError.usage("--require '\(text)': '=' is not an operator; use >=, <=, > or <")
         }
         throw InputError.usage("--require '\(text)': expected METRIC>=VALUE, METRIC<=VALUE, > or <, e.g. dice>=0.8")
     }
 
-    public func applies(to row: ResultRow) -> Bool {
-        guard row.status != "error", let label = row.label else { return false }
+    /// Binds the scope to a label: a value among `labels`, or a name of `names` (any case).
+    /// A scope that matches nothing is a usage error listing what is known.
+    public mutating func resolve(labels: Set<Int32>, names: LabelNames) throws {
         switch scope {
-        case .none: return true
-        case .label(let value): return value == label
-        case .name(let name): return name == row.name
+        case .none: return
+        case .label(let value):
+            guard labels.contains(value) else {
+                let known = labels.sorted().prefix(20).map(String.init).joined(separator: ", ")
+                throw InputError.usage(
+                    "--require '\(text)': label \(value) is in neither volume nor --labels (labels: \(known)\(labels.count > 20 ? ", …" : ""))")
+            }
+            label = value
+        case .name(let name):
+            guard let found = names.label(named: name), labels.contains(found) else {
+                let known = labels.sorted().compactMap { names[$0] }
+                let list =
+                    known.isEmpty
+                    ? "no label names are known; give --label-names or use a label value"
+                    : "known names: " + known.prefix(20).joined(separator: ", ") + (known.count > 20 ? ", …" : "")
+                throw InputError.usage("--require '\(text)': no structure is called '\(name)' (\(list))")
+            }
+            label = found
         }
     }
 
-    /// True when the row passes (rows out of scope pass).
-    public func passes(_ row: ResultRow) -> Bool {
-        guard applies(to: row) else { return true }
-        guard let value = row.values[metric], value.isFinite else { return false }
-        switch comparison {
-        case .atLeast: return value >= threshold
-        case .atMost: return value <= threshold
-        case .greater: return value > threshold
-        case .less: return value < threshold
-        }
+    func inScope(_ row: LabelRow) -> Bool {
+        guard row.status.isEvaluated else { return false }
+        return label.map { $0 == row.label } ?? true
     }
 
-    /// Every failing (row, gate), in row order.
-    public static func failures(_ rows: [ResultRow], gates: [Gate]) -> [GateFailure] {
+    func passes(_ value: Double?) -> Bool {
+        guard let value, value.isFinite else { return false }
+        return comparison.holds(value, threshold)
+    }
+
+    /// Every failure of `gates` on `rows`: per-row gates row by row, aggregate gates once.
+    public static func failures(_ rows: [LabelRow], gates: [Gate], settings: RunSettings) -> [GateFailure] {
         var out: [GateFailure] = []
-        for row in rows {
-            for gate in gates where !gate.passes(row) {
-                out.append(GateFailure(row: row, gate: gate))
+        for gate in gates where gate.aggregate == nil {
+            for row in rows where gate.inScope(row) && !gate.passes(row.values[gate.column]) {
+                out.append(GateFailure(gate: gate, row: row, value: row.values[gate.column]))
             }
         }
-        return out
+        for gate in gates {
+            guard let aggregate = gate.aggregate else { continue }
+            let scoped = rows.filter(gate.inScope)
+            let statistics = Summary.statistics(scoped, column: gate.column, settings: settings)
+            let value = statistics.value(aggregate)
+            if !gate.passes(value) { out.append(GateFailure(gate: gate, row: nil, value: value, n: statistics.n)) }
+        }
+        return out.sorted { ($0.row?.caseID ?? "\u{10FFFF}", $0.row?.label ?? 0) < ($1.row?.caseID ?? "\u{10FFFF}", $1.row?.label ?? 0) }
     }
 }
 
-/// A row that failed a gate.
+/// A gate that failed: on one row, or on an aggregate (`row` nil).
 public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
-    public var row: ResultRow
     public var gate: Gate
-
-    public var value: Double? { row.values[gate.metric] }
+    public var row: LabelRow?
+    public var value: Double?
+    /// For aggregate gates: how many values entered the aggregate.
+    public var n: Int = 0
 
     public var description: String {
-        let where_ = row.caseID.isEmpty ? "" : "case \(row.caseID), "
-        let label = row.label.map { String($0) } ?? "-"
-        let name = row.name.isEmpty ? "" : " (\(row.name))"
-        return
-            "gate failed: \(where_)label \(label)\(name): \(gate.metric) = \(Format.exact(value).isEmpty ? "null" : Format.exact(value)), required \(gate.metric)\(gate.comparison.rawValue)\(Format.compact(gate.threshold))"
+        let shown = Format.exact(value).isEmpty ? "null" : Format.exact(value)
+        let required = "required \(gate.metricName)\(gate.comparison.rawValue)\(Format.compact(gate.threshold))"
+        guard let row else {
+            let scope = gate.label.map { "label \($0)" } ?? "all structures"
+            return
+                "gate failed: \(gate.aggregate?.rawValue ?? "") \(gate.metricName) over \(scope) (n = \(n)) = \(shown), \(required)"
+        }
+        let place = row.caseID.isEmpty ? "" : "case \(Escape.terminal(row.caseID)), "
+        let name = row.name.isEmpty ? "" : " (\(Escape.terminal(row.name)))"
+        return "gate failed: \(place)label \(row.label)\(name): \(gate.metricName) = \(shown), \(required)"
     }
 
-    public func json() -> JSONValue {
-        .object([
-            "case": .string(row.caseID), "label": row.label.map { .int(Int($0)) } ?? .null, "name": .string(row.name),
-            "metric": .string(gate.metric), "value": .finite(value), "gate": .string(gate.text),
-        ])
-    }
-}
-
-/// Per-label NSD tolerances (`--tolerance-map FILE`): lines "LABEL MM" (value or name), or
-/// a JSON object {"1": 2.0, "liver": 3}.
-public enum ToleranceMap {
-    public static func read(path: String, names: LabelNames) throws -> [Int32: Double] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError.missingFile(path: path) }
-        let text = String(decoding: data, as: UTF8.self)
-        var entries: [(String, Double)] = []
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-                throw InputError.badFile(path: path, reason: "not a JSON object of label → mm")
-            }
-            for (key, value) in object {
-                guard let number = value as? NSNumber else {
-                    throw InputError.badFile(path: path, reason: "tolerance of '\(key)' is not a number")
-                }
-                entries.append((key, number.doubleValue))
-            }
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "metric": .string(gate.metricName), "value": .finite(value), "gate": .string(gate.text),
+        ]
+        if let row {
+            object["case"] = .string(row.caseID)
+            object["label"] = .int(Int(row.label))
+            object["name"] = .string(row.name)
         } else {
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
-                guard fields.count >= 2, let mm = Double(fields[fields.count - 1]) else {
-                    throw InputError.badFile(path: path, reason: "line \(number + 1): expected 'LABEL MM'")
-                }
-                entries.append((fields.dropLast().joined(separator: " "), mm))
-            }
+            object["aggregate"] = .string(gate.aggregate?.rawValue ?? "")
+            object["label"] = gate.label.map { .int(Int($0)) } ?? .null
+            object["n"] = .int(n)
         }
-        var map: [Int32: Double] = [:]
-        let byName = Dictionary(names.names.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
-        for (key, mm) in entries {
-            guard mm >= 0, mm.isFinite else {
-                throw InputError.badFile(path: path, reason: "tolerance of '\(key)' must be ≥ 0 mm")
-            }
-            guard let label = Int32(key) ?? byName[key] else {
-                throw InputError.badFile(path: path, reason: "'\(key)' is neither a label value nor a known label name")
-            }
-            map[label] = mm
-        }
-        return map
+        return .object(object)
     }
 }

@@ -144,28 +144,28 @@ public enum HTMLReport {
     }
 
     /// The compare report. `slices` renders the chosen structures (nil: no images).
-    public static func compare(
-        report: CompareReport, slices: SliceImages?, threads: Int
-    ) -> String {
-        let evaluation = report.evaluation
-        let preset = report.primary
+    public static func compare(evaluation: Evaluation, report: CompareReport, slices: SliceImages?) -> String {
+        let preset = report.settings.primary
         let settings = evaluation.settings
+        let names = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.label, $0.name) })
         let q = Format.compact(settings.percentile)
         let tau = Format.compact(settings.toleranceMM)
         var body =
             "<h1>MaskEval report</h1><div class=\"meta\">reference <code>\(escape(report.reference.path))</code><br>"
-        body += "prediction <code>\(escape(report.prediction.path))</code> (\(escape(report.geometry)))<br>"
+        body += "prediction <code>\(escape(report.prediction.path))</code> (\(escape(report.settings.geometry.rawValue)))<br>"
         body +=
             "definitions: <b>\(preset.rawValue)</b> preset; HD\(q); NSD at τ = \(tau) mm; MaskEval \(MaskEvalVersion.string)</div>"
-        let counts = report.statusCounts
+        let counts = Summary.statusCounts(report.rows)
         body +=
             "<p>\(evaluation.labels.count) structures: "
-            + LabelStatus.allCases.map {
+            + [RowStatus.matched, .missed, .spurious, .absent].map {
                 "<span class=\"\($0.rawValue)\">\(counts[$0] ?? 0) \($0.rawValue)</span>"
             }.joined(separator: ", ") + "</p>"
 
         // Charts.
-        func name(_ r: LabelResult) -> String { report.names[r.label].map { "\(r.label) \($0)" } ?? String(r.label) }
+        func name(_ r: LabelResult) -> String {
+            names[r.label].flatMap { $0.isEmpty ? nil : "\(r.label) \($0)" } ?? String(r.label)
+        }
         func note(_ r: LabelResult) -> String? { r.status == .matched ? nil : r.status.rawValue }
         let byDice = evaluation.labels.sorted { ($0.dice, $0.label) < ($1.dice, $1.label) }
         let diceChart = barChart(
@@ -190,16 +190,10 @@ public enum HTMLReport {
                 "<span><i class=\"sw\" style=\"background:#ff00ff\"></i>prediction contour</span><span><i class=\"sw\" style=\"background:#fff;border:1px solid #999\"></i>both</span>"
             body +=
                 "<span><i class=\"sw\" style=\"background:#ffdc00\"></i>where the Hausdorff distance is reached</span></p>"
-            let census = Census.count(
-                reference: reference.labels, prediction: slices.prediction.labels, nx: reference.grid.nx,
-                ny: reference.grid.ny, nz: reference.grid.nz, threads: threads)
-            let shown = worst(evaluation.labels, preset: preset)
-            let hausdorff = Evaluator.hausdorffVoxels(
-                reference: reference, prediction: slices.prediction, labels: shown.map(\.label), threads: threads)
-            for r in shown {
-                guard let c = census.first(where: { $0.label == r.label }), let (voxel, distance) = hausdorff[r.label]
-                else { continue }
-                let box = c.referenceBox.union(c.predictionBox)
+            _ = reference
+            for r in worst(evaluation.labels, preset: preset) {
+                guard let detail = r.detail else { continue }
+                let (voxel, distance, box) = (detail.hausdorffVoxel, detail.hausdorffMM, detail.box)
                 body +=
                     "<h3>\(escape(name(r))): Dice \(Format.fixed(r.dice, 3)), HD\(q) \(Format.fixed(hd(r), 2)) mm, Hausdorff \(Format.fixed(distance, 2)) mm at voxel (\(voxel.x), \(voxel.y), \(voxel.z))</h3><div class=\"slices\">"
                 for plane in SliceImages.Plane.allCases {
@@ -222,7 +216,7 @@ public enum HTMLReport {
         for r in evaluation.labels {
             let s = r.surface[preset]
             body +=
-                "<tr><td>\(r.label)</td><td class=\"t\">\(escape(report.names[r.label] ?? ""))</td><td class=\"t \(r.status.rawValue)\">\(r.status.rawValue)</td>"
+                "<tr><td>\(r.label)</td><td class=\"t\">\(escape(names[r.label] ?? ""))</td><td class=\"t \(r.status.rawValue)\">\(r.status.rawValue)</td>"
             body +=
                 cell(r.referenceVolumeML, 3) + cell(r.predictionVolumeML, 3) + cell(r.dice, 4)
                 + cell(s?.hdPercentileMM, 3)
@@ -232,49 +226,61 @@ public enum HTMLReport {
         return page(title: "MaskEval: \(report.prediction.path)", body: body)
     }
 
-    /// The batch report: aggregates, strip plots across cases, failed and gated cases.
-    public static func batch(summary: BatchSummary, gateFailures: [GateFailure]) -> String {
-        let hdKey = summary.metricKeys.first { $0.hasPrefix("hd") && $0.hasSuffix("_mm") } ?? "hd95_mm"
+    /// The batch report: aggregates, strip plots across cases, failed cases, cases without
+    /// a prediction, gate failures.
+    public static func batch(_ result: BatchResult, gateFailures: [GateFailure]) -> String {
+        let summary = result.summary
+        let settings = result.settings
+        let hd = MetricColumn(.hdPercentile)
+        let hdKey = settings.columnName(hd)
         var body =
-            "<h1>MaskEval batch report</h1><div class=\"meta\">\(summary.caseCount) cases; MaskEval \(MaskEvalVersion.string)</div>"
+            "<h1>MaskEval batch report</h1><div class=\"meta\">\(summary.caseCount) cases; \(settings.primary.rawValue) preset; MaskEval \(MaskEvalVersion.string)</div>"
         let structures = summary.structures
-        func title(_ s: (label: Int32, name: String, rows: [ResultRow])) -> String {
+        func title(_ s: (label: Int32, name: String, rows: [LabelRow])) -> String {
             s.name.isEmpty ? String(s.label) : "\(s.label) \(s.name)"
         }
-        let dice = structures.map { (title($0), $0.rows.compactMap { $0.values["dice"] }) }
-        let hd = structures.map { (title($0), $0.rows.compactMap { $0.values[hdKey] }) }
-        let maxHD = hd.flatMap(\.1).filter(\.isFinite).max() ?? 1
+        let dice = structures.map { (title($0), $0.rows.compactMap { $0[.dice] }) }
+        let hds = structures.map { (title($0), $0.rows.compactMap { $0[.hdPercentile] }) }
+        let maxHD = hds.flatMap(\.1).filter(\.isFinite).max() ?? 1
         body += "<h2>Across cases</h2><div class=\"charts\"><div class=\"chart\">"
         body += stripPlot(title: "Dice per case", rows: dice, maximum: 1, digits: 1)
         body +=
             "</div><div class=\"chart\">"
-            + stripPlot(title: "\(hdKey) per case", rows: hd, maximum: max(maxHD, 1e-9), digits: 1) + "</div></div>"
+            + stripPlot(title: "\(hdKey) per case", rows: hds, maximum: max(maxHD, 1e-9), digits: 1) + "</div></div>"
         body +=
-            "<h2>Aggregates</h2><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>label</th><th class=\"t\">name</th><th>cases</th><th>matched</th><th>missed</th><th>spurious</th>"
+            "<h2>Aggregates</h2><div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>label</th><th class=\"t\">name</th><th>cases</th><th>matched</th><th>missed</th><th>no prediction</th><th>spurious</th>"
         body +=
             "<th>Dice mean</th><th>Dice std</th><th>Dice median</th><th>\(hdKey) median</th><th>\(hdKey) q3</th><th>ASSD mean</th><th>NSD mean</th></tr></thead><tbody>"
         for s in structures {
             let stats = Dictionary(uniqueKeysWithValues: summary.statistics(of: s.rows))
-            let counts = BatchSummary.statusCounts(s.rows)
+            let counts = Summary.statusCounts(s.rows)
+            func count(_ status: RowStatus) -> String {
+                let n = counts[status] ?? 0
+                return "<td class=\"\(n > 0 && status != .matched ? status.rawValue : "")\">\(n)</td>"
+            }
             body +=
-                "<tr><td>\(s.label)</td><td class=\"t\">\(escape(s.name))</td><td>\(s.rows.count)</td><td>\(counts["matched"] ?? 0)</td>"
+                "<tr><td>\(s.label)</td><td class=\"t\">\(escape(s.name))</td><td>\(s.rows.count)</td>"
+                + count(.matched) + count(.missed) + count(.noPrediction) + count(.spurious)
+            let d = stats[MetricColumn(.dice)]
+            body += cell(d?.mean, 4) + cell(d?.std, 4) + cell(d?.median, 4)
             body +=
-                "<td class=\"\((counts["missed"] ?? 0) > 0 ? "missed" : "")\">\(counts["missed"] ?? 0)</td><td class=\"\((counts["spurious"] ?? 0) > 0 ? "spurious" : "")\">\(counts["spurious"] ?? 0)</td>"
-            body += cell(stats["dice"]?.mean, 4) + cell(stats["dice"]?.std, 4) + cell(stats["dice"]?.median, 4)
-            body +=
-                cell(stats[hdKey]?.median, 3) + cell(stats[hdKey]?.q3, 3) + cell(stats["assd_mm"]?.mean, 3)
-                + cell(stats["nsd"]?.mean, 4) + "</tr>"
+                cell(stats[hd]?.median, 3) + cell(stats[hd]?.q3, 3) + cell(stats[MetricColumn(.assd)]?.mean, 3)
+                + cell(stats[MetricColumn(.nsd)]?.mean, 4) + "</tr>"
         }
         body += "</tbody></table></div>"
-        let errors = summary.rows.filter { $0.status == "error" }
+        var errors: [String: String] = [:]
+        for row in result.rows where row.status == .error { errors[row.caseID] = row.error }
         body += "<h2>Failed cases (\(errors.count))</h2>"
         body +=
             errors.isEmpty
             ? "<p>None.</p>"
             : "<table><tbody>"
-                + errors.map {
-                    "<tr><td class=\"t error\">\(escape($0.caseID))</td><td class=\"t\">\(escape($0.error))</td></tr>"
+                + errors.sorted { $0.key < $1.key }.map {
+                    "<tr><td class=\"t error\">\(escape($0.key))</td><td class=\"t\">\(escape($0.value))</td></tr>"
                 }.joined() + "</tbody></table>"
+        let missing = summary.casesWithoutPrediction
+        body += "<h2>Cases without a prediction (\(missing.count))</h2>"
+        body += missing.isEmpty ? "<p>None.</p>" : "<p>" + missing.map(escape).joined(separator: ", ") + "</p>"
         body += "<h2>Gate failures (\(gateFailures.count))</h2>"
         body +=
             gateFailures.isEmpty

@@ -5,11 +5,11 @@ public struct InfoReport: Sendable {
     public var labels: [LabelCensus]
     public var names: LabelNames
 
-    public init(volume: LabelVolume, names: LabelNames = LabelNames(), threads: Int = activeCoreCount) {
+    /// `labels`: the census of the volume (`Inspection`).
+    public init(volume: LabelVolume, labels: [LabelCensus], names: LabelNames = LabelNames()) {
         self.volume = volume
         self.names = names
-        let grid = volume.grid
-        labels = Census.count(reference: volume.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz, threads: threads)
+        self.labels = labels
     }
 
     private var header: NIfTIHeader { volume.header }
@@ -30,7 +30,7 @@ public struct InfoReport: Sendable {
         let grid = volume.grid
         let s = grid.spacingMM
         var lines = [
-            "File         \(volume.path)",
+            "File         \(Escape.terminal(volume.path))",
             "Format       \(formatName), \(VoxelType.name(ofCode: header.datatype))"
                 + (header.hasScaling
                     ? ", scl_slope \(Format.compact(header.sclSlope)) scl_inter \(Format.compact(header.sclInter))"
@@ -56,13 +56,28 @@ public struct InfoReport: Sendable {
             for census in labels {
                 let box = census.referenceBox
                 table.add([
-                    String(census.label), names[census.label] ?? "", String(census.referenceVoxels),
+                    String(census.label), CompareReport.shortName(names[census.label] ?? ""), String(census.referenceVoxels),
                     Format.fixed(Double(census.referenceVoxels) * voxelML, 3),
                     "\(box.lower.x),\(box.lower.y),\(box.lower.z)", "\(box.upper.x),\(box.upper.y),\(box.upper.z)",
                 ])
             }
             lines.append("")
             lines.append(table.rendered())
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per label: value, name, voxels, volume and bounding box.
+    public func csv() -> String {
+        var lines = ["label,name,voxels,volume_ml,bbox_min_i,bbox_min_j,bbox_min_k,bbox_max_i,bbox_max_j,bbox_max_k"]
+        let voxelML = volume.grid.voxelVolumeML
+        for census in labels {
+            let box = census.referenceBox
+            lines.append(
+                ([String(census.label), CSV.field(names[census.label] ?? ""), String(census.referenceVoxels),
+                  Format.exact(Double(census.referenceVoxels) * voxelML)]
+                    + [box.lower.x, box.lower.y, box.lower.z, box.upper.x, box.upper.y, box.upper.z].map { String($0) })
+                    .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -56,12 +56,14 @@ public enum InputError: MaskEvalFailure, Equatable {
     case usage(String)
     case badFile(path: String, reason: String)
     case missingFile(path: String)
+    /// Exists but cannot be opened or is not a regular file (exit 66).
+    case unreadable(path: String, reason: String)
 
     public var exitStatus: ExitStatus {
         switch self {
         case .usage: return .usage
         case .badFile: return .dataError
-        case .missingFile: return .noInput
+        case .missingFile, .unreadable: return .noInput
         }
     }
 
@@ -70,6 +72,7 @@ public enum InputError: MaskEvalFailure, Equatable {
         case .usage(let message): return message
         case .badFile(let path, let reason): return "\(path): \(reason)"
         case .missingFile(let path): return "\(path): no such file"
+        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         }
     }
 }

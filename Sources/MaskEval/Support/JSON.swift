@@ -101,6 +101,11 @@ extension JSONValue {
         return nil
     }
 
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let values) = self { return values }
         return nil
@@ -166,6 +171,8 @@ extension JSONValue {
                     skipSpace()
                     try expect(":")
                     skipSpace()
+                    // A repeated key would make the result depend on which one wins.
+                    guard members[key] == nil else { throw error("duplicate key \"\(key)\"") }
                     members[key] = try value()
                     skipSpace()
                     guard position < bytes.count else { throw error("unexpected end") }

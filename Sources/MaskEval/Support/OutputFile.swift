@@ -1,64 +1,136 @@
 import Foundation
 
-/// Report files are written whole or not at all: to a temporary file in the same folder,
-/// then renamed over the target.
+/// Every output MaskEval writes goes through here.
+///
+/// - A regular file (or a new one) is written whole or not at all: to a temporary file in
+///   the target's folder, then renamed over it, keeping an existing file's mode. A failed
+///   write removes the temporary file and names the cause ("No space left on device").
+/// - A symbolic link stays a link: its target gets the data.
+/// - A FIFO, a device or `/dev/stdout` is written to directly, never replaced.
 public enum OutputFile {
-    /// Fails with exit 74 before any work when `path` cannot be created.
+    /// Fails with exit 74 before any work when `path` cannot be written.
     public static func checkWritable(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw OutputError(path: path, reason: "it is a directory") }
-            if !FileManager.default.isWritableFile(atPath: path) {
-                throw OutputError(path: path, reason: "permission denied")
-            }
+        let target = resolved(path)
+        var info = stat()
+        if stat(target, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFDIR { throw OutputError(path: path, reason: "it is a directory") }
+            guard access(target, W_OK) == 0 else { throw OutputError(path: path, reason: "permission denied") }
+            if info.st_mode & S_IFMT != S_IFREG { return }
         }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw OutputError(path: path, reason: "folder \(folder) does not exist")
+        let folder = (target as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        var folderInfo = stat()
+        guard stat(directory, &folderInfo) == 0, folderInfo.st_mode & S_IFMT == S_IFDIR else {
+            throw OutputError(path: path, reason: "folder \(directory) does not exist")
         }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw OutputError(path: path, reason: "folder \(folder) is not writable")
+        guard access(directory, W_OK) == 0 else {
+            throw OutputError(path: path, reason: "folder \(directory) is not writable")
         }
     }
 
     public static func write(_ text: String, to path: String) throws {
+        try write(bytes: Array(text.utf8), to: path)
+    }
+
+    public static func write(bytes: [UInt8], to path: String) throws {
+        let target = resolved(path)
+        var info = stat()
+        let exists = stat(target, &info) == 0
+        if exists && info.st_mode & S_IFMT != S_IFREG {
+            // A FIFO, a terminal, /dev/stdout, /dev/null: write straight into it.
+            let descriptor = open(target, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            if let reason = writeAll(descriptor, bytes) { throw OutputError(path: path, reason: reason) }
+            return
+        }
         try checkWritable(path)
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
-        do {
-            try Data(text.utf8).write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw OutputError(path: path, reason: "\(error.localizedDescription)")
+        let folder = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        let temporary =
+            (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let mode = exists ? info.st_mode & 0o7777 : 0o666
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
+        var failure = writeAll(descriptor, bytes)
+        if failure == nil && exists && fchmod(descriptor, mode) != 0 { failure = String(cString: strerror(errno)) }
+        if close(descriptor) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw OutputError(path: path, reason: failure)
         }
-        guard rename(temporary.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw OutputError(path: path, reason: reason)
+    }
+
+    /// Writes every byte; the error text on failure.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> String? {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            if count == 0 { return "the device accepts no more data" }
+            written += count
         }
+        return nil
+    }
+
+    /// The file a path names, symbolic links followed (also a dangling link's target, which
+    /// the write then creates).
+    static func resolved(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(current, &buffer, buffer.count - 1)
+            guard count > 0 else { return current }
+            let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current =
+                target.hasPrefix("/")
+                ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+        }
+        return current
+    }
+
+    /// Refuses (usage error) an output that is also an input, or two outputs on one file:
+    /// the reference would be silently replaced otherwise. `outputs` and `inputs` are
+    /// (option, path) pairs; devices and FIFOs may repeat.
+    public static func checkDistinct(outputs: [(String, String)], inputs: [(String, String)]) throws {
+        var seen: [String: String] = [:]
+        for (option, path) in inputs {
+            if let key = identity(path, regularOnly: false) { seen[key] = option }
+        }
+        for (option, path) in outputs {
+            guard let key = identity(path, regularOnly: true) else { continue }
+            if let other = seen[key] {
+                throw InputError.usage("\(option) \(path) is the same file as \(other); write elsewhere")
+            }
+            seen[key] = option
+        }
+    }
+
+    /// A key naming the file behind `path`: device and inode when it exists, else its
+    /// resolved absolute path; nil for devices and FIFOs when `regularOnly`.
+    static func identity(_ path: String, regularOnly: Bool) -> String? {
+        let target = resolved(path)
+        var info = stat()
+        if stat(target, &info) == 0 {
+            if regularOnly && info.st_mode & S_IFMT != S_IFREG { return nil }
+            return "\(info.st_dev):\(info.st_ino)"
+        }
+        let absolute = target.hasPrefix("/") ? target : FileManager.default.currentDirectoryPath + "/" + target
+        return (absolute as NSString).standardizingPath
     }
 }
 
-/// Label lists as given to `--labels`: "1,3,5-9".
-public enum LabelList {
-    public static func parse(_ text: String) throws -> [Int32] {
-        var labels: [Int32] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let item = part.trimmingCharacters(in: .whitespaces)
-            let bounds = item.split(separator: "-", maxSplits: 1).map { String($0) }
-            if bounds.count == 2, let low = Int32(bounds[0]), let high = Int32(bounds[1]), low <= high,
-                Int(high) - Int(low) < 1_000_000
-            {
-                labels.append(contentsOf: low...high)
-            } else if bounds.count == 1, let value = Int32(item) {
-                labels.append(value)
-            } else {
-                throw InputError.usage("--labels: '\(item)' is not a label or a range like 5-9")
-            }
+/// Standard output, with write errors reported (`> /dev/full` exits 74, not 0).
+public enum StandardOutput {
+    public static func write(_ text: String) throws {
+        if let reason = OutputFile.writeAll(1, Array(text.utf8)) {
+            throw OutputError(path: "<stdout>", reason: reason)
         }
-        if labels.contains(0) { throw InputError.usage("--labels: 0 is background and has no surface metrics") }
-        var seen = Set<Int32>()
-        return labels.filter { seen.insert($0).inserted }
     }
 }

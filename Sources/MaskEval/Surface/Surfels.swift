@@ -18,6 +18,17 @@ struct SurfelCrop {
     var referencePoints: [Int]
     var predictionPoints: [Int]
 
+    /// The grid voxel at corner `corner` of this crop's corner grid: along a real axis,
+    /// corner a lies between crop voxels a − 1 and a; the voxel taken is a (the last one at
+    /// the upper edge).
+    func voxel(ofCorner corner: Int, box: VoxelBox) -> SIMD3<Int> {
+        let size = box.size
+        let a = min(corner % nx, size.x - 1)
+        let b = min((corner / nx) % ny, size.y - 1)
+        let c = min(corner / (nx * ny), size.z - 1)
+        return SIMD3(Int(box.lower.x) + a, Int(box.lower.y) + b, Int(box.lower.z) + c)
+    }
+
     /// Builds the corner grid of `label`'s union box straight from the two volumes.
     ///
     /// The codes are built separably, one axis at a time (code = lower << n | upper along

@@ -22,3 +22,10 @@ public struct VoxelBox: Equatable, Sendable {
         isEmpty ? .zero : SIMD3(Int(upper.x - lower.x + 1), Int(upper.y - lower.y + 1), Int(upper.z - lower.z + 1))
     }
 }
+
+extension Grid {
+    /// The voxel (i, j, k) of a linear index (i fastest).
+    public func voxel(_ index: Int) -> SIMD3<Int> {
+        SIMD3(index % nx, (index / nx) % ny, index / (nx * ny))
+    }
+}

@@ -1,0 +1,107 @@
+import Synchronization
+
+/// A batch: many cases evaluated with one `Comparison`, `jobs` cases at once, each with
+/// `threads / jobs` threads, so memory stays bounded by `jobs` pairs of volumes. Failures
+/// never vanish: a case that cannot be read gives `error` rows (one per structure the other
+/// cases have), a case without a prediction file gives `no_prediction` rows.
+public struct BatchRun: Sendable {
+    public var comparison: Comparison
+    public var cases: [BatchCase]
+    /// Cases evaluated at once (default: up to 4, at most the thread count).
+    public var jobs: Int?
+    public var threads: Int
+    public var shard: Shard?
+    public var warnings: [String] = []
+
+    public init(comparison: Comparison, cases: [BatchCase], threads: Int, jobs: Int? = nil, shard: Shard? = nil) {
+        self.comparison = comparison
+        self.cases = cases
+        self.threads = threads
+        self.jobs = jobs
+        self.shard = shard
+    }
+
+    /// What a progress callback hears after each case.
+    public struct Progress: Sendable {
+        public var finished: Int
+        public var total: Int
+        public var caseID: String
+        public var error: String?
+    }
+
+    /// The cases this run evaluates (its shard), in id order.
+    public var selectedCases: [BatchCase] {
+        shard.map { CasePairing.shard(cases, $0) } ?? cases.sorted { $0.id < $1.id }
+    }
+
+    public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) -> BatchResult {
+        let work = selectedCases
+        let jobs = max(1, min(jobs ?? min(4, threads), max(1, work.count)))
+        var perCase = comparison
+        perCase.threads = max(1, threads / jobs)
+        let counter = ProgressCounter()
+        var results = [[LabelRow]](repeating: [], count: work.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let shared = UncheckedSendable(buffer)  // each worker writes its own cases
+            parallelFor(work.count, threads: jobs) { index in
+                let rows = Self.evaluate(work[index], comparison: perCase)
+                shared.value[index] = rows
+                let error = rows.first { $0.status == .error }?.error
+                progress(Progress(finished: counter.next(), total: work.count, caseID: work[index].id, error: error))
+            }
+        }
+        var settings = comparison.settings
+        settings.inputs = comparison.settings.inputs
+        return BatchResult(
+            rows: RowTable.expandErrorRows(results.flatMap { $0 }, settings: settings), settings: settings,
+            shard: shard, warnings: warnings)
+    }
+
+    /// The rows of one case; a case that cannot be evaluated gives one `error` row (label 0
+    /// until `RowTable.expandErrorRows` gives it the structures of the other cases).
+    static func evaluate(_ item: BatchCase, comparison: Comparison) -> [LabelRow] {
+        do {
+            if let problem = item.problem { throw InputError.badFile(path: item.reference ?? item.id, reason: problem) }
+            guard let reference = item.reference else {
+                throw InputError.badFile(path: item.prediction ?? item.id, reason: "no reference")
+            }
+            return try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id).rows
+        } catch {
+            let message = (error as? MaskEvalFailure)?.description ?? "\(error)"
+            return [LabelRow(caseID: item.id, label: 0, name: "", status: .error, error: message)]
+        }
+    }
+}
+
+/// Counts finished cases across workers.
+final class ProgressCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+/// The rows of a batch (or of merged shards) with the settings that made them.
+public struct BatchResult: Sendable {
+    public var rows: [LabelRow]
+    public var settings: RunSettings
+    /// The shard these rows are, when they are one.
+    public var shard: Shard?
+    public var warnings: [String]
+
+    public init(rows: [LabelRow], settings: RunSettings, shard: Shard? = nil, warnings: [String] = []) {
+        self.rows = rows
+        self.settings = settings
+        self.shard = shard
+        self.warnings = warnings
+    }
+
+    public var summary: Summary { Summary(rows: rows, settings: settings) }
+
+    /// The exit status of a finished batch: 65 when a case errored, or lacked its prediction
+    /// without `allowMissing`; else 1 when a gate failed; else 0.
+    public func exitStatus(gateFailures: [GateFailure], allowMissing: Bool) -> ExitStatus {
+        let summary = self.summary
+        if !summary.errorCases.isEmpty { return .dataError }
+        if !allowMissing && !summary.casesWithoutPrediction.isEmpty { return .dataError }
+        return gateFailures.isEmpty ? .success : .gateFailed
+    }
+}

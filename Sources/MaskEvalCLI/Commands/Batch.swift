@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import MaskEval
+
+struct Batch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare every case of two folders (or a --pairs list); rows per case and structure, aggregates.")
+
+    @Argument(help: "Folder of reference volumes (not needed with --pairs).")
+    var referenceFolder: String?
+
+    @Argument(help: "Folder of predictions, paired by file name (.nii/.nii.gz ignored).")
+    var predictionFolder: String?
+
+    @Option(help: "CSV with columns case,reference,prediction instead of two folders.")
+    var pairs: String?
+
+    @OptionGroup var definitions: DefinitionOptions
+    @OptionGroup var aggregates: AggregateOptions
+    @OptionGroup var outputs: RowOutputOptions
+
+    @Option(help: "Cases evaluated at once (default: up to 4; each case uses --threads / jobs threads).")
+    var jobs: Int?
+
+    @Option(
+        help: "Evaluate shard K of N (1-based) of the cases in id order, e.g. 2/8.",
+        transform: { text in
+            guard let shard = Shard(text: text) else {
+                throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, e.g. 2/8, not '\(text)'")
+            }
+            return shard
+        })
+    var shard: Shard?
+
+    @Flag(name: .customLong("allow-missing"), help: "A reference without a prediction does not fail the run.")
+    var allowMissing = false
+
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        if pairs == nil && (referenceFolder == nil || predictionFolder == nil) {
+            throw ValidationError("give REFERENCE_FOLDER PREDICTION_FOLDER, or --pairs FILE")
+        }
+        if pairs != nil && referenceFolder != nil {
+            throw ValidationError("give either two folders or --pairs, not both")
+        }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
+    }
+
+    func run() throws {
+        let inputs =
+            definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? [])
+            + [referenceFolder, predictionFolder].compactMap { $0 }.map { ("a case folder", $0) }
+        try outputs.check(inputs: inputs)
+        let names = try definitions.names()
+        var settings = try definitions.settings(names: names, aggregates: aggregates)
+        var gates = try aggregates.parsedGates(settings)
+        var warnings: [String] = []
+        var cases: [BatchCase]
+        if let pairs {
+            cases = try PairsFile.read(path: pairs)
+            settings.inputs = ["pairs": pairs]
+        } else {
+            let pairing = try CasePairing.pair(
+                referenceFolder: referenceFolder ?? "", predictionFolder: predictionFolder ?? "")
+            (cases, warnings) = (pairing.cases, pairing.warnings)
+            settings.inputs = ["references": referenceFolder ?? "", "predictions": predictionFolder ?? ""]
+        }
+        for warning in warnings { printError("maskeval: warning: \(warning)") }
+        let threads = engine.threadCount
+        let comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)
+        var run = BatchRun(comparison: comparison, cases: cases, threads: threads, jobs: jobs, shard: shard)
+        run.warnings = warnings
+        let progress = ProgressBar(total: run.selectedCases.count)
+        let result = run.run { progress.show($0) }
+        progress.done()
+        let labels = Set(result.rows.filter { $0.status != .error }.map(\.label))
+        for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
+        try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+    }
+}
+
+/// The outputs of `batch` and `merge`.
+struct RowOutputOptions: ParsableArguments {
+    @Option(help: "Rows file: one row per case and structure (CSV also writes FILE.settings.json).")
+    var output: String?
+
+    @Option(help: "Format of --output: csv or json (default: from its extension, else csv).")
+    var format: RowFormat?
+
+    @Option(help: "Summary JSON: per structure and overall aggregates, status counts, gate failures.")
+    var summary: String?
+
+    @Option(help: "Also write a self-contained HTML report (strip plots, aggregates, failed cases).")
+    var html: String?
+
+    var rowFormat: RowFormat {
+        get throws { try outputFormat(explicit: format, path: output, fallback: RowFormat.csv) }
+    }
+
+    /// Every file these options write.
+    var files: [(String, String)] {
+        get throws {
+            var files = [("--output", output), ("--summary", summary), ("--html", html)].compactMap { option, path in
+                path.map { (option, $0) }
+            }
+            if let output, try rowFormat == .csv { files.append(("--output's settings file", output + ".settings.json")) }
+            return files
+        }
+    }
+
+    /// Before any work: the outputs are writable and none is an input or another output.
+    func check(inputs: [(String, String)]) throws {
+        _ = try rowFormat
+        let files = try self.files
+        try OutputFile.checkDistinct(outputs: files, inputs: inputs)
+        for (_, path) in files { try OutputFile.checkWritable(path) }
+    }
+}
+
+/// Writes the outputs of `batch` and `merge`, prints the table, the gate failures, and ends
+/// with the batch's exit status.
+func finish(_ result: BatchResult, gates: [Gate], outputs: RowOutputOptions, allowMissing: Bool) throws {
+    let failures = Gate.failures(result.rows, gates: gates, settings: result.settings)
+    if let output = outputs.output {
+        if try outputs.rowFormat == .csv {
+            try OutputFile.write(RowFiles.settingsJSON(result).rendered() + "\n", to: output + ".settings.json")
+            try OutputFile.write(RowFiles.csv(result), to: output)
+        } else {
+            try OutputFile.write(RowFiles.json(result).rendered() + "\n", to: output)
+        }
+    }
+    if let summary = outputs.summary {
+        try OutputFile.write(SummaryReport.json(result, gateFailures: failures).rendered() + "\n", to: summary)
+    }
+    if let html = outputs.html { try OutputFile.write(HTMLReport.batch(result, gateFailures: failures), to: html) }
+    try StandardOutput.write(SummaryReport.table(result))
+    let summary = result.summary
+    for id in summary.errorCases {
+        let message = result.rows.first { $0.caseID == id && $0.status == .error }?.error ?? ""
+        printError("maskeval: case \(Escape.terminal(id)) failed: \(message)")
+    }
+    if !summary.casesWithoutPrediction.isEmpty {
+        printError(
+            "maskeval: \(allowMissing ? "note" : "error"): \(summary.casesWithoutPrediction.count) case(s) without a prediction: "
+                + summary.casesWithoutPrediction.prefix(10).map(Escape.terminal).joined(separator: ", ")
+                + (allowMissing ? "" : " (counted as missed; --allow-missing accepts this)"))
+    }
+    for failure in failures { printError("maskeval: \(failure)") }
+    let status = result.exitStatus(gateFailures: failures, allowMissing: allowMissing)
+    if status != .success { throw ExitCode(status.rawValue) }
+}
+
+/// Progress on stderr: a bar redrawn in place on a terminal, one line per case otherwise.
+final class ProgressBar: @unchecked Sendable {
+    private let total: Int
+    private let start = DispatchTime.now()
+    private let lock = NSLock()
+    private let terminal = isatty(2) != 0
+
+    init(total: Int) { self.total = total }
+
+    func show(_ progress: BatchRun.Progress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let id = Escape.terminal(progress.caseID)
+        if terminal {
+            let width = 30
+            let filled = total == 0 ? width : width * progress.finished / total
+            let eta = elapsed / Double(max(1, progress.finished)) * Double(total - progress.finished)
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format: "\r[%@] %d/%d cases, %.1f s elapsed, ETA %.1f s", bar, progress.finished, total,
+                        elapsed, eta
+                    ).utf8))
+            if let error = progress.error { FileHandle.standardError.write(Data("\nmaskeval: case \(id): \(error)\n".utf8)) }
+        } else {
+            let status = progress.error.map { "error: \($0)" } ?? "ok"
+            printError(String(format: "case %d/%d %@ %@ (%.1f s)", progress.finished, total, id, status, elapsed))
+        }
+    }
+
+    func done() {
+        if terminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

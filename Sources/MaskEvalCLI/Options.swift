@@ -1,0 +1,173 @@
+import ArgumentParser
+import MaskEval
+
+/// Options shared by every command that reads volumes.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: active cores; at most 4× the cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("max-voxels"), help: "Refuse volumes with more voxels than this.")
+    var maxVoxels: Int?
+
+    /// The most threads worth starting: more only costs memory.
+    static var threadLimit: Int { 4 * activeCoreCount }
+
+    var threadCount: Int {
+        guard let threads else { return activeCoreCount }
+        if threads > Self.threadLimit {
+            printError("maskeval: note: --threads \(threads) lowered to \(Self.threadLimit) (4 × \(activeCoreCount) cores)")
+            return Self.threadLimit
+        }
+        return threads
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be a positive number") }
+        if let maxVoxels, maxVoxels < 1 { throw ValidationError("--max-voxels must be a positive number") }
+    }
+}
+
+/// `--compat`: one preset, or `all` side by side.
+struct PresetChoice: ExpressibleByArgument {
+    var presets: [Compat]
+
+    init?(argument: String) {
+        if argument == "all" {
+            presets = Compat.allCases
+        } else if let preset = Compat(rawValue: argument) {
+            presets = [preset]
+        } else {
+            return nil
+        }
+    }
+
+    static var allValueStrings: [String] { Compat.allCases.map(\.rawValue) + ["all"] }
+}
+
+extension AbsentConvention: ExpressibleByArgument {}
+
+/// What defines the numbers of one pair: `compare` and `batch` share them.
+struct DefinitionOptions: ParsableArguments {
+    @Option(help: "Labels to report: values, ranges and names, e.g. 1,3,5-9,liver (default: every non-zero label).")
+    var labels: String?
+
+    @Option(name: .customLong("label-names"), help: "Label names: LABEL NAME lines, ITK-SNAP, CSV, JSON or dataset.json.")
+    var labelNames: String?
+
+    @Flag(help: "Treat every non-zero voxel as label 1.")
+    var binary = false
+
+    @Option(help: "NSD tolerance in mm.")
+    var tolerance: Double = 1.0
+
+    @Option(name: .customLong("tolerance-map"), help: "Per-label NSD tolerances: 'LABEL MM' lines or JSON.")
+    var toleranceMap: String?
+
+    @Option(help: "Percentile of the HD percentile metric (key hdQ_mm).")
+    var percentile: Double = 95
+
+    @Option(help: ArgumentHelp("Surface definition: \(PresetChoice.allValueStrings.joined(separator: ", ")).", valueName: "preset"))
+    var compat: PresetChoice?
+
+    @Flag(help: "Resample the prediction onto the reference grid (nearest neighbour).")
+    var resample = false
+
+    @Flag(name: .customLong("ignore-geometry"), help: "Compare the arrays as they are, with the reference spacing.")
+    var ignoreGeometry = false
+
+    @Option(name: .customLong("geometry-tolerance"), help: "Largest corner distance in mm between the two grids.")
+    var geometryTolerance: Double = GeometryCheck.defaultToleranceMM
+
+    func validate() throws {
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw ValidationError("--tolerance must be a positive number of mm (or 0)")
+        }
+        guard percentile > 0, percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100]") }
+        guard geometryTolerance >= 0, geometryTolerance.isFinite else {
+            throw ValidationError("--geometry-tolerance must be a positive number of mm (or 0)")
+        }
+        if resample && ignoreGeometry { throw ValidationError("--resample and --ignore-geometry exclude each other") }
+    }
+
+    /// The inputs these options name, for the output checks.
+    var inputFiles: [(String, String)] {
+        [("--label-names", labelNames), ("--tolerance-map", toleranceMap)].compactMap { name, path in
+            path.map { (name, $0) }
+        }
+    }
+
+    func names() throws -> LabelNames { try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames() }
+
+    /// The settings these options give (names resolve `--labels` and the tolerance map).
+    func settings(names: LabelNames, aggregates: AggregateOptions) throws -> RunSettings {
+        var settings = RunSettings()
+        settings.presets = compat?.presets ?? [.monai]
+        settings.percentile = percentile
+        settings.toleranceMM = tolerance
+        settings.toleranceByLabel = try toleranceMap.map { try ToleranceMap.read(path: $0, names: names) } ?? [:]
+        settings.labels = try labels.map { try LabelList.parse($0, names: names) }
+        settings.binary = binary
+        settings.geometry = resample ? .resampled : (ignoreGeometry ? .ignored : .checked)
+        settings.geometryToleranceMM = geometryTolerance
+        aggregates.apply(to: &settings)
+        return settings
+    }
+}
+
+/// How rows are aggregated and gated: `compare`, `batch` and `merge` share them.
+struct AggregateOptions: ParsableArguments {
+    @Option(
+        name: .customLong("penalty-mm"),
+        help: "Count +inf as this many mm (or 'diagonal': each case's image diagonal) in aggregates.",
+        transform: { text in
+            guard let penalty = Penalty(text: text) else {
+                throw ValidationError("--penalty-mm must be a positive number of mm (or 0) or 'diagonal', not '\(text)'")
+            }
+            return penalty
+        })
+    var penalty: Penalty?
+
+    @Option(help: "How absent structures enter aggregates: perfect (Dice 1, distances 0) or nan (left out, as nnU-Net).")
+    var absent: AbsentConvention?
+
+    @Option(
+        name: .customLong("require"),
+        help: "A quality gate, e.g. dice>=0.8, liver:hd95_mm<=5, mean:dice>=0.85 (repeatable).")
+    var gates: [String] = []
+
+    func apply(to settings: inout RunSettings) {
+        if let penalty { settings.penalty = penalty }
+        if let absent { settings.absent = absent }
+    }
+
+    /// The gates, their metrics checked against the settings' columns.
+    func parsedGates(_ settings: RunSettings) throws -> [Gate] {
+        try gates.map { try Gate.parse($0, columns: settings.columns, percentile: settings.percentile) }
+    }
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+enum RowFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, json
+}
+
+/// The format of an output: `--format` if given, else the file's extension, else `fallback`.
+/// A `--format` that contradicts the extension is a usage error.
+func outputFormat<Format: RawRepresentable & CaseIterable>(
+    explicit: Format?, path: String?, fallback: Format, option: String = "--output"
+) throws -> Format where Format.RawValue == String {
+    let ending = path.flatMap { path -> String? in
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        let suffix = name[name.index(after: dot)...].lowercased()
+        return suffix == "txt" ? "table" : suffix
+    }
+    let implied = ending.flatMap { ending in Format.allCases.first { $0.rawValue == ending } }
+    if let explicit, let implied, explicit.rawValue != implied.rawValue, let path {
+        throw InputError.usage("--format \(explicit.rawValue) contradicts \(option) \(path) (a .\(ending ?? "") file)")
+    }
+    return explicit ?? implied ?? fallback
+}
