@@ -55,41 +55,43 @@ func abdomen(seed: Int, prediction: Bool, n: Int = 24) -> [Int32] {
         ])
         #expect(run.status == 65, "\(run.stderr)")
         #expect(run.stderr.contains("c_noref.nii.gz: prediction without a reference"))
-        #expect(run.stdout.contains("4 cases, 2 with errors: d_corrupt, e_grid"))
-        let table = try RowTable.read(path: folder + "/rows.csv")
+        #expect(run.stdout.contains("4 cases, 2 with errors: d_corrupt, e_grid; 1 without a prediction: b_nopred"))
+        let table = try RowFile.read(path: folder + "/rows.csv").result
         let byCase = Dictionary(grouping: table.rows, by: \.caseID)
         #expect(Set(byCase.keys) == ["a_good", "b_nopred", "d_corrupt", "e_grid"])
-        #expect(byCase["a_good"]?.map(\.status) == ["matched", "matched", "matched"])
-        #expect(byCase["b_nopred"]?.map(\.status) == ["missed", "missed", "missed"])
-        #expect(
-            byCase["b_nopred"]?.allSatisfy { $0.values["hausdorff_mm"] == .infinity && $0.values["dice"] == 0 } == true)
-        #expect(byCase["d_corrupt"]?.count == 1 && byCase["d_corrupt"]?[0].status == "error")
+        #expect(byCase["a_good"]?.map(\.status) == [.matched, .matched, .matched])
+        #expect(byCase["b_nopred"]?.map(\.status) == [.noPrediction, .noPrediction, .noPrediction])
+        #expect(byCase["b_nopred"]?.allSatisfy { $0[.hausdorff] == .infinity && $0[.dice] == 0 } == true)
+        // An error case carries the structures of the others, so the label column stays integral.
+        #expect(byCase["d_corrupt"]?.map(\.label) == [1, 2, 3] && byCase["d_corrupt"]?[0].status == .error)
         #expect(byCase["d_corrupt"]?[0].error.contains("not a NIfTI") == true)
         #expect(byCase["e_grid"]?[0].error.contains("origin is shifted by 7 mm") == true)
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
                 as? [String: Any])
         #expect(summary["error_cases"] as? [String] == ["d_corrupt", "e_grid"])
+        #expect(summary["cases_without_prediction"] as? [String] == ["b_nopred"])
         let counts = (summary["overall"] as? [String: Any])?["status_counts"] as? [String: Int]
-        #expect(counts?["matched"] == 3 && counts?["missed"] == 3 && counts?["error"] == 2)
+        #expect(counts?["matched"] == 3 && counts?["no_prediction"] == 3 && counts?["error"] == 6)
     }
 
     @Test func perCaseValuesEqualCompare() throws {
         let folder = try Self.makeFolders()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         _ = try Run(["batch", folder + "/ref", folder + "/pred", "--output", folder + "/rows.csv", "--format", "csv"])
-        let rows = try RowTable.read(path: folder + "/rows.csv").rows.filter { $0.caseID == "a_good" }
+        let table = try RowFile.read(path: folder + "/rows.csv").result
+        let rows = table.rows.filter { $0.caseID == "a_good" }
         let compare = try Run([
             "compare", folder + "/ref/a_good.nii.gz", folder + "/pred/a_good.nii.gz", "--format", "csv",
         ])
         let lines = compare.stdout.split(separator: "\n").dropFirst()
         #expect(lines.count == rows.count)
         // The CSV of compare and the batch rows carry the same numbers, column for column.
-        let batchCSV = RowTable.csv(rows, metricKeys: ResultRow.metricKeys(percentile: 95)).split(separator: "\n")
+        let batchCSV = RowFiles.csv(BatchResult(rows: rows, settings: table.settings)).split(separator: "\n")
             .dropFirst()
         for (a, b) in zip(lines, batchCSV) {
             let compareCells = a.split(separator: ",", omittingEmptySubsequences: false).dropFirst(3)
-            let batchCells = b.split(separator: ",", omittingEmptySubsequences: false).dropFirst(4).dropLast()
+            let batchCells = b.split(separator: ",", omittingEmptySubsequences: false).dropFirst(4).dropLast(2)
             #expect(Array(compareCells) == Array(batchCells))
         }
     }
@@ -188,7 +190,7 @@ func abdomen(seed: Int, prediction: Bool, n: Int = 24) -> [Int32] {
             "--summary", folder + "/summary.json", "--jobs", "2",
         ])
         #expect(run.status == 0, "\(run.stderr)")
-        let rows = try RowTable.read(path: folder + "/rows.json").rows
+        let rows: [LabelRow] = try RowFile.read(path: folder + "/rows.json").result.rows
         #expect(rows.count == 150)
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
@@ -198,7 +200,7 @@ func abdomen(seed: Int, prediction: Bool, n: Int = 24) -> [Int32] {
         #expect(structures.map { $0["label"] as? Int } == [1, 2, 3])
         for structure in structures {
             let label = Int32(structure["label"] as? Int ?? 0)
-            let dice = rows.filter { $0.label == label }.compactMap { $0.values["dice"] }.sorted()
+            let dice: [Double] = rows.filter { $0.label == label }.compactMap { $0[.dice] }.sorted()
             #expect(dice.count == 50)
             let mean = dice.reduce(0, +) / 50
             let std = (dice.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 49).squareRoot()

@@ -86,3 +86,20 @@ func close(_ a: Double, _ b: Double, rtol: Double = 0, atol: Double = 0) -> Bool
 func searchTable(_ grid: Grid) -> SurfaceSearch.Table {
     SurfaceSearch.Table(spacing: grid.spacingMM, flat: (grid.nx == 1, grid.ny == 1, grid.nz == 1))
 }
+
+/// The compare report of an evaluation, as the pipeline builds it.
+func makeReport(
+    _ evaluation: Evaluation, reference: LabelVolume, prediction: LabelVolume, names: LabelNames = LabelNames(),
+    penalty: Penalty = .none
+) -> CompareReport {
+    var settings = RunSettings()
+    settings.presets = evaluation.settings.presets
+    settings.percentile = evaluation.settings.percentile
+    settings.toleranceMM = evaluation.settings.toleranceMM
+    settings.toleranceByLabel = evaluation.settings.toleranceByLabel
+    settings.labels = evaluation.settings.labels
+    settings.penalty = penalty
+    return CompareReport(
+        rows: LabelRow.rows(evaluation, caseID: "", names: names), settings: settings,
+        reference: reference.description, prediction: prediction.description)
+}

@@ -62,10 +62,12 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
 
     @Test func compareHTMLHasItsChartsAndSlices() {
         let (ref, pred) = Self.pair()
-        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(threads: 2))
-        let report = CompareReport(evaluation: evaluation, reference: ref.description, prediction: pred.description)
+        var settings = EvaluationSettings(threads: 2)
+        settings.keepDetail = true
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: settings)
+        let report = makeReport(evaluation, reference: ref, prediction: pred)
         let html = HTMLReport.compare(
-            report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil), threads: 2)
+            evaluation: evaluation, report: report, slices: SliceImages(reference: ref, prediction: pred, intensity: nil))
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
         // Two matched structures (each among the worst), each in three planes.
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 6)
@@ -96,23 +98,38 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
             })
     }
 
-    @Test func hausdorffVoxelIsWhereTheDistanceIs() throws {
+    @Test(arguments: [Compat.monai, .deepmind]) func hausdorffVoxelIsWhereTheDistanceIs(preset: Compat) throws {
         let (ref, pred) = Self.pair()
-        // Label 77 is in neither volume: it gets no entry.
-        let found = Evaluator.hausdorffVoxels(reference: ref, prediction: pred, labels: [2, 77], threads: 1)
-        #expect(found[77] == nil)
-        let (voxel, distance) = try #require(found[2])
-        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: EvaluationSettings(labels: [2]))
-        #expect(distance == evaluation.labels[0].surface[.monai]!.hausdorffMM)
+        var settings = EvaluationSettings(labels: [2, 77], presets: [preset], threads: 1)
+        settings.keepDetail = true
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: settings)
+        // Label 77 is in neither volume: it has no detail.
+        #expect(evaluation.labels[1].detail == nil)
+        let detail = try #require(evaluation.labels[0].detail)
+        #expect(detail.hausdorffMM == evaluation.labels[0].surface[preset]!.hausdorffMM)
+        let voxel = detail.hausdorffVoxel
         let index = voxel.x + 30 * (voxel.y + 28 * voxel.z)
-        #expect(ref.labels[index] == 2 || pred.labels[index] == 2)
+        if preset == .monai {
+            #expect(ref.labels[index] == 2 || pred.labels[index] == 2)
+        } else {
+            // A surfel corner touches the structure: one of the 2×2×2 voxels around it is in it.
+            var touches = false
+            for dz in -1...0 { for dy in -1...0 { for dx in -1...0 {
+                let (x, y, z) = (voxel.x + dx, voxel.y + dy, voxel.z + dz)
+                guard x >= 0, y >= 0, z >= 0 else { continue }
+                let i = x + 30 * (y + 28 * z)
+                if ref.labels[i] == 2 || pred.labels[i] == 2 { touches = true }
+            } } }
+            #expect(touches)
+        }
     }
 
     @Test func errorMapReadsBackWithCountsAndGeometry() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (ref, pred) = Self.pair()
-        try ErrorMap.write(reference: ref, prediction: pred, to: folder + "/errors.nii.gz")
+        let image = ErrorMap.errorImage(reference: ref, prediction: pred)
+        try NIfTIWriter.write(values: image.values, header: image.header, to: folder + "/errors.nii.gz")
         let map = try NIfTIReader.read(path: folder + "/errors.nii.gz")
         #expect(map.grid.dims == ref.grid.dims)
         // NIfTI-1 stores the affine in float32.
@@ -130,9 +147,10 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
 
     @Test func distanceMapHoldsSignedBoundaryDistances() throws {
         let (ref, pred) = Self.pair()
-        let map = ErrorMap.distanceMap(reference: ref, prediction: pred, threads: 2)
-        let evaluation = Evaluator.evaluate(
-            reference: ref, prediction: pred, settings: EvaluationSettings(labels: [1, 2]))
+        var settings = EvaluationSettings(labels: [1, 2])
+        settings.keepDetail = true
+        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: settings)
+        let map = ErrorMap.distances(evaluation, reference: ref, prediction: pred)
         let hausdorff = evaluation.labels.map { $0.surface[.monai]!.hausdorffMM }.max()!
         #expect(abs(map.map(abs).max()! - hausdorff) < 1e-12)
         // A prediction voxel outside the reference has a positive distance.
@@ -141,18 +159,20 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
     }
 
     @Test func batchHTMLHasStripPlotsAndFailures() {
-        var rows: [ResultRow] = []
+        var rows: [LabelRow] = []
+        let dice = MetricColumn(.dice)
+        let hd = MetricColumn(.hdPercentile)
         for c in 0..<5 {
-            let liver: [String: Double] = ["dice": 0.8 + Double(c) * 0.01, "hd95_mm": Double(c)]
-            rows.append(ResultRow(caseID: "c\(c)", label: 1, name: "liver", status: "matched", values: liver))
+            let liver: [MetricColumn: Double] = [dice: 0.8 + Double(c) * 0.01, hd: Double(c)]
+            rows.append(LabelRow(caseID: "c\(c)", label: 1, name: "liver", status: .matched, values: liver))
             let missed = c == 3
-            let other: [String: Double] = ["dice": missed ? 0 : 0.7, "hd95_mm": missed ? .infinity : 2]
+            let other: [MetricColumn: Double] = [dice: missed ? 0 : 0.7, hd: missed ? .infinity : 2]
             rows.append(
-                ResultRow(caseID: "c\(c)", label: 2, name: "", status: missed ? "missed" : "matched", values: other))
+                LabelRow(caseID: "c\(c)", label: 2, name: "", status: missed ? .missed : .matched, values: other))
         }
-        rows.append(ResultRow(caseID: "bad", label: nil, name: "", status: "error", error: "bad.nii: truncated"))
-        let summary = BatchSummary(rows: rows, metricKeys: ResultRow.metricKeys(percentile: 95), penaltyMM: nil)
-        let html = HTMLReport.batch(summary: summary, gateFailures: [])
+        rows.append(LabelRow(caseID: "bad", label: 0, name: "", status: .error, error: "bad.nii: truncated"))
+        rows = RowTable.expandErrorRows(rows, settings: RunSettings())
+        let html = HTMLReport.batch(BatchResult(rows: rows, settings: RunSettings()), gateFailures: [])
         #expect(html.components(separatedBy: "<svg ").count - 1 == 2)
         #expect(html.contains("bad.nii: truncated") && html.contains("Failed cases (1)"))
         // One dot per case and structure in each plot (10 dots), the missed one red.

@@ -19,18 +19,22 @@ import Testing
         return (ref, pred)
     }
 
-    static func report(threads: Int, labels: [Int32]? = [1, 2, 3, 4], penalty: Double? = nil) -> CompareReport {
+    static func evaluation(threads: Int, labels: [Int32]? = [1, 2, 3, 4]) -> Evaluation {
         let (ref, pred) = statusPair()
-        let evaluation = Evaluator.evaluate(
+        return Evaluator.evaluate(
             reference: ref, prediction: pred,
             settings: EvaluationSettings(labels: labels, presets: [.monai], threads: threads))
-        return CompareReport(
-            evaluation: evaluation, reference: ref.description, prediction: pred.description,
-            names: LabelNames([1: "liver", 2: "spleen, left"]), penaltyMM: penalty)
+    }
+
+    static func report(threads: Int, labels: [Int32]? = [1, 2, 3, 4], penalty: Penalty = .none) -> CompareReport {
+        let (ref, pred) = statusPair()
+        return makeReport(
+            evaluation(threads: threads, labels: labels), reference: ref, prediction: pred,
+            names: LabelNames([1: "liver", 2: "spleen, left"]), penalty: penalty)
     }
 
     @Test func everyStatusHasItsValues() {
-        let labels = Self.report(threads: 2).evaluation.labels
+        let labels = Self.evaluation(threads: 2).labels
         #expect(labels.map(\.status) == [.matched, .missed, .spurious, .absent])
         for r in labels[1...2] {
             let s = r.surface[.monai]!
@@ -57,8 +61,7 @@ import Testing
             let e = Evaluator.evaluate(
                 reference: ref, prediction: pred,
                 settings: EvaluationSettings(presets: [.monai, .medpy], threads: threads))
-            return CompareReport(evaluation: e, reference: ref.description, prediction: pred.description).json()
-                .rendered()
+            return makeReport(e, reference: ref, prediction: pred).json().rendered()
         }
         let single = render(1)
         #expect(render(2) == single)
@@ -68,7 +71,7 @@ import Testing
     @Test func jsonCarriesNullsAndSortedKeys() throws {
         let text = Self.report(threads: 2).json().rendered()
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(object["schema_version"] as? Int == 1)
+        #expect(object["schema_version"] as? Int == 2)
         let labels = try #require(object["labels"] as? [[String: Any]])
         #expect(labels.count == 4)
         #expect(labels[1]["hausdorff_mm"] is NSNull)
@@ -76,7 +79,7 @@ import Testing
         #expect(labels[0]["name"] as? String == "liver")
         let summary = try #require(object["summary"] as? [String: Any])
         let counts = try #require(summary["status_counts"] as? [String: Int])
-        #expect(counts == ["matched": 1, "missed": 1, "spurious": 1, "absent": 1])
+        #expect(counts == ["matched": 1, "missed": 1, "spurious": 1, "absent": 1, "no_prediction": 0, "error": 0])
         let metrics = try #require(summary["metrics"] as? [String: [String: Any]])
         #expect(metrics["hd95_mm"]?["n"] as? Int == 2)
         #expect(metrics["hd95_mm"]?["left_out"] as? Int == 2)
@@ -86,15 +89,16 @@ import Testing
     }
 
     @Test func penaltyReplacesInfinityInAggregatesOnly() {
-        let report = Self.report(threads: 1, penalty: 50)
-        let hd = report.summary().first { $0.0 == "hausdorff_mm" }!.1
+        let report = Self.report(threads: 1, penalty: .millimetres(50))
+        let hd = report.summary.statistics(of: report.rows).first { $0.0 == MetricColumn(.hausdorff) }!.1
         #expect(hd.n == 4 && hd.leftOut == 0 && hd.max == 50)
-        #expect(report.evaluation.labels[1].surface[.monai]!.hausdorffMM == .infinity)
+        #expect(report.rows[1][.hausdorff] == .infinity)
     }
 
     @Test func aggregateStatistics() {
-        let a = CompareReport.aggregate([1, 2, 3, 10, nil, .infinity, .nan], penalty: nil)
-        #expect(a == CompareReport.Aggregate(mean: 4, median: 2.5, min: 1, max: 10, n: 4, leftOut: 3))
+        let a = Statistics([1, 2, 3, 10, nil, .infinity, .nan])
+        #expect(a.mean == 4 && a.median == 2.5 && a.min == 1 && a.max == 10 && a.n == 4 && a.leftOut == 3)
+        #expect(a.q1 == 1.75 && a.q3 == 4.75)
     }
 
     @Test func csvHasHeaderAndFixedColumns() {
@@ -122,16 +126,19 @@ import Testing
         let (ref, pred) = Self.statusPair()
         let evaluation = Evaluator.evaluate(
             reference: ref, prediction: pred, settings: EvaluationSettings(presets: Compat.allCases, threads: 1))
-        let report = CompareReport(evaluation: evaluation, reference: ref.description, prediction: pred.description)
+        let report = makeReport(evaluation, reference: ref, prediction: pred)
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(report.json().rendered().utf8)) as? [String: Any])
         let labels = try #require(object["labels"] as? [[String: Any]])
-        let presets = try #require(labels[0]["presets"] as? [String: [String: Any]])
-        #expect(Set(presets.keys) == ["monai", "medpy", "deepmind"])
+        // Every preset's surface metrics are columns: bare for the first, PRESET.KEY after.
+        for key in ["hd95_mm", "medpy.hd95_mm", "deepmind.hd95_mm", "medpy.nsd", "deepmind.assd_mm"] {
+            #expect(labels[0][key] is Double, "\(key)")
+        }
         // Foundation's JSON parser can be off in the last bits; the text itself round-trips.
         let nsd = try #require(evaluation.labels[0].surface[.deepmind]?.nsd)
-        #expect(abs((presets["deepmind"]?["nsd"] as? Double ?? 0) - nsd) < 1e-15)
-        #expect(report.json().rendered().contains("\"nsd\": \(nsd)"))
+        #expect(abs((labels[0]["deepmind.nsd"] as? Double ?? 0) - nsd) < 1e-15)
+        #expect(report.json().rendered().contains("\"deepmind.nsd\": \(nsd)"))
+        #expect(report.csv().split(separator: "\n")[0].contains(",deepmind.hd95_mm,"))
         #expect((object["settings"] as? [String: Any])?["compat"] as? String == "all")
         let table = report.table()
         #expect(
@@ -146,8 +153,9 @@ import Testing
     }
 
     @Test func percentileKeyFollowsQ() {
-        #expect(CompareReport.percentileKey(95) == "hd95_mm")
-        #expect(CompareReport.percentileKey(99.5) == "hd99.5_mm")
+        #expect(MetricKey.hdPercentile.name(percentile: 95) == "hd95_mm")
+        #expect(MetricKey.hdPercentile.name(percentile: 99.5) == "hd99.5_mm")
+        #expect(MetricColumn(name: "medpy.hd99.5_mm", percentile: 99.5) == MetricColumn(.hdPercentile, preset: .medpy))
     }
 }
 
