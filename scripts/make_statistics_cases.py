@@ -223,9 +223,11 @@ def wilcoxon_cases():
         try:
             statistic, p = scipy_wilcoxon(x, y)
         except ValueError as error:  # recorded: scipy refuses this input
-            cases.append({"name": name, "x": x, "y": y, "scipy_error": str(error)})
+            cases.append({"name": name, "x": [encode(v) for v in x], "y": [encode(v) for v in y],
+                          "scipy_error": str(error)})
             return
-        cases.append({"name": name, "x": x, "y": y, "statistic": encode(statistic), "pvalue": encode(p)})
+        cases.append({"name": name, "x": [encode(v) for v in x], "y": [encode(v) for v in y],
+                      "statistic": encode(statistic), "pvalue": encode(p)})
 
     add("empty", [], [])
     add("n1", [1.5], [0.25])
@@ -259,6 +261,13 @@ def wilcoxon_cases():
         for i in rng.choice(n, zeros, replace=False):
             x[i] = y[i]
         add("zeros_n%d" % n, x, y)
+    # Infinite differences (a missed structure's +inf distance): ranked above every finite |d|.
+    inf = math.inf
+    add("infinite_differences_n6", [1.0, 4.0, inf, 2.0, 7.5, 3.0], [0.0, 2.0, 1.0, inf, 1.0, 3.5])
+    x, y = pair(20, shift=0.5)
+    x[[2, 9, 13]] = inf
+    y[[5]] = inf
+    add("infinite_differences_n20", x, y)
     # Zeros and ties together.
     for n in [10, 25, 70]:
         y = np.round(rng.normal(10, 3, n))
@@ -313,7 +322,7 @@ def paired_expected(a, b, direction, tolerance, penalty, resamples, seed, level)
         if penalty is not None:
             x = penalty if x == math.inf else x
             y = penalty if y == math.inf else y
-        if math.isfinite(x) and math.isfinite(y):
+        if math.isfinite(x) and math.isfinite(y) and math.isfinite(y - x):
             mean_pairs.append((x, y))
     if mean_pairs:
         xa = np.array([p[0] for p in mean_pairs])
@@ -325,20 +334,9 @@ def paired_expected(a, b, direction, tolerance, penalty, resamples, seed, level)
     else:
         mean_a = mean_b = mean_d = median_d = None
         ci = None
-    # Rank test: differences B - A; a pair with exactly one +inf gets +/-K, K = 2 max|finite d| + 1;
-    # two +inf are a zero difference.
-    finite_d = [y - x for x, y in kept if math.isfinite(x) and math.isfinite(y)]
-    k = 2 * max([abs(v) for v in finite_d], default=0.0) + 1
-    d_rank = []
-    for x, y in kept:
-        if x == math.inf and y == math.inf:
-            d_rank.append(0.0)
-        elif y == math.inf:
-            d_rank.append(k)
-        elif x == math.inf:
-            d_rank.append(-k)
-        else:
-            d_rank.append(y - x)
+    # Rank test: differences B - A; a pair with exactly one +inf has the difference +/-inf (ranked
+    # above every finite |d|, all such pairs tied); two +inf are a zero difference.
+    d_rank = [0.0 if (x == math.inf and y == math.inf) else y - x for x, y in kept]
     if d_rank:
         statistic, p = scipy_wilcoxon(d_rank, [0.0] * len(d_rank))
         d_arr = np.array(d_rank)

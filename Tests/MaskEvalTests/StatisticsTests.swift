@@ -343,7 +343,7 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
     static let file = "paired.json"
 
     /// STAT-P-1: every field equals the script's re-implementation of the documented rules
-    /// (numpy means and medians, scipy.stats.wilcoxon on the ±K differences).
+    /// (numpy means and medians, scipy.stats.wilcoxon on the differences with ±∞).
     @Test(arguments: StatisticsFixture.caseNames(file))
     func matchesReimplementation(name: String) throws {
         let item = StatisticsFixture.named(Self.file, name)
@@ -390,7 +390,7 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
         let hd = PairedComparison.compare(
             a: [5, .infinity, .infinity, 3], b: [4, 6, .infinity, .infinity], direction: .lowerIsBetter, resamples: 0)
         #expect((hd.wins, hd.ties, hd.losses) == (2, 1, 1))
-        // Differences −1, −K, 0 (dropped), +K with K = 3: ranks 1, 2.5, 2.5 → R+ = 2.5, R− = 3.5.
+        // Differences −1, −∞, 0 (dropped), +∞: ranks 1, 2.5, 2.5 → R+ = 2.5, R− = 3.5.
         #expect(hd.wilcoxon?.rankSumPositive == 2.5 && hd.wilcoxon?.rankSumNegative == 3.5)
         #expect(hd.wilcoxon?.zeros == 1 && hd.wilcoxon?.hasTies == true)
         #expect(hd.better == .b)
@@ -410,6 +410,15 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
             a: [.nan, 1, 2, -.infinity], b: [1, .nan, 3, 1], direction: .lowerIsBetter, resamples: 0)
         #expect(gaps.pairs == 4 && gaps.dropped == 3 && gaps.n == 1 && gaps.losses == 1)
         #expect(gaps.better == .a)
+    }
+
+    /// STAT-P-4: finite values whose difference overflows do not trap: the pair leaves the
+    /// means and ranks at the top like a +∞ pair.
+    @Test func overflowingDifference() {
+        let result = PairedComparison.compare(
+            a: [-1e308, 1, 2], b: [1e308, 1.5, 2.5], direction: .lowerIsBetter, resamples: 10)
+        #expect(result.n == 3 && result.meanN == 2 && result.meanDifference == 0.5)
+        #expect(result.wilcoxon?.rankSumPositive == 6 && result.losses == 3)
     }
 
     /// STAT-P-3: the direction of every row key.

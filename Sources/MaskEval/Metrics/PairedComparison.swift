@@ -30,11 +30,12 @@ public enum MetricDirection: String, Sendable, CaseIterable {
 /// - +∞ (a missed or spurious structure's distance) is the largest value there is:
 ///   - means, medians and the bootstrap (`meanA`, `meanB`, `meanDifference`,
 ///     `medianDifference`, `meanDifferenceInterval`): +∞ counts as `penalty` when one is
-///     given; without one, a pair holding a +∞ is left out of these (`meanN` pairs are used);
-///   - the rank test: a pair where exactly one side is +∞ gets the difference ±K with
-///     K = 2·max|finite difference| + 1 (+K when B is +∞), so these pairs share the largest
-///     |difference| (one tie group at the top ranks) and their sign says which side is +∞;
-///     both +∞ is a zero difference (dropped by the test as every zero is);
+///     given; without one, a pair holding a +∞ is left out of these (`meanN` pairs are used;
+///     so is a pair whose difference overflows);
+///   - the rank test: a pair where exactly one side is +∞ has the difference ±∞ (+∞ when B is
+///     +∞), which ranks above every finite |difference|; all such pairs form one tie group at
+///     the top ranks (average rank) and their sign says which side is +∞. Both +∞ is a zero
+///     difference (dropped by the test as every zero is);
 ///   - wins/ties/losses: +∞ vs +∞ is a tie, +∞ vs a finite value is decided by the order.
 /// Reported:
 /// - `wins`, `ties`, `losses` of B against A: |B − A| ≤ `tolerance` is a tie, otherwise B wins
@@ -96,25 +97,15 @@ public struct PairedComparison: Equatable, Sendable {
         for (x, y) in kept {
             let x = x == .infinity ? penalty ?? x : x
             let y = y == .infinity ? penalty ?? y : y
-            if x.isFinite && y.isFinite {
+            if x.isFinite && y.isFinite && (y - x).isFinite {
                 meanA.append(x)
                 meanB.append(y)
             }
         }
         let differences = zip(meanA, meanB).map { $1 - $0 }
 
-        // The rank test: ±K for a pair with one +∞.
-        var largest = 0.0
-        for (x, y) in kept where x.isFinite && y.isFinite { largest = max(largest, abs(y - x)) }
-        let k = 2 * largest + 1
-        let rankDifferences = kept.map { x, y -> Double in
-            switch (x == .infinity, y == .infinity) {
-            case (true, true): return 0
-            case (false, true): return k
-            case (true, false): return -k
-            case (false, false): return y - x
-            }
-        }
+        // The rank test: +∞ − finite = +∞ and finite − +∞ = −∞ rank at the top; +∞ vs +∞ is 0.
+        let rankDifferences = kept.map { x, y in x == .infinity && y == .infinity ? 0 : y - x }
         let wilcoxon = Wilcoxon.test(differences: rankDifferences)
 
         var wins = 0

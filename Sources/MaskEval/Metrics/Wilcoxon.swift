@@ -23,6 +23,7 @@ import Foundation
 ///   over the tie groups of size t (tie correction; zeros are not in the ranking), no continuity
 ///   correction; p = 2·Φ(−|z|), Φ as scipy's `ndtr` (erf/erfc). `zStatistic` is −|z|.
 ///
+/// Infinite differences rank above every finite |d| and tie with each other, as in scipy.
 /// Edge cases as scipy: no pairs → nil (scipy: NaN, NaN). All differences zero with n ≤ 13 →
 /// statistic 0, p 1 (permutation branch); with n ≥ 14 → statistic 0, p undefined (nil; scipy
 /// NaN, σ = 0). One pair with a zero difference: scipy raises (its permutation test needs two
@@ -53,15 +54,16 @@ public enum Wilcoxon {
         public var method: Method
     }
 
-    /// The test of d = x − y, as `scipy.stats.wilcoxon(x, y)`. Every value must be finite.
+    /// The test of d = x − y, as `scipy.stats.wilcoxon(x, y)`. No difference may be NaN.
     public static func test(_ x: [Double], _ y: [Double]) -> Result? {
         precondition(x.count == y.count, "paired samples must have the same length")
         return test(differences: zip(x, y).map { $0 - $1 })
     }
 
-    /// The test of the paired differences `d` (scipy.stats.wilcoxon(d)). Every value must be finite.
+    /// The test of the paired differences `d` (scipy.stats.wilcoxon(d)). No value may be NaN;
+    /// ±∞ is ranked above every finite |d|, all infinite |d| tied (scipy's ranking does the same).
     public static func test(differences d: [Double]) -> Result? {
-        precondition(d.allSatisfy(\.isFinite), "differences must be finite")
+        precondition(!d.contains { $0.isNaN }, "differences must not be NaN")
         let n = d.count
         guard n > 0 else { return nil }
         let nonZero = d.filter { $0 != 0 }
