@@ -28,6 +28,9 @@ import Foundation
 /// statistic 0, p 1 (permutation branch); with n ≥ 14 → statistic 0, p undefined (nil; scipy
 /// NaN, σ = 0). One pair with a zero difference: scipy raises (its permutation test needs two
 /// observations); here the same formula as for n ≤ 13 gives statistic 0, p 1.
+///
+/// Cost: O(n log n) for the ranks; the exact and permutation branches add O(n³) (a table of
+/// n(n+1)/2 rank sums built in n steps; n ≤ 50), microseconds.
 public enum Wilcoxon {
     /// How the p-value was obtained (see the type's documentation).
     public enum Method: String, Sendable {
