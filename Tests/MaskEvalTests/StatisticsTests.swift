@@ -432,7 +432,7 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
             "asd_reference_to_prediction_mm": .lowerIsBetter, "asd_prediction_to_reference_mm": .lowerIsBetter,
             "nsd": .higherIsBetter,
         ]
-        let keys = ResultRow.metricKeys(percentile: 95)
+        let keys = MetricKey.allCases.map { $0.name(percentile: 95) }
         #expect(Set(keys) == Set(expected.keys))
         for key in keys { #expect(MetricDirection.forKey(key) == expected[key] ?? nil, "\(key)") }
         #expect(MetricDirection.forKey("hd99.5_mm") == .lowerIsBetter)

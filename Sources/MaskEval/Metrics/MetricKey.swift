@@ -35,16 +35,9 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     /// Distances in mm: +∞ on `missed` and `spurious` rows (null in JSON).
     public var isDistance: Bool { rawValue.hasSuffix("_mm") && isSurface }
 
-    /// Which direction is better, for comparisons of two models: Dice, Jaccard and NSD
-    /// higher; distances lower; volume differences closer to 0 (nil: no direction).
-    public var higherIsBetter: Bool? {
-        switch self {
-        case .dice, .jaccard, .nsd: return true
-        case .hausdorff, .hdPercentile, .assd, .masd, .asdReferenceToPrediction, .asdPredictionToReference:
-            return false
-        default: return nil
-        }
-    }
+    /// Which direction is better when two models are compared (`MetricDirection.forKey`):
+    /// Dice, Jaccard and NSD higher; distances lower; volume differences smaller in magnitude.
+    public var direction: MetricDirection? { MetricDirection.forKey(rawValue) }
 
     /// The key as written in reports; the percentile metric is `hd95_mm` or `hdQ_mm`.
     public func name(percentile q: Double) -> String {
