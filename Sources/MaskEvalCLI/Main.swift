@@ -10,6 +10,9 @@ enum Main {
         // A reader that stops early (`| head -1`) ends the process the usual quiet way;
         // every other write error on stdout is reported (exit 74).
         signal(SIGPIPE, SIG_DFL)
+        // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported (74),
+        // instead of the signal ending the process with a temporary file left behind.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             let arguments = try Arguments.tidy(Array(CommandLine.arguments.dropFirst()))
             var command = try MaskEvalCommand.parseAsRoot(arguments)

@@ -25,6 +25,7 @@ struct Run {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        Run.limit(process)
         // Read both pipes before waiting, so a large report cannot fill a pipe and block.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
@@ -32,6 +33,15 @@ struct Run {
         status = process.terminationStatus
         stdout = String(decoding: outData, as: UTF8.self)
         stderr = String(decoding: errData, as: UTF8.self)
+    }
+
+    /// Ends a run that hangs (the old reader blocked forever on a FIFO): after 60 s it is
+    /// terminated, its status is a signal's, and the test fails instead of hanging.
+    static func limit(_ process: Process) {
+        let box = UncheckedSendable(process)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) {
+            if box.value.isRunning { box.value.terminate() }
+        }
     }
 
     var json: [String: Any]? {

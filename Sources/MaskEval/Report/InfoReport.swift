@@ -121,8 +121,3 @@ public struct InfoReport: Sendable {
         .array(affine.rows.map { .array($0.map { .number($0) }) })
     }
 }
-
-/// The version printed by `maskeval --version` and stored in every JSON report.
-public enum MaskEvalVersion {
-    public static let string = "0.1.0"
-}

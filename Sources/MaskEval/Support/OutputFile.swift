@@ -80,6 +80,14 @@ public enum OutputFile {
     /// The file a path names, symbolic links followed (also a dangling link's target, which
     /// the write then creates).
     static func resolved(_ path: String) -> String {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            // It exists: a device or FIFO is opened by its own name (/dev/stdout leads to
+            // /proc/self/fd/1, whose link text is no path); a file by its real path.
+            guard info.st_mode & S_IFMT == S_IFREG, let real = realpath(path, nil) else { return path }
+            defer { free(real) }
+            return String(cString: real)
+        }
         var current = path
         for _ in 0..<40 {
             var info = stat()

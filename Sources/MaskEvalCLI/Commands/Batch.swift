@@ -48,10 +48,6 @@ struct Batch: ParsableCommand {
     }
 
     func run() throws {
-        let inputs =
-            definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? [])
-            + [referenceFolder, predictionFolder].compactMap { $0 }.map { ("a case folder", $0) }
-        try outputs.check(inputs: inputs)
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
         var gates = try aggregates.parsedGates(settings)
@@ -66,6 +62,8 @@ struct Batch: ParsableCommand {
             (cases, warnings) = (pairing.cases, pairing.warnings)
             settings.inputs = ["references": referenceFolder ?? "", "predictions": predictionFolder ?? ""]
         }
+        let caseFiles = cases.flatMap { [$0.reference, $0.prediction].compactMap { $0 } }.map { ("an input volume", $0) }
+        try outputs.check(inputs: definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? []) + caseFiles)
         for warning in warnings { printError("maskeval: warning: \(warning)") }
         let threads = engine.threadCount
         let comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)

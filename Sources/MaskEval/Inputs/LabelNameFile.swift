@@ -1,4 +1,4 @@
-/// Label names read from a file, in any of these forms:
+/// Reading label names from a file (`LabelNames.read`), in any of these forms:
 /// - lines `VALUE NAME`: tab-separated (the name is the second field, spaces kept) or
 ///   space-separated (the name is the rest of the line; a trailing integer column, the atlas
 ///   code of Debian's mricron `.txt` files such as `1 Precentral_L 2001`, is dropped);
@@ -8,19 +8,7 @@
 ///   map names to values (region lists, `[1, 2]`, are regions, not names, and are skipped).
 /// A value or a name given twice is an error naming both lines (or keys). Names match
 /// case-insensitively where options refer to them (`--require`, `--labels`).
-public struct LabelNames: Equatable, Sendable {
-    public var names: [Int32: String]
-
-    public init(_ names: [Int32: String] = [:]) { self.names = names }
-
-    public subscript(label: Int32) -> String? { names[label] }
-
-    /// The label called `name` (case-insensitive), if exactly one is.
-    public func label(named name: String) -> Int32? {
-        let wanted = name.lowercased()
-        return names.first { $0.value.lowercased() == wanted }?.key
-    }
-
+extension LabelNames {
     /// Reads and parses a names file; errors name the file and the line.
     public static func read(path: String) throws -> LabelNames {
         try parse(TextInput.read(path: path, what: "label-name file"), path: path)
