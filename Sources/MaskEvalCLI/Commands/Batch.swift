@@ -17,6 +17,7 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var aggregates: AggregateOptions
+    @OptionGroup var bootstrap: BootstrapOptions
     @OptionGroup var outputs: RowOutputOptions
 
     @Option(help: "Cases evaluated at once (default: up to 4; each case uses --threads / jobs threads).")
@@ -54,6 +55,7 @@ struct Batch: ParsableCommand {
         try outputs.check(inputs: inputs)
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
+        settings.bootstrap = bootstrap.settings()
         var gates = try aggregates.parsedGates(settings)
         var warnings: [String] = []
         var cases: [BatchCase]
