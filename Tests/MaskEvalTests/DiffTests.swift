@@ -234,17 +234,18 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         withSpurious.result.rows.append(diffRow("case3", 7, .spurious, dice: 0, hd: .infinity, nsd: 0))
         let result = try ModelDiff.run(a: withSpurious, b: b, options: Self.options())
         let dice = try #require(result.blocks[0].entries.first { $0.label == 7 }).comparison
-        #expect(dice.n == 8 && dice.wins == 1 && dice.ties == 7 && dice.meanB == 1)
+        // Only case3 has the structure (in A): the other cases are no pairs.
+        #expect(dice.pairs == 1 && dice.n == 1 && dice.wins == 1 && dice.meanA == 0 && dice.meanB == 1)
         let hd = try #require(result.blocks[1].entries.first { $0.label == 7 }).comparison
         // +∞ in A against B's 0: B wins; without a penalty, the means leave that pair out.
-        #expect(hd.wins == 1 && hd.meanN == 7 && hd.better == .b)
+        #expect(hd.wins == 1 && hd.meanN == 0 && hd.better == .b)
         var nan = withSpurious
         nan.result.settings.absent = .nan
         var bNaN = b
         bNaN.result.settings.absent = .nan
         let dropped = try ModelDiff.run(a: nan, b: bNaN, options: Self.options())
         let droppedDice = try #require(dropped.blocks[0].entries.first { $0.label == 7 }).comparison
-        #expect(droppedDice.n == 0 && droppedDice.dropped == 8)
+        #expect(droppedDice.n == 0 && droppedDice.dropped == 1)
     }
 
     /// A one-sided row whose reference holds the structure means other references: refused.

@@ -15,7 +15,8 @@ import Foundation
 ///   is a structure in neither volume of the other run (the reference is shared, so it is not
 ///   in the reference, and not in that prediction): it pairs with that run's `absent` values
 ///   (Dice 1, distances 0, NSD 1; NaN with `--absent nan`). Such a row whose reference holds the
-///   structure (`matched`, `missed`, `no_prediction`) means the references differ: refused.
+///   structure (`matched`, `missed`, `no_prediction`) means the references differ: refused. A
+///   case where neither file has the structure is no pair (it is in no row of either summary).
 /// - Per pair, a value is the row's value with these exceptions: an `error` row (either side)
 ///   or an undefined value gives NaN, which `PairedComparison` drops and counts in `dropped`;
 ///   `absent` rows give NaN with `--absent nan`. +∞ stays +∞: the rank test ranks it worst;
@@ -158,8 +159,13 @@ public enum ModelDiff {
             guard let failed = rows[id]?.values.first(where: { $0.status == .error }) else { return nil }
             return LabelRow(caseID: id, label: label, name: "", status: .error, error: failed.error)
         }
+        // A case where neither run has the structure (in neither volume of either) is no pair,
+        // as it is no row of either summary.
         let structures = labels.sorted().map { label in
-            (label, names[label] ?? "", cases.map { id in (row(rowsA, id, label), row(rowsB, id, label)) })
+            (
+                label, names[label] ?? "",
+                cases.map { id in (a: row(rowsA, id, label), b: row(rowsB, id, label)) }.filter { $0.a != nil || $0.b != nil }
+            )
         }
         return Pairing(cases: cases, onlyInA: onlyA, onlyInB: onlyB, errorCases: errorCases, structures: structures)
     }
