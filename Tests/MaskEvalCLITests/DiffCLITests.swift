@@ -17,7 +17,9 @@ import Testing
         for seed in 0..<caseCount {
             let name = "/case\(seed).nii.gz"
             let reference = abdomen(seed: seed, prediction: false)
-            for side in ["ref", "predB", "refcopy"] { try write(reference, (24, 24, 24), to: folder + "/" + side + name) }
+            for side in ["ref", "predB", "refcopy"] {
+                try write(reference, (24, 24, 24), to: folder + "/" + side + name)
+            }
             try write(abdomen(seed: seed, prediction: true), (24, 24, 24), to: folder + "/predA" + name)
         }
         return folder
@@ -110,7 +112,8 @@ import Testing
         let other = try Run(["batch", folder + "/refcopy", folder + "/predB", "--output", folder + "/copy.csv"])
         #expect(other.status == 0, "\(other.stderr)")
         let references = try Run(["diff", folder + "/a.csv", folder + "/copy.csv"])
-        #expect(references.status == 65 && references.stderr.contains("not the same references"), "\(references.stderr)")
+        #expect(
+            references.status == 65 && references.stderr.contains("not the same references"), "\(references.stderr)")
         try Self.batch(folder, "predB", "shard.csv", ["--shard", "1/2"])
         let cases = try Run(["diff", folder + "/a.csv", folder + "/shard.csv"])
         #expect(cases.status == 65 && cases.stderr.contains("cases only in"), "\(cases.stderr)")
@@ -153,7 +156,9 @@ import Testing
             outputs.append(try String(contentsOfFile: path, encoding: .utf8) + run.stdout)
         }
         #expect(outputs[0] == outputs[1])
-        let off = try Run(["batch", folder + "/ref", folder + "/predA", "--bootstrap", "0", "--summary", folder + "/s0.json"])
+        let off = try Run([
+            "batch", folder + "/ref", folder + "/predA", "--bootstrap", "0", "--summary", folder + "/s0.json",
+        ])
         #expect(off.status == 0)
         #expect(!(try String(contentsOfFile: folder + "/s0.json", encoding: .utf8)).contains("mean_ci"))
     }

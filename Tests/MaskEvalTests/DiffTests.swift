@@ -113,7 +113,8 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         let rows = Self.rows().filter { $0.label == 2 }
         let column = MetricColumn(.hdPercentile)
         for (penalty, expected) in [
-            (Penalty.none, [2.0, 4, 8, 10, 12]), (.millimetres(30), [2, 4, 30, 8, 10, 12]), (.diagonal, [2, 4, 40, 8, 10, 12]),
+            (Penalty.none, [2.0, 4, 8, 10, 12]), (.millimetres(30), [2, 4, 30, 8, 10, 12]),
+            (.diagonal, [2, 4, 40, 8, 10, 12]),
         ] {
             var settings = folderSettings(predictions: "p")
             settings.penalty = penalty
@@ -310,7 +311,8 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         }
         let result = try ModelDiff.run(a: a, b: failed, options: Self.options())
         #expect(result.pairing.errorCases == ["case4"])
-        #expect(result.blocks.allSatisfy { $0.entries.allSatisfy { $0.comparison.n == 7 && $0.comparison.dropped == 1 } })
+        #expect(
+            result.blocks.allSatisfy { $0.entries.allSatisfy { $0.comparison.n == 7 && $0.comparison.dropped == 1 } })
     }
 
     /// `--penalty-mm diagonal`: the means count +∞ as the case's diagonal; the rank test and

@@ -164,7 +164,9 @@ public enum ModelDiff {
         let structures = labels.sorted().map { label in
             (
                 label, names[label] ?? "",
-                cases.map { id in (a: row(rowsA, id, label), b: row(rowsB, id, label)) }.filter { $0.a != nil || $0.b != nil }
+                cases.map { id in (a: row(rowsA, id, label), b: row(rowsB, id, label)) }.filter {
+                    $0.a != nil || $0.b != nil
+                }
             )
         }
         return Pairing(cases: cases, onlyInA: onlyA, onlyInB: onlyB, errorCases: errorCases, structures: structures)
@@ -275,7 +277,8 @@ public enum ModelDiff {
         let direction = column.key.direction ?? .higherIsBetter
         let tolerance = options.tolerance(column)
         let comparisons = pairing.structures.map { structure -> PairedComparison in
-            let raw = values(structure.pairs, label: structure.label, column: column, settings: settings, penalised: false)
+            let raw = values(
+                structure.pairs, label: structure.label, column: column, settings: settings, penalised: false)
             switch settings.penalty {
             case .none, .millimetres:
                 return PairedComparison.compare(

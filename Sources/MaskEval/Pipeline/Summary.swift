@@ -115,7 +115,7 @@ extension Summary {
     /// The bootstrap interval of `statistic` of `column` over `rows` (see
     /// `statisticsWithIntervals`); nil when switched off or no value is used.
     public func interval(
-        of rows: [LabelRow], column: MetricColumn, statistic: Bootstrap.Statistic, scope: IntervalScope,
+        of rows: [LabelRow], column: MetricColumn, statistic: Bootstrap.Statistic = .mean, scope: IntervalScope,
         threads: Int = activeCoreCount
     ) -> Bootstrap.Interval? {
         guard let bootstrap = settings.bootstrap, bootstrap.resamples > 0 else { return nil }

@@ -62,7 +62,8 @@ public enum DiffReport {
             text += "\n\(name) (\(directionText(block.direction)); differences B − A"
             text += block.tolerance > 0 ? "; |B − A| ≤ \(Format.compact(block.tolerance)) is a tie)\n" : ")\n"
             var table = TextTable([
-                ("label", .right), ("name", .left), ("n", .right), ("n_means", .right), ("mean_a", .right), ("mean_b", .right),
+                ("label", .right), ("name", .left), ("n", .right), ("n_means", .right), ("mean_a", .right),
+                ("mean_b", .right),
                 ("mean_diff", .right), ("median_diff", .right), ("mean_diff_ci95", .right), ("W", .right),
                 ("p", .right), ("test", .left), ("p_holm", .right), ("wins", .right), ("ties", .right),
                 ("losses", .right), ("better", .left),
@@ -73,7 +74,8 @@ public enum DiffReport {
                 table.add([
                     String(entry.label), CompareReport.shortName(entry.name), String(c.n), String(c.meanN),
                     Format.fixed(c.meanA, places), Format.fixed(c.meanB, places), signed(c.meanDifference, places),
-                    signed(c.medianDifference, places), ci ?? "-", c.wilcoxon.map { Format.compact($0.statistic) } ?? "-",
+                    signed(c.medianDifference, places), ci ?? "-",
+                    c.wilcoxon.map { Format.compact($0.statistic) } ?? "-",
                     pValue(c.wilcoxon?.pValue), method(c.wilcoxon?.method),
                     pValue(entry.holm.pValue) + (entry.holm.rejected ? " *" : ""), String(c.wins), String(c.ties),
                     String(c.losses), c.better?.rawValue.uppercased() ?? "-",
@@ -81,13 +83,13 @@ public enum DiffReport {
             }
             text += table.rendered() + "\n"
         }
-        text += "\nn: pairs used (a pair with an undefined value or a failed case is dropped); n_means: pairs in the\n"
-        text += "means, medians and the 95 % paired bootstrap interval (\(result.options.bootstrap.resamples) resamples, "
-        text += "seed \(result.options.bootstrap.seed)), "
+        text += "\nn: pairs used (a pair with an undefined value or a failed case is dropped). n_means: pairs in\n"
+        text += "the means, medians and the 95 % paired bootstrap interval (\(result.options.bootstrap.resamples) "
+        text += "resamples, seed \(result.options.bootstrap.seed));\n"
         switch settings.penalty {
-        case .none: text += "which leave out pairs with +inf (--penalty-mm counts it).\n"
-        case .millimetres(let mm): text += "with +inf counted as \(Format.compact(mm)) mm.\n"
-        case .diagonal: text += "with +inf counted as the case's image diagonal.\n"
+        case .none: text += "pairs with +inf are left out of these (--penalty-mm counts +inf as a number).\n"
+        case .millimetres(let mm): text += "+inf counts as \(Format.compact(mm)) mm in these.\n"
+        case .diagonal: text += "+inf counts as the case's image diagonal in these.\n"
         }
         text += "W, p: Wilcoxon signed-rank test, two-sided, as scipy.stats.wilcoxon (test: exact, perm = exact\n"
         text += "permutation, normal = normal approximation); +inf ranks worst. p_holm: Holm-adjusted across the\n"

@@ -3,7 +3,8 @@ public enum SummaryReport {
     /// `{status_counts, metrics}` of `rows`: the one aggregate shape of compare and batch;
     /// with a `scope` (batch), the statistics carry their bootstrap intervals.
     static func aggregates(_ summary: Summary, rows: [LabelRow], scope: Summary.IntervalScope? = nil) -> JSONValue {
-        let statistics = scope.map { summary.statisticsWithIntervals(of: rows, scope: $0) } ?? summary.statistics(of: rows)
+        let statistics =
+            scope.map { summary.statisticsWithIntervals(of: rows, scope: $0) } ?? summary.statistics(of: rows)
         return .object([
             "status_counts": counts(rows),
             "metrics": .object(
@@ -36,7 +37,9 @@ public enum SummaryReport {
             "overall": .object(overall),
             "structures": .array(
                 summary.structures.map { s in
-                    guard case .object(var object) = aggregates(summary, rows: s.rows, scope: .structure) else { return .null }
+                    guard case .object(var object) = aggregates(summary, rows: s.rows, scope: .structure) else {
+                        return .null
+                    }
                     object["label"] = .int(Int(s.label))
                     object["name"] = s.name.isEmpty ? .null : .string(s.name)
                     return .object(object)
@@ -78,11 +81,13 @@ public enum SummaryReport {
         let settings = result.settings
         let hdName = settings.columnName(MetricColumn(.hdPercentile))
         let intervals = (settings.bootstrap?.resamples ?? 0) > 0
-        var table = TextTable([
+        var columns: [(String, TextTable.Alignment)] = [
             ("label", .right), ("name", .left), ("cases", .right), ("matched", .right), ("missed", .right),
             ("no_pred", .right), ("spurious", .right), ("absent", .right), ("error", .right), ("dice_mean", .right),
             ("dice_std", .right), ("\(hdName)_median", .right), ("assd_mm_mean", .right), ("nsd_mean", .right),
-        ] + (intervals ? [("dice_mean_ci95", .right)] : []))
+        ]
+        if intervals { columns.append(("dice_mean_ci95", .right)) }
+        var table = TextTable(columns)
         func line(_ label: String, _ name: String, _ rows: [LabelRow], _ scope: Summary.IntervalScope) -> [String] {
             let stats = Dictionary(uniqueKeysWithValues: summary.statistics(of: rows))
             let counts = Summary.statusCounts(rows)
@@ -93,7 +98,7 @@ public enum SummaryReport {
                 Format.fixed(stats[MetricColumn(.dice)]?.mean, 4), Format.fixed(stats[MetricColumn(.dice)]?.std, 4),
                 Format.fixed(stats[MetricColumn(.hdPercentile)]?.median, 3),
                 Format.fixed(stats[MetricColumn(.assd)]?.mean, 3), Format.fixed(stats[MetricColumn(.nsd)]?.mean, 4),
-            ] + (intervals ? [interval(summary.interval(of: rows, column: MetricColumn(.dice), statistic: .mean, scope: scope), 4)] : [])
+            ] + (intervals ? [interval(summary.interval(of: rows, column: MetricColumn(.dice), scope: scope), 4)] : [])
         }
         for s in summary.structures { table.add(line(String(s.label), s.name, s.rows, .structure)) }
         table.add(line("all", "", result.rows, .overall))

@@ -13,7 +13,9 @@ struct Diff: ParsableCommand {
     @Argument(help: "Row file of model B, from the same references and settings.")
     var b: String
 
-    @Option(help: "Metrics to compare, e.g. dice,hd95_mm,assd_mm,nsd (default), or 'all' (every metric with a better side).")
+    @Option(
+        help: "Metrics to compare, e.g. dice,hd95_mm,assd_mm,nsd (default), or 'all' (every metric with a better side)."
+    )
     var metrics: String?
 
     @Option(
@@ -32,7 +34,8 @@ struct Diff: ParsableCommand {
         help: "Count +inf as this many mm (or 'diagonal') in the means (default: as recorded in the files).",
         transform: { text in
             guard let penalty = Penalty(text: text) else {
-                throw ValidationError("--penalty-mm must be a positive number of mm (or 0) or 'diagonal', not '\(text)'")
+                throw ValidationError(
+                    "--penalty-mm must be a positive number of mm (or 0) or 'diagonal', not '\(text)'")
             }
             return penalty
         })
@@ -77,8 +80,10 @@ struct Diff: ParsableCommand {
         if let output {
             try OutputFile.checkDistinct(
                 outputs: [("--output", output)],
-                inputs: [("row file A", a), ("row file B", b), ("A's settings file", a + ".settings.json"),
-                    ("B's settings file", b + ".settings.json")])
+                inputs: [
+                    ("row file A", a), ("row file B", b), ("A's settings file", a + ".settings.json"),
+                    ("B's settings file", b + ".settings.json"),
+                ])
             try OutputFile.checkWritable(output)
         }
         var fileA = try RowFile.read(path: a)
