@@ -162,4 +162,27 @@ import Testing
         #expect(off.status == 0)
         #expect(!(try String(contentsOfFile: folder + "/s0.json", encoding: .utf8)).contains("mean_ci"))
     }
+
+    /// DIFF-CLI-5: `batch REF B --baseline A` compares as `diff` of the two runs' row files:
+    /// the same JSON but for the names of A and B and the recorded inputs.
+    @Test func baselineEqualsDiffOfTwoRuns() throws {
+        let folder = try Self.makeFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Self.batch(folder, "predA", "a.csv")
+        try Self.batch(
+            folder, "predB", "b.csv", ["--baseline", folder + "/predA", "--baseline-output", folder + "/bd.json"])
+        let run = try Run(["diff", folder + "/a.csv", folder + "/b.csv", "--output", folder + "/d.json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        var viaBaseline = try Self.json(folder + "/bd.json")
+        var viaDiff = try Self.json(folder + "/d.json")
+        #expect(viaBaseline["a"] as? String == folder + "/predA" && viaBaseline["b"] as? String == folder + "/predB")
+        for key in ["a", "b", "settings"] {
+            viaBaseline[key] = nil
+            viaDiff[key] = nil
+        }
+        #expect(NSDictionary(dictionary: viaBaseline).isEqual(to: viaDiff))
+        #expect(Self.entries(viaDiff).count == 12)
+        let pairs = try Run(["batch", "--pairs", folder + "/p.csv", "--baseline", folder + "/predA"])
+        #expect(pairs.status == 64 && pairs.stderr.contains("--baseline"))
+    }
 }

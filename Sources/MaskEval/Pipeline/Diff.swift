@@ -93,6 +93,13 @@ public enum ModelDiff {
         public var blocks: [Block]
     }
 
+    /// Compares two runs' results, named by `pathA` and `pathB` in messages and reports.
+    public static func run(
+        a: BatchResult, pathA: String, b: BatchResult, pathB: String, options: Options
+    ) throws -> Result {
+        try run(a: RowTable.File(path: pathA, result: a), b: RowTable.File(path: pathB, result: b), options: options)
+    }
+
     /// Pairs the two files and compares them (see the type's documentation).
     public static func run(a: RowTable.File, b: RowTable.File, options: Options) throws -> Result {
         let pairing = try pair(a: a, b: b, partial: options.partial)

@@ -19,6 +19,7 @@ struct Batch: ParsableCommand {
     @OptionGroup var aggregates: AggregateOptions
     @OptionGroup var bootstrap: BootstrapOptions
     @OptionGroup var outputs: RowOutputOptions
+    @OptionGroup var baseline: BaselineOptions
 
     @Option(help: "Cases evaluated at once (default: up to 4; each case uses --threads / jobs threads).")
     var jobs: Int?
@@ -46,6 +47,7 @@ struct Batch: ParsableCommand {
             throw ValidationError("give either two folders or --pairs, not both")
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
+        try baseline.validate(pairs: pairs)
     }
 
     func run() throws {
@@ -53,6 +55,7 @@ struct Batch: ParsableCommand {
             definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? [])
             + [referenceFolder, predictionFolder].compactMap { $0 }.map { ("a case folder", $0) }
         try outputs.check(inputs: inputs)
+        try baseline.check(inputs: inputs, outputs: try outputs.files)
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
         settings.bootstrap = bootstrap.settings()
@@ -76,9 +79,18 @@ struct Batch: ParsableCommand {
         let progress = ProgressBar(total: run.selectedCases.count)
         let result = run.run { progress.show($0) }
         progress.done()
+        let comparisonTable = try baseline.compare(
+            result, referenceFolder: referenceFolder ?? "", predictionFolder: predictionFolder ?? "", run: run,
+            bootstrap: settings.bootstrap ?? BootstrapSettings())
         let labels = Set(result.rows.filter { $0.status != .error }.map(\.label))
         for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
-        try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+        do {
+            try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+        } catch let status as ExitCode {
+            if let comparisonTable { try StandardOutput.write(comparisonTable) }
+            throw status
+        }
+        if let comparisonTable { try StandardOutput.write(comparisonTable) }
     }
 }
 

@@ -148,3 +148,71 @@ struct Diff: ParsableCommand {
         }
     }
 }
+
+/// `batch REF_DIR PRED_DIR --baseline BASE_DIR`: the baseline predictions are evaluated too, with
+/// the same settings, cases and shard, and the batch's predictions (model B) are compared with
+/// the baseline (model A) as `maskeval diff` compares two row files (default metrics, no tie
+/// tolerance, α 0.05, the batch's --bootstrap and --seed).
+struct BaselineOptions: ParsableArguments {
+    @Option(
+        help: "Folder of baseline predictions (model A): also evaluated, and the predictions compared with it (B − A).")
+    var baseline: String?
+
+    @Option(
+        name: .customLong("baseline-output"), help: "Write the comparison with the baseline to this file (csv or json)."
+    )
+    var baselineOutput: String?
+
+    func validate(pairs: String?) throws {
+        if baseline != nil && pairs != nil {
+            throw ValidationError("--baseline takes a folder; it needs two folders, not --pairs")
+        }
+        if baselineOutput != nil && baseline == nil { throw ValidationError("--baseline-output needs --baseline") }
+    }
+
+    /// Before any work: the comparison's file can be written.
+    func check(inputs: [(String, String)], outputs: [(String, String)]) throws {
+        if let baseline {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: baseline, isDirectory: &isFolder) else {
+                throw InputError.missingFile(path: baseline)
+            }
+            guard isFolder.boolValue else {
+                throw InputError.unreadable(path: baseline, reason: "--baseline takes a folder of predictions")
+            }
+        }
+        guard let baselineOutput else { return }
+        _ = try outputFormat(explicit: nil, path: baselineOutput, fallback: RowFormat.csv, option: "--baseline-output")
+        try OutputFile.checkDistinct(
+            outputs: outputs + [("--baseline-output", baselineOutput)],
+            inputs: inputs + (baseline.map { [("--baseline", $0)] } ?? []))
+        try OutputFile.checkWritable(baselineOutput)
+    }
+
+    /// Evaluates the baseline like `run` and returns the comparison's table (the file is written).
+    func compare(
+        _ result: BatchResult, referenceFolder: String, predictionFolder: String, run: BatchRun,
+        bootstrap: BootstrapSettings
+    ) throws -> String? {
+        guard let baseline else { return nil }
+        let pairing = try CasePairing.pair(referenceFolder: referenceFolder, predictionFolder: baseline)
+        for warning in pairing.warnings { printError("maskeval: warning: baseline: \(warning)") }
+        var baselineRun = run
+        baselineRun.cases = pairing.cases
+        baselineRun.comparison.settings.inputs = ["references": referenceFolder, "predictions": baseline]
+        let progress = ProgressBar(total: baselineRun.selectedCases.count)
+        let baselineResult = baselineRun.run { progress.show($0) }
+        progress.done()
+        var options = ModelDiff.Options(columns: ModelDiff.defaultColumns)
+        options.bootstrap = bootstrap
+        options.threads = run.threads
+        let diff = try ModelDiff.run(
+            a: baselineResult, pathA: baseline, b: result, pathB: predictionFolder, options: options)
+        if let baselineOutput {
+            let format = try outputFormat(explicit: nil, path: baselineOutput, fallback: RowFormat.csv)
+            try OutputFile.write(
+                format == .csv ? DiffReport.csv(diff) : DiffReport.json(diff).rendered() + "\n", to: baselineOutput)
+        }
+        return "\n" + DiffReport.table(diff)
+    }
+}
