@@ -185,4 +185,31 @@ import Testing
         let pairs = try Run(["batch", "--pairs", folder + "/p.csv", "--baseline", folder + "/predA"])
         #expect(pairs.status == 64 && pairs.stderr.contains("--baseline"))
     }
+
+    /// DIFF-CLI-6: runs from pairs files check their references file by file: the same files
+    /// (also against a run from the reference folder) pass, other files are refused.
+    @Test func pairsFilesAreCheckedFileByFile() throws {
+        let folder = try Self.makeFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, references, predictions) in [
+            ("pa", "ref", "predA"), ("pb", "ref", "predB"), ("pc", "refcopy", "predB"),
+        ] {
+            let lines = (0..<Self.caseCount).map {
+                "case\($0),\(references)/case\($0).nii.gz,\(predictions)/case\($0).nii.gz"
+            }
+            try (["case,reference,prediction"] + lines).joined(separator: "\n").write(
+                toFile: folder + "/\(name).pairs.csv", atomically: true, encoding: .utf8)
+            let run = try Run(["batch", "--pairs", folder + "/\(name).pairs.csv", "--output", folder + "/\(name).csv"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        try Self.batch(folder, "predA", "a.csv")
+        let same = try Run(["diff", folder + "/pa.csv", folder + "/pb.csv"])
+        #expect(same.status == 0, "\(same.stderr)")
+        let mixed = try Run(["diff", folder + "/a.csv", folder + "/pb.csv"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        let other = try Run(["diff", folder + "/pa.csv", folder + "/pc.csv"])
+        #expect(other.status == 65 && other.stderr.contains("not the same references"), "\(other.stderr)")
+        let otherMixed = try Run(["diff", folder + "/a.csv", folder + "/pc.csv"])
+        #expect(otherMixed.status == 65 && otherMixed.stderr.contains("is not in"), "\(otherMixed.stderr)")
+    }
 }
