@@ -143,9 +143,11 @@ public enum ModelDiff {
             let failedA = caseA.values.contains { $0.status == .error }
             let failedB = caseB.values.contains { $0.status == .error }
             if failedA || failedB { errorCases.append(id) }
-            for (label, row) in caseA.merging(caseB, uniquingKeysWith: { first, _ in first }) {
+            // In label order, A's row first, so messages and names never depend on hashing.
+            for label in Set(caseA.keys).union(caseB.keys).sorted() {
+                guard let row = caseA[label] ?? caseB[label] else { continue }
                 labels.insert(label)
-                if names[label]?.isEmpty ?? true { names[label] = row.name }
+                if names[label]?.isEmpty ?? true { names[label] = row.name.isEmpty ? caseB[label]?.name : row.name }
                 // A failed case's rows say nothing about its reference.
                 let other =
                     caseA[label] == nil && !failedA
