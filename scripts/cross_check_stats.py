@@ -20,8 +20,11 @@ numpy and scipy on generated batch rows (issue 19; outside CI).
      p on B − A (+inf ranks worst).
 4. Prints the largest difference of each check.
 
-Usage: /work/venv-stats/bin/pip install pandas scipy numpy
-       swift build && /work/venv-stats/bin/python scripts/cross_check_stats.py [--cases 24] [--binary PATH]
+Usage: python3 -m venv /tmp/venv-stats && /tmp/venv-stats/bin/pip install pandas numpy scipy statsmodels
+       swift build && /tmp/venv-stats/bin/python scripts/cross_check_stats.py [--cases 24] [--binary PATH]
+       (statsmodels: scripts/make_statistics_cases.py, whose generators this reuses, imports it.)
+Measured (24 cases, 2000 resamples; pandas 3.1.1, numpy 2.4.6, scipy 1.17.1): summary means and
+medians 8.9e-16, all 168 interval ends identical, diff means/medians 3.6e-15, counts 0, p 2.8e-17.
 """
 import argparse
 import json
