@@ -171,3 +171,29 @@ func outputFormat<Format: RawRepresentable & CaseIterable>(
     }
     return explicit ?? implied ?? fallback
 }
+
+/// `--bootstrap N`, `--seed S`: the confidence intervals of batch summaries (recorded in the
+/// settings) and of `diff`.
+struct BootstrapOptions: ParsableArguments {
+    @Option(help: "Bootstrap resamples of the 95 % confidence intervals (default 2000; 0: none).")
+    var bootstrap: Int?
+
+    @Option(help: "Seed of the bootstrap (default 19; recorded in the results).")
+    var seed: UInt64?
+
+    func validate() throws {
+        if let bootstrap, bootstrap < 0 { throw ValidationError("--bootstrap must be 0 (off) or a positive number") }
+        if let bootstrap, bootstrap > 10_000_000 { throw ValidationError("--bootstrap must be at most 10000000") }
+        if let seed, seed > BootstrapSettings.maximumSeed {
+            throw ValidationError("--seed must be at most \(BootstrapSettings.maximumSeed) (2^53 - 1)")
+        }
+    }
+
+    /// These options over `base` (a file's recorded settings, else the defaults).
+    func settings(over base: BootstrapSettings? = nil) -> BootstrapSettings {
+        var settings = base ?? BootstrapSettings()
+        if let bootstrap { settings.resamples = bootstrap }
+        if let seed { settings.seed = seed }
+        return settings
+    }
+}

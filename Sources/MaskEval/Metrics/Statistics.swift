@@ -1,10 +1,14 @@
 /// Aggregates of one metric over rows: mean, sample standard deviation (n − 1), median and
 /// quartiles (numpy's linear percentiles), min, max, the count used and the count left out
-/// (non-finite or undefined values). The one aggregate shape of every report.
+/// (non-finite or undefined values). The one aggregate shape of every report. Batch summaries
+/// add bootstrap confidence intervals of the mean and the median (`Summary.withIntervals`).
 public struct Statistics: Equatable, Sendable {
     public var mean, std, median, q1, q3, min, max: Double?
     public var n: Int
     public var leftOut: Int
+    /// Percentile bootstrap intervals over cases; nil when not computed (compare, `--bootstrap 0`)
+    /// or when no value was used.
+    public var meanCI, medianCI: Bootstrap.Interval?
 
     /// Aggregates `values`; nil, NaN and ±∞ are left out (replace +∞ by a penalty first).
     public init(_ values: [Double?]) {
@@ -30,11 +34,15 @@ public struct Statistics: Equatable, Sendable {
         max = sorted.last
     }
 
+    /// The aggregates; `mean_ci` and `median_ci` ([low, high]) only when computed.
     public var json: JSONValue {
-        .object([
+        var object: [String: JSONValue] = [
             "mean": .finite(mean), "std": .finite(std), "median": .finite(median), "q1": .finite(q1),
             "q3": .finite(q3), "min": .finite(min), "max": .finite(max), "n": .int(n), "left_out": .int(leftOut),
-        ])
+        ]
+        if let meanCI { object["mean_ci"] = .array([.finite(meanCI.low), .finite(meanCI.high)]) }
+        if let medianCI { object["median_ci"] = .array([.finite(medianCI.low), .finite(medianCI.high)]) }
+        return .object(object)
     }
 
     /// The value a gate on an aggregate reads (`mean:dice>=0.8`).

@@ -53,6 +53,31 @@ public enum AbsentConvention: String, CaseIterable, Sendable {
     case nan
 }
 
+/// The bootstrap of the batch summary's confidence intervals (`--bootstrap N`, `--seed S`):
+/// recorded with the rows so the intervals can be made again byte for byte.
+public struct BootstrapSettings: Equatable, Sendable {
+    /// Resamples; 0 switches the intervals off.
+    public var resamples: Int
+    public var seed: UInt64
+
+    public init(resamples: Int = Bootstrap.defaultResamples, seed: UInt64 = Bootstrap.defaultSeed) {
+        self.resamples = resamples
+        self.seed = seed
+    }
+
+    /// The largest seed: 2⁵³ − 1, so every JSON reader keeps it exact.
+    public static let maximumSeed: UInt64 = (1 << 53) - 1
+
+    public var json: JSONValue { .object(["resamples": .int(resamples), "seed": .int(Int(seed))]) }
+
+    init?(json value: JSONValue?) {
+        guard let resamples = value?["resamples"]?.intValue, resamples >= 0, let seed = value?["seed"]?.intValue,
+            seed >= 0
+        else { return nil }
+        self.init(resamples: resamples, seed: UInt64(seed))
+    }
+}
+
 /// Every setting that changes a number, recorded in each result (compare JSON, batch rows
 /// and summary) so that results made with other settings are never mixed.
 public struct RunSettings: Equatable, Sendable {
@@ -69,6 +94,8 @@ public struct RunSettings: Equatable, Sendable {
     public var geometryToleranceMM = GeometryCheck.defaultToleranceMM
     /// Where the cases came from: two folders, a pairs file, or two files (compare).
     public var inputs: [String: String] = [:]
+    /// The summary's confidence intervals (batch and merge); nil: none (compare).
+    public var bootstrap: BootstrapSettings?
 
     public init() {}
 
@@ -105,6 +132,7 @@ public struct RunSettings: Equatable, Sendable {
                 Dictionary(uniqueKeysWithValues: toleranceByLabel.map { (String($0.key), .number($0.value)) }))
         }
         if !inputs.isEmpty { object["inputs"] = .object(inputs.mapValues { .string($0) }) }
+        if let bootstrap { object["bootstrap"] = bootstrap.json }
         return .object(object)
     }
 
@@ -127,10 +155,20 @@ public struct RunSettings: Equatable, Sendable {
             if let label = Int32(key), let mm = mm.doubleValue { toleranceByLabel[label] = mm }
         }
         for (key, text) in value["inputs"]?.objectValue ?? [:] { inputs[key] = text.stringValue ?? "" }
+        bootstrap = BootstrapSettings(json: value["bootstrap"])
     }
 
-    /// The first setting that differs from `other` (inputs and version aside), for merge.
+    /// The first setting that differs from `other` (version aside), for merge.
     public func difference(from other: RunSettings) -> String? {
+        if let difference = valueDifference(from: other) { return difference }
+        if inputs != other.inputs { return "inputs" }
+        if bootstrap != other.bootstrap { return "bootstrap" }
+        return nil
+    }
+
+    /// The first setting that differs from `other` and changes a row's values (inputs, the
+    /// bootstrap and the version aside), for `diff`, which pairs rows of two runs.
+    public func valueDifference(from other: RunSettings) -> String? {
         if presets != other.presets { return "presets" }
         if percentile != other.percentile { return "percentile" }
         if toleranceMM != other.toleranceMM || toleranceByLabel != other.toleranceByLabel { return "tolerance" }
@@ -139,7 +177,6 @@ public struct RunSettings: Equatable, Sendable {
         if absent != other.absent { return "absent" }
         if binary != other.binary { return "binary" }
         if geometry != other.geometry || geometryToleranceMM != other.geometryToleranceMM { return "geometry" }
-        if inputs != other.inputs { return "inputs" }
         return nil
     }
 }

@@ -84,3 +84,58 @@ public struct Summary: Sendable {
         return caseIDs.map { id in (id, statistics(of: byCase[id] ?? [])) }
     }
 }
+
+extension Summary {
+    /// Whose cases a confidence interval resamples.
+    public enum IntervalScope: Sendable {
+        /// One structure's rows: its cases' values (one per case) are resampled.
+        case structure
+        /// All rows: cases are resampled, and each drawn case brings every one of its rows (a
+        /// cluster bootstrap, `Bootstrap.groupedInterval`), so the statistic is the mean
+        /// (median) over all rows of the drawn cases, as the overall `mean` is over all rows.
+        case overall
+    }
+
+    /// `statistics(of:)` with the percentile bootstrap intervals of the mean and the median
+    /// (`settings.bootstrap`; none when it is nil or has 0 resamples). The values are those the
+    /// aggregates use (`aggregateValue`: error rows out, +∞ as the penalty or left out, absent
+    /// per `--absent`); every interval uses the recorded seed, so it depends only on the rows
+    /// and the settings, never on `threads`.
+    public func statisticsWithIntervals(
+        of rows: [LabelRow], scope: IntervalScope, threads: Int = activeCoreCount
+    ) -> [(MetricColumn, Statistics)] {
+        statistics(of: rows).map { column, statistics in
+            var statistics = statistics
+            statistics.meanCI = interval(of: rows, column: column, statistic: .mean, scope: scope, threads: threads)
+            statistics.medianCI = interval(of: rows, column: column, statistic: .median, scope: scope, threads: threads)
+            return (column, statistics)
+        }
+    }
+
+    /// The bootstrap interval of `statistic` of `column` over `rows` (see
+    /// `statisticsWithIntervals`); nil when switched off or no value is used.
+    public func interval(
+        of rows: [LabelRow], column: MetricColumn, statistic: Bootstrap.Statistic = .mean, scope: IntervalScope,
+        threads: Int = activeCoreCount
+    ) -> Bootstrap.Interval? {
+        guard let bootstrap = settings.bootstrap, bootstrap.resamples > 0 else { return nil }
+        let used = rows.compactMap { row -> (String, Double)? in
+            guard let value = Self.aggregateValue(row, column, settings: settings), value.isFinite else { return nil }
+            return (row.caseID, value)
+        }
+        switch scope {
+        case .structure:
+            return Bootstrap.interval(
+                values: used.map(\.1), statistic: statistic, resamples: bootstrap.resamples, seed: bootstrap.seed,
+                threads: threads)
+        case .overall:
+            var caseIndex: [String: Int] = [:]  // cases in order of first appearance
+            for row in rows where caseIndex[row.caseID] == nil { caseIndex[row.caseID] = caseIndex.count }
+            var groups = [[Double]](repeating: [], count: caseIndex.count)
+            for (id, value) in used { groups[caseIndex[id] ?? 0].append(value) }
+            return Bootstrap.groupedInterval(
+                groups: groups, statistic: statistic, resamples: bootstrap.resamples, seed: bootstrap.seed,
+                threads: threads)
+        }
+    }
+}

@@ -1,12 +1,15 @@
 /// The batch summary as JSON and as the table `batch` prints: renderings of `Summary`.
 public enum SummaryReport {
-    /// `{status_counts, metrics}` of `rows`: the one aggregate shape of compare and batch.
-    static func aggregates(_ summary: Summary, rows: [LabelRow]) -> JSONValue {
-        .object([
+    /// `{status_counts, metrics}` of `rows`: the one aggregate shape of compare and batch;
+    /// with a `scope` (batch), the statistics carry their bootstrap intervals.
+    static func aggregates(_ summary: Summary, rows: [LabelRow], scope: Summary.IntervalScope? = nil) -> JSONValue {
+        let statistics =
+            scope.map { summary.statisticsWithIntervals(of: rows, scope: $0) } ?? summary.statistics(of: rows)
+        return .object([
             "status_counts": counts(rows),
             "metrics": .object(
                 Dictionary(
-                    uniqueKeysWithValues: summary.statistics(of: rows).map {
+                    uniqueKeysWithValues: statistics.map {
                         (summary.settings.columnName($0.0), $0.1.json)
                     })),
         ])
@@ -19,10 +22,10 @@ public enum SummaryReport {
     public static func json(_ result: BatchResult, gateFailures: [GateFailure]) -> JSONValue {
         let summary = result.summary
         let settings = result.settings
-        guard case .object(var overall) = aggregates(summary, rows: result.rows) else { return .null }
+        guard case .object(var overall) = aggregates(summary, rows: result.rows, scope: .overall) else { return .null }
         overall["foreground_mean"] = .object(
             Dictionary(uniqueKeysWithValues: summary.foregroundMean.map { (settings.columnName($0.0), .finite($0.1)) }))
-        return .object([
+        var document: [String: JSONValue] = [
             "schema_version": .int(RowFiles.schemaVersion),
             "maskeval_version": .string(MaskEvalVersion.string),
             "settings": settings.json,
@@ -34,7 +37,9 @@ public enum SummaryReport {
             "overall": .object(overall),
             "structures": .array(
                 summary.structures.map { s in
-                    guard case .object(var object) = aggregates(summary, rows: s.rows) else { return .null }
+                    guard case .object(var object) = aggregates(summary, rows: s.rows, scope: .structure) else {
+                        return .null
+                    }
                     object["label"] = .int(Int(s.label))
                     object["name"] = s.name.isEmpty ? .null : .string(s.name)
                     return .object(object)
@@ -49,20 +54,41 @@ public enum SummaryReport {
                     ])
                 }),
             "gate_failures": .array(gateFailures.map(\.json)),
-        ])
+        ]
+        if let bootstrap = settings.bootstrap, bootstrap.resamples > 0 {
+            document["confidence_intervals"] = .object([
+                "level": .number(Bootstrap.defaultLevel), "resamples": .int(bootstrap.resamples),
+                "seed": .int(Int(bootstrap.seed)),
+                "method": .string(
+                    "percentile bootstrap over cases (numpy linear quantiles of the resampled statistics); "
+                        + "structures: that structure's case values resampled; overall: cases resampled, the "
+                        + "statistic taken over all rows of the drawn cases"),
+            ])
+        }
+        return .object(document)
     }
 
-    /// A readable per-structure table for stdout.
+    /// "[low, high]" with `digits` decimals, "-" when there is none.
+    static func interval(_ interval: Bootstrap.Interval?, _ digits: Int) -> String {
+        guard let interval else { return "-" }
+        return "[\(Format.fixed(interval.low, digits)), \(Format.fixed(interval.high, digits))]"
+    }
+
+    /// A readable per-structure table for stdout; with intervals, the 95 % bootstrap
+    /// interval of the Dice mean.
     public static func table(_ result: BatchResult) -> String {
         let summary = result.summary
         let settings = result.settings
         let hdName = settings.columnName(MetricColumn(.hdPercentile))
-        var table = TextTable([
+        let intervals = (settings.bootstrap?.resamples ?? 0) > 0
+        var columns: [(String, TextTable.Alignment)] = [
             ("label", .right), ("name", .left), ("cases", .right), ("matched", .right), ("missed", .right),
             ("no_pred", .right), ("spurious", .right), ("absent", .right), ("error", .right), ("dice_mean", .right),
             ("dice_std", .right), ("\(hdName)_median", .right), ("assd_mm_mean", .right), ("nsd_mean", .right),
-        ])
-        func line(_ label: String, _ name: String, _ rows: [LabelRow]) -> [String] {
+        ]
+        if intervals { columns.append(("dice_mean_ci95", .right)) }
+        var table = TextTable(columns)
+        func line(_ label: String, _ name: String, _ rows: [LabelRow], _ scope: Summary.IntervalScope) -> [String] {
             let stats = Dictionary(uniqueKeysWithValues: summary.statistics(of: rows))
             let counts = Summary.statusCounts(rows)
             return [
@@ -72,10 +98,10 @@ public enum SummaryReport {
                 Format.fixed(stats[MetricColumn(.dice)]?.mean, 4), Format.fixed(stats[MetricColumn(.dice)]?.std, 4),
                 Format.fixed(stats[MetricColumn(.hdPercentile)]?.median, 3),
                 Format.fixed(stats[MetricColumn(.assd)]?.mean, 3), Format.fixed(stats[MetricColumn(.nsd)]?.mean, 4),
-            ]
+            ] + (intervals ? [interval(summary.interval(of: rows, column: MetricColumn(.dice), scope: scope), 4)] : [])
         }
-        for s in summary.structures { table.add(line(String(s.label), s.name, s.rows)) }
-        table.add(line("all", "", result.rows))
+        for s in summary.structures { table.add(line(String(s.label), s.name, s.rows, .structure)) }
+        table.add(line("all", "", result.rows, .overall))
         var text = table.rendered() + "\n"
         let errors = summary.errorCases
         let missing = summary.casesWithoutPrediction

@@ -17,7 +17,9 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var aggregates: AggregateOptions
+    @OptionGroup var bootstrap: BootstrapOptions
     @OptionGroup var outputs: RowOutputOptions
+    @OptionGroup var baseline: BaselineOptions
 
     @Option(help: "Cases evaluated at once (default: up to 4; each case uses --threads / jobs threads).")
     var jobs: Int?
@@ -45,11 +47,13 @@ struct Batch: ParsableCommand {
             throw ValidationError("give either two folders or --pairs, not both")
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
+        try baseline.validate(pairs: pairs)
     }
 
     func run() throws {
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
+        settings.bootstrap = bootstrap.settings()
         var gates = try aggregates.parsedGates(settings)
         var warnings: [String] = []
         var cases: [BatchCase]
@@ -63,7 +67,9 @@ struct Batch: ParsableCommand {
             settings.inputs = ["references": referenceFolder ?? "", "predictions": predictionFolder ?? ""]
         }
         let caseFiles = cases.flatMap { [$0.reference, $0.prediction].compactMap { $0 } }.map { ("an input volume", $0) }
-        try outputs.check(inputs: definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? []) + caseFiles)
+        let inputs = definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? []) + caseFiles
+        try outputs.check(inputs: inputs)
+        try baseline.check(inputs: inputs, outputs: try outputs.files)
         for warning in warnings { printError("maskeval: warning: \(warning)") }
         let threads = engine.threadCount
         let comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)
@@ -72,9 +78,18 @@ struct Batch: ParsableCommand {
         let progress = ProgressBar(total: run.selectedCases.count)
         let result = run.run { progress.show($0) }
         progress.done()
+        let comparisonTable = try baseline.compare(
+            result, referenceFolder: referenceFolder ?? "", predictionFolder: predictionFolder ?? "", run: run,
+            bootstrap: settings.bootstrap ?? BootstrapSettings())
         let labels = Set(result.rows.filter { $0.status != .error }.map(\.label))
         for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
-        try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+        do {
+            try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+        } catch let status as ExitCode {
+            if let comparisonTable { try StandardOutput.write(comparisonTable) }
+            throw status
+        }
+        if let comparisonTable { try StandardOutput.write(comparisonTable) }
     }
 }
 

@@ -11,6 +11,7 @@ struct Merge: ParsableCommand {
     @OptionGroup var outputs: RowOutputOptions
 
     @OptionGroup var aggregates: AggregateOptions
+    @OptionGroup var bootstrap: BootstrapOptions
 
     @Option(name: .customLong("label-names"), help: "Label names, for gates that name structures.")
     var labelNames: String?
@@ -30,6 +31,7 @@ struct Merge: ParsableCommand {
         let names = try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
         var result = try RowTable.merge(files.map { try RowFile.read(path: $0) }, partial: partial)
         aggregates.apply(to: &result.settings)
+        result.settings.bootstrap = bootstrap.settings(over: result.settings.bootstrap)
         var gates = try aggregates.parsedGates(result.settings)
         var known = names
         for row in result.rows where !row.name.isEmpty && known[row.label] == nil { known.names[row.label] = row.name }
