@@ -21,7 +21,8 @@ enum Bridge {
             let threads = options.threads ?? activeCoreCount
             let grid = try arrayGrid(reference: reference, prediction: prediction, spacingMM: spacingMM)
             if let maxVoxels = options.maxVoxels, grid.voxelCount > maxVoxels {
-                throw CallFailure(.input, "\(reference.name): \(grid.voxelCount) voxels exceed --max-voxels \(maxVoxels)")
+                throw CallFailure(
+                    .input, "\(reference.name): \(grid.voxelCount) voxels exceed --max-voxels \(maxVoxels)")
             }
             var ref = LabelVolume(
                 grid: grid, labels: try labels(of: reference, grid: grid, threads: threads), path: reference.name)

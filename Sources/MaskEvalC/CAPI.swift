@@ -124,7 +124,8 @@ public func maskevalCompareArrays(
     let ref = arrayInput("reference", reference, referenceType, referenceRank, referenceShape, referenceStrides)
     let pred = arrayInput("prediction", prediction, predictionType, predictionRank, predictionShape, predictionStrides)
     let spacing = spacingMM.map { pointer in (0..<max(0, Int(spacingCount))).map { pointer[$0] } } ?? []
-    return result(Bridge.compareArrays(reference: ref, prediction: pred, spacingMM: spacing, options: callOptions(options)))
+    return result(
+        Bridge.compareArrays(reference: ref, prediction: pred, spacingMM: spacing, options: callOptions(options)))
 }
 
 @_cdecl("maskeval_compare_files")
@@ -145,7 +146,8 @@ public func maskevalBatchCases(_ first: UnsafePointer<CChar>?, _ predictionFolde
     guard let first else { return result(.failure(CallFailure(.usage, "reference_folder_or_pairs is NULL"))) }
     return result(
         Bridge.batchCases(
-            referenceFolderOrPairs: String(cString: first), predictionFolder: predictionFolder.map { String(cString: $0) }))
+            referenceFolderOrPairs: String(cString: first),
+            predictionFolder: predictionFolder.map { String(cString: $0) }))
 }
 
 @_cdecl("maskeval_batch_case")

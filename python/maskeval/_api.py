@@ -238,8 +238,7 @@ def _cases(pairs_or_folders):
     if isinstance(pairs_or_folders, (str, os.PathLike)):
         document = _native.batch_cases(pairs_or_folders, None).document()
     elif (isinstance(pairs_or_folders, tuple) and len(pairs_or_folders) == 2
-          and all(isinstance(p, (str, os.PathLike)) for p in pairs_or_folders)
-          and os.path.isdir(pairs_or_folders[0])):
+          and all(isinstance(p, (str, os.PathLike)) for p in pairs_or_folders)):
         document = _native.batch_cases(pairs_or_folders[0], pairs_or_folders[1]).document()
     else:
         items = pairs_or_folders.items() if isinstance(pairs_or_folders, dict) else pairs_or_folders
