@@ -201,3 +201,17 @@ def test_to_pandas(samples):
         want = float("inf") if row["status"] in ("missed", "spurious") else row["hd95_mm"]
         assert frame.loc[row["label"], "hd95_mm"] == want
     assert isinstance(frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_the_first_bad_voxel_in_voxel_order_is_named_whatever_the_layout_and_threads(order):
+    """Voxel (5, 0, 0) comes first in NIfTI order (i fastest) though (0, 3, 1) comes first in a
+    C-ordered array's memory; a 64³ array is split between worker threads."""
+    labels = np.zeros((64, 64, 64), dtype=np.float32, order=order)
+    labels[0, 3, 1] = np.nan
+    labels[5, 0, 0] = 2.5
+    for threads in (1, 2, 4):
+        with pytest.raises(maskeval.InputError) as caught:
+            maskeval.compare(labels, np.zeros((64, 64, 64), np.uint8), (1, 1, 1), threads=threads)
+        assert str(caught.value) == ("<reference array>: voxel (5, 0, 0) holds 2.5, which is not an integer label "
+                                     "in the Int32 range")
