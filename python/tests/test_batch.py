@@ -3,6 +3,8 @@ import concurrent.futures
 import json
 import os
 
+import pytest
+
 import maskeval
 from conftest import PAIRS, run_cli, sample_path
 
@@ -34,3 +36,14 @@ def test_batch_with_a_process_pool_equals_the_cli(tmp_path):
     assert result.error_cases == ["broken"]
     serial = maskeval.batch([("jhu", sample_path(PAIRS["jhu"][0]), sample_path(PAIRS["jhu"][1]))])
     assert serial.rows == [row for row in result.rows if row["case"] == "jhu"]
+
+
+def test_batch_on_a_dask_local_cluster_equals_the_serial_run(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    refs, preds = make_folders(tmp_path)
+    serial = maskeval.batch((refs, preds), threads=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            result = maskeval.batch((refs, preds), threads=1, executor=client)
+    assert result.rows == serial.rows
+    assert result.summary == serial.summary
