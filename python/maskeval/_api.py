@@ -278,10 +278,9 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
         from dask.distributed import Client
         result = maskeval.batch(("labels/", "predictions/"), executor=Client("scheduler:8786"), threads=4)
 
-    Without one, cases run one after the other, each on ``threads`` threads.
+    Without one, cases run one after the other, each on ``threads`` threads. As in the CLI's
+    batch, ``penalty_mm="diagonal"`` counts for nothing (cases differ in their diagonals).
     """
-    if isinstance(penalty_mm, str) and penalty_mm == "diagonal":
-        raise InputError("--penalty-mm takes a non-negative number of mm in batch (no 'diagonal')", 64)
     values = _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names)
     values["resample"] = "true" if resample else "false"
     values["ignore-geometry"] = "true" if ignore_geometry else "false"
