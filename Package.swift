@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .library(name: "MaskEval", targets: ["MaskEval"]),
         .executable(name: "maskeval", targets: ["MaskEvalCLI"]),
+        // The C interface (include/maskeval.h) that the Python package loads.
+        .library(name: "MaskEvalC", type: .dynamic, targets: ["MaskEvalC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -28,6 +30,12 @@ let package = Package(
                 "MaskEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: niftiInclude
+        ),
+        .target(
+            name: "MaskEvalC",
+            dependencies: ["MaskEval"],
+            exclude: ["include"],
             swiftSettings: niftiInclude
         ),
         .testTarget(

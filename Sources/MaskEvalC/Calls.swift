@@ -1,0 +1,369 @@
+import Dispatch
+
+// The values a C call carries (options, arrays, outcomes) and the conversion of a caller's
+// label array into Int32 labels. Nothing here calls the MaskEval library (see Bridge.swift).
+
+/// An error of a call: the CLI's exit status and one-line message, and which kind of error
+/// it is (`MASKEVAL_ERROR_*` in maskeval.h).
+struct CallFailure: Error {
+    enum Kind: Int32 {
+        case usage = 1
+        case input = 2
+        case geometry = 3
+        case missing = 4
+        case `internal` = 5
+
+        /// The CLI's exit status for this kind (README, "Exit codes").
+        var status: Int32 {
+            switch self {
+            case .usage: return 64
+            case .input, .geometry: return 65
+            case .missing: return 66
+            case .internal: return 70
+            }
+        }
+    }
+
+    var kind: Kind
+    var status: Int32
+    var message: String
+
+    init(_ kind: Kind, _ message: String, status: Int32? = nil) {
+        self.kind = kind
+        self.status = status ?? kind.status
+        self.message = message
+    }
+}
+
+/// What a call returns: the JSON document (and, for reports, the CLI's table text and the
+/// engine's own seconds), or a failure.
+enum CallOutcome {
+    case success(json: String, text: String?, engineSeconds: Double)
+    case failure(CallFailure)
+}
+
+/// The options of one call, by the CLI's long option names, as the CLI parses them; messages
+/// are the CLI's (`MetricOptions.validate`, `EngineOptions.validate`).
+struct CallOptions {
+    static let names: Set<String> = [
+        "labels", "label-names", "compat", "tolerance", "percentile", "penalty-mm", "binary", "threads", "resample",
+        "ignore-geometry", "geometry-tolerance", "max-voxels",
+    ]
+
+    enum Penalty {
+        case mm(Double)
+        case diagonal
+    }
+
+    var labels: String?
+    var labelNames: String?
+    var compat = "monai"
+    var toleranceMM = 1.0
+    var percentile = 95.0
+    var penalty: Penalty?
+    var binary = false
+    var threads: Int?
+    var resample = false
+    var ignoreGeometry = false
+    var geometryToleranceMM: Double?
+    var maxVoxels: Int?
+
+    /// Values as given to `maskeval_options_set`, unchecked.
+    let values: [String: String]
+
+    init(values: [String: String]) { self.values = values }
+
+    /// Parses and checks every value; throws the CLI's message for the first bad one.
+    func checked() throws(CallFailure) -> CallOptions {
+        var out = self
+        func number(_ name: String) throws(CallFailure) -> Double? {
+            guard let text = values[name] else { return nil }
+            guard let value = Double(text.trimmingCharacters(in: [" "])) else {
+                throw CallFailure(.usage, "--\(name): '\(text)' is not a number")
+            }
+            return value
+        }
+        func integer(_ name: String) throws(CallFailure) -> Int? {
+            guard let text = values[name] else { return nil }
+            guard let value = Int(text.trimmingCharacters(in: [" "])) else {
+                throw CallFailure(.usage, "--\(name): '\(text)' is not an integer")
+            }
+            return value
+        }
+        func flag(_ name: String) throws(CallFailure) -> Bool {
+            guard let text = values[name] else { return false }
+            switch text.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no", "": return false
+            default: throw CallFailure(.usage, "--\(name) takes true or false, not '\(text)'")
+            }
+        }
+        out.labels = values["labels"]
+        out.labelNames = values["label-names"]
+        out.compat = values["compat"] ?? "monai"
+        if let tolerance = try number("tolerance") { out.toleranceMM = tolerance }
+        if let percentile = try number("percentile") { out.percentile = percentile }
+        out.binary = try flag("binary")
+        out.resample = try flag("resample")
+        out.ignoreGeometry = try flag("ignore-geometry")
+        out.geometryToleranceMM = try number("geometry-tolerance")
+        out.threads = try integer("threads")
+        out.maxVoxels = try integer("max-voxels")
+        if let threads = out.threads, threads < 1 { throw CallFailure(.usage, "--threads must be at least 1") }
+        if let maxVoxels = out.maxVoxels, maxVoxels < 1 {
+            throw CallFailure(.usage, "--max-voxels must be at least 1")
+        }
+        guard out.toleranceMM >= 0, out.toleranceMM.isFinite else {
+            throw CallFailure(.usage, "--tolerance must be a non-negative number of mm")
+        }
+        guard out.percentile > 0, out.percentile <= 100 else {
+            throw CallFailure(.usage, "--percentile must be in (0, 100]")
+        }
+        if let tolerance = out.geometryToleranceMM, !(tolerance >= 0) {
+            throw CallFailure(.usage, "--geometry-tolerance must be non-negative")
+        }
+        if out.resample && out.ignoreGeometry {
+            throw CallFailure(.usage, "--resample and --ignore-geometry exclude each other")
+        }
+        if let text = values["penalty-mm"] {
+            if text == "diagonal" {
+                out.penalty = .diagonal
+            } else if let value = Double(text), value >= 0, value.isFinite {
+                out.penalty = .mm(value)
+            } else {
+                throw CallFailure(.usage, "--penalty-mm takes a non-negative number of mm or 'diagonal'")
+            }
+        }
+        guard ["monai", "medpy", "deepmind", "all"].contains(out.compat) else {
+            throw CallFailure(.usage, "--compat takes monai, medpy, deepmind or all")
+        }
+        return out
+    }
+}
+
+/// A caller's label array: first element, type code, rank, shape and strides in elements.
+struct ArrayInput {
+    var name: String
+    var data: UnsafeRawPointer?
+    var typeCode: Int32
+    var rank: Int
+    var shape: [Int]
+    var strides: [Int]
+}
+
+/// Element types of label arrays: the NIfTI-1 `DT_*` codes (maskeval.h).
+enum ElementType: Int32 {
+    case uint8 = 2
+    case int16 = 4
+    case int32 = 8
+    case float32 = 16
+    case float64 = 64
+    case int8 = 256
+    case uint16 = 512
+    case uint32 = 768
+    case int64 = 1024
+    case uint64 = 1280
+
+    static let byteSwappedFlag: Int32 = 0x10000
+}
+
+/// One element type read from memory, in either byte order.
+protocol LabelElement: Sendable {
+    /// The value at `pointer` as an Int32 label, or nil when it is not an integral Int32.
+    static func label(at pointer: UnsafeRawPointer, swapped: Bool) -> Int32?
+    /// The value at `pointer`, for the error message.
+    static func value(at pointer: UnsafeRawPointer, swapped: Bool) -> Double
+}
+
+extension LabelElement where Self: FixedWidthInteger {
+    @inline(__always)
+    static func load(_ pointer: UnsafeRawPointer, _ swapped: Bool) -> Self {
+        let raw = pointer.loadUnaligned(as: Self.self)
+        return swapped ? raw.byteSwapped : raw
+    }
+    @inline(__always)
+    static func label(at pointer: UnsafeRawPointer, swapped: Bool) -> Int32? {
+        Int32(exactly: load(pointer, swapped))
+    }
+    static func value(at pointer: UnsafeRawPointer, swapped: Bool) -> Double { Double(load(pointer, swapped)) }
+}
+
+extension UInt8: LabelElement {}
+extension Int8: LabelElement {}
+extension Int16: LabelElement {}
+extension UInt16: LabelElement {}
+extension Int32: LabelElement {}
+extension UInt32: LabelElement {}
+extension Int64: LabelElement {}
+extension UInt64: LabelElement {}
+
+extension Float: LabelElement {
+    @inline(__always)
+    static func load(_ pointer: UnsafeRawPointer, _ swapped: Bool) -> Float {
+        let bits = pointer.loadUnaligned(as: UInt32.self)
+        return Float(bitPattern: swapped ? bits.byteSwapped : bits)
+    }
+    @inline(__always)
+    static func label(at pointer: UnsafeRawPointer, swapped: Bool) -> Int32? {
+        Int32(exactly: Double(load(pointer, swapped)))
+    }
+    static func value(at pointer: UnsafeRawPointer, swapped: Bool) -> Double { Double(load(pointer, swapped)) }
+}
+
+extension Double: LabelElement {
+    @inline(__always)
+    static func load(_ pointer: UnsafeRawPointer, _ swapped: Bool) -> Double {
+        let bits = pointer.loadUnaligned(as: UInt64.self)
+        return Double(bitPattern: swapped ? bits.byteSwapped : bits)
+    }
+    @inline(__always)
+    static func label(at pointer: UnsafeRawPointer, swapped: Bool) -> Int32? { Int32(exactly: load(pointer, swapped)) }
+    static func value(at pointer: UnsafeRawPointer, swapped: Bool) -> Double { load(pointer, swapped) }
+}
+
+/// The first voxel (in NIfTI order, i fastest) that is not an integral Int32 label.
+struct BadVoxel: Error {
+    var i: Int
+    var j: Int
+    var k: Int
+    var value: Double
+}
+
+/// Conversion of a strided array of any element type into Int32 labels in NIfTI voxel
+/// order (index `i + nx * (j + ny * k)`), the order `LabelVolume` stores.
+enum ArrayLabels {
+    /// Converts `dims` voxels whose element (i, j, k) lies `i*strides.0 + j*strides.1 +
+    /// k*strides.2` elements from `base`. Reads each element once: O(voxels).
+    ///
+    /// The memory is read in its own order: when i is not the axis of the smallest stride (a
+    /// C-ordered array), 32 × 32 tiles of (i, that axis) are transposed so that both reads
+    /// and writes stay in cache (AAL 181×217×181 uint8, C order: 187 ms of wrapper overhead
+    /// before, see scripts/bench_python.py). Workers take disjoint slabs; a bad value is
+    /// looked up afterwards in voxel order, so the error names the first one whatever the
+    /// thread count.
+    static func convert(
+        _ base: UnsafeRawPointer, type: ElementType, swapped: Bool, dims: (Int, Int, Int),
+        strides: (Int, Int, Int), threads: Int
+    ) -> Result<[Int32], BadVoxel> {
+        switch type {
+        case .uint8: return convert(base, UInt8.self, swapped, dims, strides, threads)
+        case .int8: return convert(base, Int8.self, swapped, dims, strides, threads)
+        case .int16: return convert(base, Int16.self, swapped, dims, strides, threads)
+        case .uint16: return convert(base, UInt16.self, swapped, dims, strides, threads)
+        case .int32: return convert(base, Int32.self, swapped, dims, strides, threads)
+        case .uint32: return convert(base, UInt32.self, swapped, dims, strides, threads)
+        case .int64: return convert(base, Int64.self, swapped, dims, strides, threads)
+        case .uint64: return convert(base, UInt64.self, swapped, dims, strides, threads)
+        case .float32: return convert(base, Float.self, swapped, dims, strides, threads)
+        case .float64: return convert(base, Double.self, swapped, dims, strides, threads)
+        }
+    }
+
+    private static let tile = 32
+
+    private static func convert<T: LabelElement>(
+        _ base: UnsafeRawPointer, _: T.Type, _ swapped: Bool, _ dims: (Int, Int, Int), _ strides: (Int, Int, Int),
+        _ threads: Int
+    ) -> Result<[Int32], BadVoxel> {
+        let size = MemoryLayout<T>.size
+        let n = [dims.0, dims.1, dims.2]
+        // Byte strides of the input and element strides of the output, per voxel axis.
+        let input = [strides.0 * size, strides.1 * size, strides.2 * size]
+        let output = [1, n[0], n[0] * n[1]]
+        let count = n[0] * n[1] * n[2]
+        // The axis read fastest: the smallest stride among the axes longer than 1.
+        let fast = (0..<3).filter { n[$0] > 1 }.min { abs(input[$0]) < abs(input[$1]) } ?? 0
+        // Slabs: i-rows (j, k) when i is fastest; otherwise the planes of the third axis.
+        let slab = fast == 0 ? -1 : 3 - fast
+        let slabs = fast == 0 ? n[1] * n[2] : n[slab]
+        // Below ~64 K voxels one thread is faster than waking workers.
+        let workers = max(1, min(threads, slabs, count >> 16))
+        var failed = [Bool](repeating: false, count: workers)
+        let labels = [Int32](unsafeUninitializedCapacity: count) { out, initialized in
+            failed.withUnsafeMutableBufferPointer { failedOut in
+                let shared = UncheckedBox((out, failedOut, base))
+                let work: @Sendable (Int) -> Void = { worker in
+                    let (out, failedOut, base) = shared.value
+                    let range = (worker * slabs / workers)..<((worker + 1) * slabs / workers)
+                    var ok = true
+                    if fast == 0 {
+                        for row in range {
+                            let j = row % n[1]
+                            let k = row / n[1]
+                            let rowStart = base + (j * input[1] + k * input[2])
+                            let outStart = row * n[0]
+                            for i in 0..<n[0] {
+                                guard let label = T.label(at: rowStart + i * input[0], swapped: swapped) else {
+                                    ok = false
+                                    break
+                                }
+                                out[outStart + i] = label
+                            }
+                            if !ok { break }
+                        }
+                    } else {
+                        // Tiles of (i, fast) in each plane of the slab axis.
+                        for plane in range {
+                            let planeIn = base + plane * input[slab]
+                            let planeOut = plane * output[slab]
+                            var a0 = 0
+                            while a0 < n[fast] && ok {
+                                let a1 = min(a0 + tile, n[fast])
+                                var i0 = 0
+                                while i0 < n[0] && ok {
+                                    let i1 = min(i0 + tile, n[0])
+                                    for i in i0..<i1 {
+                                        let columnIn = planeIn + i * input[0]
+                                        let columnOut = planeOut + i
+                                        for a in a0..<a1 {
+                                            guard let label = T.label(at: columnIn + a * input[fast], swapped: swapped)
+                                            else {
+                                                ok = false
+                                                break
+                                            }
+                                            out[columnOut + a * output[fast]] = label
+                                        }
+                                        if !ok { break }
+                                    }
+                                    i0 = i1
+                                }
+                                a0 = a1
+                            }
+                            if !ok { break }
+                        }
+                    }
+                    if !ok { failedOut[worker] = true }
+                }
+                if workers == 1 {
+                    work(0)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+                }
+            }
+            // A failed worker left elements unwritten: zero all (the labels are dropped).
+            if failed.contains(true) {
+                for index in 0..<count { out.initializeElement(at: index, to: 0) }
+            }
+            initialized = count
+        }
+        guard failed.contains(true) else { return .success(labels) }
+        // The first bad voxel in voxel order (the error path; a plain scan).
+        for k in 0..<n[2] {
+            for j in 0..<n[1] {
+                for i in 0..<n[0] {
+                    let pointer = base + (i * input[0] + j * input[1] + k * input[2])
+                    if T.label(at: pointer, swapped: swapped) == nil {
+                        return .failure(BadVoxel(i: i, j: j, k: k, value: T.value(at: pointer, swapped: swapped)))
+                    }
+                }
+            }
+        }
+        return .success(labels)  // unreachable: a worker failed on some voxel
+    }
+}
+
+/// Pointers handed to concurrent workers that write disjoint parts of them.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,303 @@
+"""compare, compare_files, batch and their results."""
+import json
+import numbers
+import os
+import sys
+
+import numpy as np
+
+from . import _native
+from .errors import InputError
+
+_NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
+_PRESETS = ("monai", "medpy", "deepmind", "all")
+
+
+def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names=None):
+    """The CLI option values for these keyword arguments (checked by the library, which
+    raises InputError with the CLI's message)."""
+    if labels is None:
+        label_text = None
+    elif isinstance(labels, str):
+        label_text = labels
+    else:
+        if isinstance(labels, numbers.Integral):
+            labels = [labels]
+        items = []
+        for label in labels:
+            if not isinstance(label, numbers.Integral) or isinstance(label, bool):
+                raise InputError("--labels: %r is not a label or a range like 5-9" % (label,), 64)
+            items.append(str(int(label)))
+        if not items:
+            raise InputError("--labels: '' is not a label or a range like 5-9", 64)
+        label_text = ",".join(items)
+    values = {
+        "labels": label_text,
+        "compat": preset,
+        "tolerance": repr(float(tolerance)),
+        "percentile": repr(float(percentile)),
+        "penalty-mm": None if penalty_mm is None else (
+            penalty_mm if isinstance(penalty_mm, str) else repr(float(penalty_mm))),
+        "binary": "true" if binary else "false",
+        "threads": None if threads is None else str(int(threads)),
+        "label-names": None if label_names is None else os.fspath(label_names),
+    }
+    return values
+
+
+def _array_argument(array, role):
+    """(array, type code) for maskeval_compare_arrays: no copy when the dtype is a label type
+    (either byte order) and the strides are whole elements; otherwise one conversion."""
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    if array.dtype == np.bool_:
+        array = array.view(np.uint8)
+    kind = array.dtype.kind
+    if kind == "f" and array.dtype.itemsize not in (4, 8):
+        array = array.astype(np.float64)  # float16, longdouble: exact in float64 for labels
+    elif kind not in "iuf":
+        raise InputError("<%s array>: dtype %s is not a label type (integers or integral floats)"
+                         % (role, array.dtype), 65)
+    key = "%s%d" % (array.dtype.kind, array.dtype.itemsize)
+    code = _native.TYPE_CODES[key]
+    byteorder = array.dtype.byteorder
+    if byteorder not in ("=", "|", _NATIVE_ORDER):
+        code |= _native.BYTE_SWAPPED
+    if any(s % array.itemsize for s in array.strides):
+        array = np.array(array, order="F")  # e.g. a field of a structured array
+    return array, code
+
+
+def _spacing(spacing):
+    try:
+        values = [float(s) for s in np.asarray(spacing, dtype=np.float64).ravel()]
+    except (TypeError, ValueError):
+        raise InputError("spacing must be numbers (mm per axis), not %r" % (spacing,), 65) from None
+    return values
+
+
+class Report:
+    """The report of one comparison: the CLI's `compare --format json` document.
+
+    - ``labels``: one dict per label, keyed exactly as the CLI's JSON rows (``label``,
+      ``name``, ``status``, ``dice``, ``hd95_mm``, …); non-finite values are ``None`` as in
+      the JSON (a ``missed``/``spurious`` row's distances are +inf).
+    - ``summary``, ``settings``, ``reference``, ``prediction``: those parts of the document.
+    - ``to_dict()``: the whole document; ``to_json()``: its text as the CLI prints it.
+    - ``engine_seconds``: time the engine spent evaluating (without conversion and report).
+    - ``repr(report)``: the CLI's table.
+    """
+
+    def __init__(self, result):
+        self._json = result.json_text
+        self._document = result.document()
+        self._table = result.text
+        self.engine_seconds = result.engine_seconds
+
+    @property
+    def labels(self):
+        return self._document["labels"]
+
+    @property
+    def summary(self):
+        return self._document["summary"]
+
+    @property
+    def settings(self):
+        return self._document["settings"]
+
+    @property
+    def reference(self):
+        return self._document["reference"]
+
+    @property
+    def prediction(self):
+        return self._document["prediction"]
+
+    def to_dict(self):
+        return json.loads(self._json)
+
+    def to_json(self):
+        return self._json
+
+    def __getitem__(self, label):
+        """The row of one label id."""
+        for row in self.labels:
+            if row["label"] == label:
+                return row
+        raise KeyError(label)
+
+    def to_pandas(self):
+        """The label rows as a pandas DataFrame indexed by label; distances of ``missed`` and
+        ``spurious`` rows are +inf (null in the JSON), other nulls NaN. Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Report.to_pandas needs pandas (pip install pandas)") from None
+        return _rows_frame(self.labels, pd).set_index("label")
+
+    def __repr__(self):
+        return self._table
+
+    def _repr_html_(self):
+        return "<pre>%s</pre>" % (self._table.replace("&", "&amp;").replace("<", "&lt;"),)
+
+
+def _rows_frame(rows, pd):
+    records = []
+    for row in rows:
+        record = {k: v for k, v in row.items() if k != "presets"}
+        if record.get("status") in ("missed", "spurious"):
+            for key in record:
+                if key.endswith("_mm") and record[key] is None:
+                    record[key] = float("inf")
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def compare(reference, prediction, spacing, *, labels=None, preset="monai", tolerance=1.0, percentile=95.0,
+            penalty_mm=None, binary=False, threads=None):
+    """Compares a prediction with a reference, label by label, as ``maskeval compare``.
+
+    ``reference`` and ``prediction``: label arrays of the same shape (1-D to 3-D), any integer
+    dtype or integral floats, either byte order, C- or Fortran-ordered or strided views; they
+    are read in place, not copied. Axis n of the arrays has ``spacing[n]`` mm: with nibabel,
+    ``img.get_fdata()``/``img.dataobj`` and ``img.header.get_zooms()[:3]`` (axis n is NIfTI
+    voxel axis n). A 2-D array is one slice (third spacing 1 mm).
+
+    ``labels``: ids (an int, a list, or ``"1,3,5-9"``); default every non-zero label in either
+    array. ``preset``: monai, medpy, deepmind or all. ``tolerance``: NSD tolerance in mm.
+    ``percentile``: Q of the ``hdQ_mm`` key. ``penalty_mm``: mm (or "diagonal") counted for +inf
+    in the summary. ``binary``: every non-zero voxel is label 1. ``threads``: worker threads
+    (default: all cores).
+
+    Returns a :class:`Report`; raises :class:`InputError` with the CLI's message on bad input.
+    The GIL is released while the engine runs.
+    """
+    ref = _array_argument(reference, "reference")
+    pred = _array_argument(prediction, "prediction")
+    options = _native.Options(_option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads))
+    return Report(_native.compare_arrays(ref, pred, _spacing(spacing), options))
+
+
+def compare_files(reference_path, prediction_path, *, labels=None, preset="monai", tolerance=1.0, percentile=95.0,
+                  penalty_mm=None, binary=False, threads=None, resample=False, ignore_geometry=False,
+                  geometry_tolerance=None, label_names=None):
+    """``maskeval compare REF PRED`` on two NIfTI files (.nii, .nii.gz, .hdr/.img): the same
+    geometry check (:class:`GeometryError` unless ``resample=True`` or
+    ``ignore_geometry=True``), the same options as :func:`compare`, and ``label_names``
+    (a mricron .txt, ITK-SNAP or JSON file). ``prediction_path=None`` is an empty prediction."""
+    values = _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names)
+    values["resample"] = "true" if resample else "false"
+    values["ignore-geometry"] = "true" if ignore_geometry else "false"
+    if geometry_tolerance is not None:
+        values["geometry-tolerance"] = repr(float(geometry_tolerance))
+    return Report(_native.compare_files(reference_path, prediction_path, _native.Options(values)))
+
+
+class BatchResult:
+    """The outcome of :func:`batch`: ``rows`` (dicts keyed as ``batch --output rows.json``'s
+    rows), ``summary`` (the ``batch --summary`` document), ``warnings``, ``rows_document()``
+    (the whole rows JSON), ``to_pandas()``, and ``repr()``: batch's stdout table."""
+
+    def __init__(self, metric_keys, rows, warnings, summary, table):
+        self.metric_keys = metric_keys
+        self.rows = rows
+        self.warnings = warnings
+        self.summary = summary
+        self._table = table
+
+    @property
+    def error_cases(self):
+        return self.summary["error_cases"]
+
+    def rows_document(self):
+        return {
+            "schema_version": 1, "maskeval_version": _native.ENGINE_VERSION, "metric_keys": self.metric_keys,
+            "warnings": self.warnings, "rows": self.rows,
+        }
+
+    def to_pandas(self):
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("BatchResult.to_pandas needs pandas (pip install pandas)") from None
+        return _rows_frame(self.rows, pd)
+
+    def __repr__(self):
+        return self._table
+
+
+def _evaluate_case(case_id, reference, prediction, option_values):
+    """One case's rows as JSON text; module-level so that process pools and Dask can ship it."""
+    return _native.batch_case(case_id, reference, prediction, _native.Options(option_values)).json_text
+
+
+def _cases(pairs_or_folders):
+    """[(case id, reference, prediction)] and warnings, as ``maskeval batch`` pairs them."""
+    if isinstance(pairs_or_folders, (str, os.PathLike)):
+        document = _native.batch_cases(pairs_or_folders, None).document()
+    elif (isinstance(pairs_or_folders, tuple) and len(pairs_or_folders) == 2
+          and all(isinstance(p, (str, os.PathLike)) for p in pairs_or_folders)):
+        document = _native.batch_cases(pairs_or_folders[0], pairs_or_folders[1]).document()
+    else:
+        items = pairs_or_folders.items() if isinstance(pairs_or_folders, dict) else pairs_or_folders
+        cases = []
+        seen = set()
+        for number, item in enumerate(items):
+            if isinstance(pairs_or_folders, dict):
+                case_id, (reference, prediction) = item
+            elif len(item) == 3:
+                case_id, reference, prediction = item
+            elif len(item) == 2:
+                reference, prediction = item
+                case_id = "%04d" % number
+            else:
+                raise InputError("batch: a pair is (reference, prediction) or (case, reference, prediction)", 64)
+            case_id = str(case_id)
+            if case_id in seen:
+                raise InputError("batch: case id '%s' is repeated" % case_id, 64)
+            seen.add(case_id)
+            cases.append({"case": case_id, "reference": None if reference is None else os.fspath(reference),
+                          "prediction": None if prediction is None else os.fspath(prediction)})
+        document = {"cases": sorted(cases, key=lambda c: c["case"]), "warnings": []}
+    return [(c["case"], c["reference"], c["prediction"]) for c in document["cases"]], document["warnings"]
+
+
+def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, percentile=95.0, penalty_mm=None,
+          binary=False, threads=None, resample=False, ignore_geometry=False, label_names=None, executor=None):
+    """``maskeval batch``: every case of two folders, a ``--pairs`` CSV, or a list of
+    ``(reference, prediction)`` / ``(case, reference, prediction)`` file tuples (or a dict
+    case -> (reference, prediction)). Returns a :class:`BatchResult` with the CLI's rows and
+    summary; a case that fails is an ``error`` row, as in the CLI.
+
+    ``executor``: anything with ``concurrent.futures.Executor``'s ``submit`` whose futures
+    have ``result()`` — a ``ThreadPoolExecutor`` (the GIL is released), a
+    ``ProcessPoolExecutor``, or a Dask ``distributed.Client`` for a cluster::
+
+        from dask.distributed import Client
+        result = maskeval.batch(("labels/", "predictions/"), executor=Client("scheduler:8786"), threads=4)
+
+    Without one, cases run one after the other, each on ``threads`` threads. As in the CLI's
+    batch, ``penalty_mm="diagonal"`` counts for nothing (cases differ in their diagonals).
+    """
+    values = _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names)
+    values["resample"] = "true" if resample else "false"
+    values["ignore-geometry"] = "true" if ignore_geometry else "false"
+    _native.Options(values)  # checks the option names before any case runs
+    cases, warnings = _cases(pairs_or_folders)
+    if executor is None:
+        texts = [_evaluate_case(c, r, p, values) for c, r, p in cases]
+    else:
+        futures = [executor.submit(_evaluate_case, c, r, p, values) for c, r, p in cases]
+        texts = [future.result() for future in futures]
+    metric_keys = None
+    rows = []
+    for text in texts:
+        document = json.loads(text)
+        metric_keys = document["metric_keys"]
+        rows.extend(document["rows"])
+    if metric_keys is None:
+        metric_keys = _native.batch_case("", None, None, _native.Options(values)).document()["metric_keys"]
+    summary = _native.batch_summary(json.dumps({"metric_keys": metric_keys, "rows": rows}), _native.Options(values))
+    return BatchResult(metric_keys, rows, warnings, summary.document(), summary.text)
