@@ -29,32 +29,33 @@ enum Bridge {
             var pred = LabelVolume(
                 grid: grid, labels: try labels(of: prediction, grid: grid, threads: threads), path: prediction.name)
             let comparison = try self.comparison(options, threads: threads)
-            if comparison.binary {
+            let settings = comparison.settings
+            if settings.binary {
                 ref.labels = ref.labels.map { $0 == 0 ? 0 : 1 }
                 pred.labels = pred.labels.map { $0 == 0 ? 0 : 1 }
             }
-            let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: comparison.settings)
+            let evaluation = Evaluator.evaluate(
+                reference: ref, prediction: pred, settings: settings.evaluation(threads: threads))
             let report = CompareReport(
-                evaluation: evaluation, reference: ref.description, prediction: pred.description,
-                names: try names(options), penaltyMM: penaltyMM(options, grid: grid),
-                geometry: comparison.geometry.rawValue, binary: comparison.binary)
+                rows: LabelRow.rows(evaluation, caseID: "", names: comparison.names), settings: settings,
+                reference: ref.description, prediction: pred.description)
             return .success(
                 json: report.json().rendered(), text: report.table(),
                 engineSeconds: evaluation.timings.overlapSeconds + evaluation.timings.distanceSeconds)
         }
     }
 
-    /// `maskeval compare REF PRED --format json` (a nil prediction: an empty one).
+    /// `maskeval compare REF PRED --format json` (a nil prediction: a case without one).
     static func compareFiles(reference: String, prediction: String?, options: CallOptions) -> CallOutcome {
         outcome {
             let options = try options.checked()
-            let comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
-            let outcome = try comparison.run(reference: reference, prediction: prediction)
+            var comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
+            comparison.settings.inputs = ["reference": reference, "prediction": prediction ?? ""]
+            let result = try comparison.run(reference: reference, prediction: prediction)
             let report = CompareReport(
-                evaluation: outcome.evaluation, reference: outcome.reference, prediction: outcome.prediction,
-                names: try names(options), penaltyMM: penaltyMM(options, grid: outcome.reference.grid),
-                geometry: comparison.geometry.rawValue, binary: comparison.binary)
-            let t = outcome.evaluation.timings
+                rows: result.rows, settings: comparison.settings, reference: result.reference,
+                prediction: result.prediction)
+            let t = result.evaluation.timings
             return .success(
                 json: report.json().rendered(), text: report.table(),
                 engineSeconds: t.overlapSeconds + t.distanceSeconds)
@@ -63,15 +64,20 @@ enum Bridge {
 
     // MARK: batch
 
-    /// The cases of `maskeval batch`: two folders paired by case id, or a `--pairs` CSV.
+    /// The cases of `maskeval batch`: two folders paired by case id, or a `--pairs` CSV,
+    /// with the `inputs` the run records.
     static func batchCases(referenceFolderOrPairs first: String, predictionFolder: String?) -> CallOutcome {
         outcome {
             var cases: [BatchCase]
             var warnings: [String] = []
+            let inputs: [String: String]
             if let predictionFolder {
-                (cases, warnings) = try CasePairing.pair(referenceFolder: first, predictionFolder: predictionFolder)
+                let pairing = try CasePairing.pair(referenceFolder: first, predictionFolder: predictionFolder)
+                (cases, warnings) = (pairing.cases, pairing.warnings)
+                inputs = ["references": first, "predictions": predictionFolder]
             } else {
-                cases = try CasePairing.read(pairs: first)
+                cases = try PairsFile.read(path: first)
+                inputs = ["pairs": first]
             }
             let json = JSONValue.object([
                 "cases": .array(
@@ -79,69 +85,55 @@ enum Bridge {
                         .object([
                             "case": .string(item.id), "reference": item.reference.map { .string($0) } ?? .null,
                             "prediction": item.prediction.map { .string($0) } ?? .null,
+                            "problem": item.problem.map { .string($0) } ?? .null,
                         ])
                     }),
                 "warnings": .array(warnings.map { .string($0) }),
+                "inputs": .object(inputs.mapValues { .string($0) }),
             ])
             return .success(json: json.rendered(), text: nil, engineSeconds: 0)
         }
     }
 
-    /// The rows `maskeval batch` writes for one case (as `Batch.evaluate` in the CLI): an
-    /// error becomes one `error` row, not a failed call.
-    static func batchCase(id: String, reference: String?, prediction: String?, options: CallOptions) -> CallOutcome {
+    /// The rows `maskeval batch` writes for one case: an error becomes an `error` row, not a
+    /// failed call.
+    static func batchCase(
+        id: String, reference: String?, prediction: String?, problem: String? = nil, options: CallOptions
+    ) -> CallOutcome {
         outcome {
             let options = try options.checked()
-            let comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
-            let names = try self.names(options)
-            var engineSeconds = 0.0
-            let rows: [ResultRow]
-            do {
-                guard let reference else {
-                    throw InputError.badFile(path: prediction ?? id, reason: "no reference")
-                }
-                let outcome = try comparison.run(reference: reference, prediction: prediction)
-                let report = CompareReport(
-                    evaluation: outcome.evaluation, reference: outcome.reference, prediction: outcome.prediction,
-                    names: names, geometry: comparison.geometry.rawValue, binary: comparison.binary)
-                rows = report.rows(caseID: id)
-                engineSeconds = outcome.evaluation.timings.overlapSeconds + outcome.evaluation.timings.distanceSeconds
-            } catch {
-                let message = (error as? MaskEvalFailure)?.description ?? "\(error)"
-                rows = [ResultRow(caseID: id, label: nil, name: "", status: "error", error: message)]
-            }
-            let keys = ResultRow.metricKeys(percentile: options.percentile)
-            let json = RowTable.json(rows, metricKeys: keys, warnings: [])
-            return .success(json: json.rendered(), text: nil, engineSeconds: engineSeconds)
+            var comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
+            comparison.settings.bootstrap = BootstrapSettings()  // batch's default
+            let run = BatchRun(
+                comparison: comparison,
+                cases: [BatchCase(id: id, reference: reference, prediction: prediction, problem: problem)],
+                threads: comparison.threads, jobs: 1)
+            let result = run.run()
+            return .success(json: RowFiles.json(result).rendered(), text: nil, engineSeconds: 0)
         }
     }
 
-    /// `batch --summary`'s JSON (and batch's stdout table as text) for the rows of all cases,
-    /// given as `{"metric_keys": [...], "rows": [...]}` with `batchCase`'s row objects.
+    /// What `batch --output rows.json --summary` write, and batch's stdout table as text, for
+    /// the rows of all cases, given as `{"rows": [...], "warnings": [...]}` with `batchCase`'s
+    /// row objects: `{"rows_document": …, "summary": …}`.
     static func batchSummary(rowsJSON: String, options: CallOptions) -> CallOutcome {
         outcome {
             let options = try options.checked()
-            guard let object = try? JSONValue.parse(rowsJSON), let keys = object["metric_keys"]?.arrayValue,
-                let rawRows = object["rows"]?.arrayValue
-            else { throw CallFailure(.input, "rows_json: expected {\"metric_keys\": [...], \"rows\": [...]}") }
-            let metricKeys = keys.compactMap(\.stringValue)
-            // As `RowTable` reads rows back: null distances of missed/spurious rows are +inf.
-            let rows = rawRows.map { raw -> ResultRow in
-                var row = ResultRow(
-                    caseID: raw["case"]?.stringValue ?? "", label: raw["label"]?.intValue.map { Int32($0) },
-                    name: raw["name"]?.stringValue ?? "", status: raw["status"]?.stringValue ?? "",
-                    error: raw["error"]?.stringValue ?? "")
-                for key in metricKeys {
-                    if let number = raw[key]?.doubleValue {
-                        row.values[key] = number
-                    } else if key.hasSuffix("_mm"), row.status == "missed" || row.status == "spurious" {
-                        row.values[key] = .infinity
-                    }
-                }
-                return row
+            var comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
+            comparison.settings.bootstrap = BootstrapSettings()  // batch's default
+            guard let document = try? JSONValue.parse(rowsJSON), document["rows"]?.arrayValue != nil else {
+                throw CallFailure(.input, "rows_json: expected {\"rows\": [...]}")
             }
-            let summary = BatchSummary(rows: rows, metricKeys: metricKeys, penaltyMM: penaltyMM(options, grid: nil))
-            return .success(json: summary.json(gateFailures: []).rendered(), text: summary.table(), engineSeconds: 0)
+            let settings = comparison.settings
+            let rows = try RowFile.rows(json: document, settings: settings, path: "rows_json")
+            let warnings = document["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let result = BatchResult(
+                rows: RowTable.expandErrorRows(rows, settings: settings), settings: settings, warnings: warnings)
+            let json = JSONValue.object([
+                "rows_document": RowFiles.json(result),
+                "summary": SummaryReport.json(result, gateFailures: []),
+            ])
+            return .success(json: json.rendered(), text: SummaryReport.table(result), engineSeconds: 0)
         }
     }
 
@@ -169,30 +161,24 @@ enum Bridge {
         }
     }
 
-    /// The comparison the options describe (as `MetricOptions.comparison` in the CLI).
+    /// The comparison the options describe (as `DefinitionOptions.settings` in the CLI).
     private static func comparison(_ options: CallOptions, threads: Int) throws -> Comparison {
-        let presets = options.compat == "all" ? Compat.allCases : [Compat(rawValue: options.compat) ?? .monai]
-        var comparison = Comparison(
-            settings: EvaluationSettings(
-                labels: try options.labels.map(LabelList.parse), percentile: options.percentile,
-                toleranceMM: options.toleranceMM, presets: presets, threads: threads))
-        comparison.geometry = options.resample ? .resampled : (options.ignoreGeometry ? .ignored : .checked)
-        comparison.geometryToleranceMM = options.geometryToleranceMM ?? GeometryCheck.defaultToleranceMM
-        comparison.binary = options.binary
-        comparison.maxVoxels = options.maxVoxels
-        return comparison
-    }
-
-    private static func names(_ options: CallOptions) throws -> LabelNames {
-        try options.labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
-    }
-
-    private static func penaltyMM(_ options: CallOptions, grid: Grid?) -> Double? {
+        let names = try options.labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
+        var settings = RunSettings()
+        settings.presets = options.compat == "all" ? Compat.allCases : [Compat(rawValue: options.compat) ?? .monai]
+        settings.percentile = options.percentile
+        settings.toleranceMM = options.toleranceMM
+        settings.labels = try options.labels.map { try LabelList.parse($0, names: names) }
+        settings.binary = options.binary
+        settings.geometry = options.resample ? .resampled : (options.ignoreGeometry ? .ignored : .checked)
+        settings.geometryToleranceMM = options.geometryToleranceMM ?? GeometryCheck.defaultToleranceMM
         switch options.penalty {
-        case nil: return nil
-        case .mm(let value): return value
-        case .diagonal: return grid?.diagonalMM
+        case nil: settings.penalty = .none
+        case .mm(let value): settings.penalty = .millimetres(value)
+        case .diagonal: settings.penalty = .diagonal
         }
+        settings.inputs = options.inputs
+        return Comparison(settings: settings, names: names, threads: threads, maxVoxels: options.maxVoxels)
     }
 
     /// The grid two arrays share, after checking rank, type, shape and spacing with messages

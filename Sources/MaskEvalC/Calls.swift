@@ -47,8 +47,13 @@ enum CallOutcome {
 struct CallOptions {
     static let names: Set<String> = [
         "labels", "label-names", "compat", "tolerance", "percentile", "penalty-mm", "binary", "threads", "resample",
-        "ignore-geometry", "geometry-tolerance", "max-voxels",
+        "ignore-geometry", "geometry-tolerance", "max-voxels", "references", "predictions", "pairs",
     ]
+
+    /// Where a batch's cases came from, recorded in its settings as the CLI does.
+    var inputs: [String: String] {
+        values.filter { ["references", "predictions", "pairs"].contains($0.key) }
+    }
 
     enum Penalty {
         case mm(Double)

@@ -200,10 +200,11 @@ class BatchResult:
     rows), ``summary`` (the ``batch --summary`` document), ``warnings``, ``rows_document()``
     (the whole rows JSON), ``to_pandas()``, and ``repr()``: batch's stdout table."""
 
-    def __init__(self, metric_keys, rows, warnings, summary, table):
-        self.metric_keys = metric_keys
-        self.rows = rows
-        self.warnings = warnings
+    def __init__(self, document, summary, table):
+        self._document = document
+        self.metric_keys = document["metric_keys"]
+        self.rows = document["rows"]
+        self.warnings = document["warnings"]
         self.summary = summary
         self._table = table
 
@@ -212,10 +213,7 @@ class BatchResult:
         return self.summary["error_cases"]
 
     def rows_document(self):
-        return {
-            "schema_version": 1, "maskeval_version": _native.ENGINE_VERSION, "metric_keys": self.metric_keys,
-            "warnings": self.warnings, "rows": self.rows,
-        }
+        return self._document
 
     def to_pandas(self):
         try:
@@ -237,10 +235,13 @@ def _cases(pairs_or_folders):
     """[(case id, reference, prediction)] and warnings, as ``maskeval batch`` pairs them."""
     if isinstance(pairs_or_folders, (str, os.PathLike)):
         document = _native.batch_cases(pairs_or_folders, None).document()
+        inputs = document["inputs"]
     elif (isinstance(pairs_or_folders, tuple) and len(pairs_or_folders) == 2
           and all(isinstance(p, (str, os.PathLike)) for p in pairs_or_folders)):
         document = _native.batch_cases(pairs_or_folders[0], pairs_or_folders[1]).document()
+        inputs = document["inputs"]
     else:
+        inputs = {}
         items = pairs_or_folders.items() if isinstance(pairs_or_folders, dict) else pairs_or_folders
         cases = []
         seen = set()
@@ -261,7 +262,7 @@ def _cases(pairs_or_folders):
             cases.append({"case": case_id, "reference": None if reference is None else os.fspath(reference),
                           "prediction": None if prediction is None else os.fspath(prediction)})
         document = {"cases": sorted(cases, key=lambda c: c["case"]), "warnings": []}
-    return [(c["case"], c["reference"], c["prediction"]) for c in document["cases"]], document["warnings"]
+    return [(c["case"], c["reference"], c["prediction"]) for c in document["cases"]], document["warnings"], inputs
 
 
 def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, percentile=95.0, penalty_mm=None,
@@ -285,19 +286,16 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     values["resample"] = "true" if resample else "false"
     values["ignore-geometry"] = "true" if ignore_geometry else "false"
     _native.Options(values)  # checks the option names before any case runs
-    cases, warnings = _cases(pairs_or_folders)
+    cases, warnings, inputs = _cases(pairs_or_folders)
+    values.update(inputs)
     if executor is None:
         texts = [_evaluate_case(c, r, p, values) for c, r, p in cases]
     else:
         futures = [executor.submit(_evaluate_case, c, r, p, values) for c, r, p in cases]
         texts = [future.result() for future in futures]
-    metric_keys = None
     rows = []
     for text in texts:
-        document = json.loads(text)
-        metric_keys = document["metric_keys"]
-        rows.extend(document["rows"])
-    if metric_keys is None:
-        metric_keys = _native.batch_case("", None, None, _native.Options(values)).document()["metric_keys"]
-    summary = _native.batch_summary(json.dumps({"metric_keys": metric_keys, "rows": rows}), _native.Options(values))
-    return BatchResult(metric_keys, rows, warnings, summary.document(), summary.text)
+        rows.extend(json.loads(text)["rows"])
+    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": warnings}), _native.Options(values))
+    document = summary.document()
+    return BatchResult(document["rows_document"], document["summary"], summary.text)

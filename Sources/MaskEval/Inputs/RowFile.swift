@@ -32,6 +32,12 @@ public enum RowFile {
         return BatchResult(rows: rows, settings: settings, shard: shard, warnings: warnings)
     }
 
+    /// The rows of a JSON row document read with `settings` (for callers that hold the
+    /// settings themselves, such as the C interface).
+    public static func rows(json document: JSONValue, settings: RunSettings, path: String) throws -> [LabelRow] {
+        try readJSON(document, settings: settings, path: path)
+    }
+
     static func readJSON(_ document: JSONValue, settings: RunSettings, path: String) throws -> [LabelRow] {
         guard let rawRows = document["rows"]?.arrayValue else {
             throw InputError.badFile(path: path, reason: "not a maskeval batch JSON output (no rows)")
