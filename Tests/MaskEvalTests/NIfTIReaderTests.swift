@@ -132,7 +132,7 @@ import Testing
         zero.sformCode = 0
         zero.pixdim[2] = 0
         try NIfTIWriter.write(values: [Double](repeating: 1, count: 8), header: zero, to: folder + "/zero.nii")
-        for (name, fragment) in [("4d.nii", "extra dimensions"), ("zero.nii", "spacing along j is 0.0")] {
+        for (name, fragment) in [("4d.nii", "extra dimensions"), ("zero.nii", "spacing along j is 0.0 mm")] {
             do {
                 _ = try NIfTIReader.read(path: folder + "/" + name)
                 Issue.record("\(name) was accepted")

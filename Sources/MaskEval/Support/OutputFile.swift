@@ -22,12 +22,16 @@ public enum OutputFile {
     }
 
     public static func write(_ text: String, to path: String) throws {
+        try write(data: Data(text.utf8), to: path)
+    }
+
+    public static func write(data: Data, to path: String) throws {
         try checkWritable(path)
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(
             ".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
         do {
-            try Data(text.utf8).write(to: temporary)
+            try data.write(to: temporary)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw OutputError(path: path, reason: "\(error.localizedDescription)")
