@@ -19,10 +19,15 @@ public struct MemoryLimit: Equatable, Sendable {
 }
 
 public enum MemoryGuard {
-    /// Peak bytes per voxel of one volume over a whole `compare` beyond its stored voxels,
-    /// measured with `/usr/bin/time -v` (README, Hardening): the Int32 labels, the census,
-    /// boundary maps and distance buffers. The stored voxels are added per type (`bytes`).
-    static let runBytesPerVoxel = 9
+    /// Bytes per voxel of one volume over a whole `compare`, beyond its stored voxels. Peak
+    /// RSS measured with `/usr/bin/time -v` (README, Hardening) on a 273 × 327 × 273 pair
+    /// (the JHU sample upsampled 3×), less the 22 MB baseline, per voxel of each volume:
+    /// uint8 4.6–5.0, int16 5.1–6.1, int32 7.6–8.0, float32 7.6–8.1, float64 9.7–12.0 over
+    /// the monai, deepmind and all presets: the peak is the read (stored voxels + 4 bytes of
+    /// Int32 label, both volumes at once). 5 leaves a byte per voxel for the engine. (A pair
+    /// of 3-voxel random cubes, where every voxel is on a surface, peaked at 17.9 (monai) and
+    /// 23.0 (deepmind) bytes per voxel: not a segmentation, and not guarded for.)
+    static let runBytesPerVoxel = 5
 
     /// Peak bytes per voxel of one volume of `type` over a `compare` run.
     public static func bytesPerVoxel(_ type: VoxelType) -> Int { runBytesPerVoxel + type.byteCount }

@@ -5,13 +5,13 @@ import CNIfTI
 #endif
 
 /// The one owner of an input file handle, in swift-system's manner: every C call that
-/// reads a file of MaskEval is here, C return codes become `ReadError`s, and the handle is
-/// closed by `withOpened`'s `defer`, whatever happens. The handle is zlib's `gzFile` (the
-/// layer under nifticlib's znz), opened on a descriptor that `RegularFile.open` checked:
-/// nifticlib 3's znz cannot open a descriptor (its `znzdopen` is compiled out), and opening
-/// the path a second time could meet a FIFO swapped in after the check. zlib reads gzip
-/// streams and plain files alike (plain ones straight into the caller's buffer).
-final class ZnzFile {
+/// reads a volume is here, C return codes become `ReadError`s, and the handle is closed by
+/// `withOpened`'s `defer`, whatever happens. The handle is zlib's `gzFile` (the layer under
+/// nifticlib's znz), opened on a descriptor that `RegularFile.open` checked: nifticlib 3's
+/// znz cannot open a descriptor (its `znzdopen` is compiled out), and opening the path a
+/// second time could meet a FIFO swapped in after the check. zlib reads gzip streams and
+/// plain files alike (plain ones straight into the caller's buffer).
+final class ReadHandle {
     let path: String
     /// The file's size on disk (the compressed size of a gzip file).
     let sizeOnDisk: Int
@@ -28,7 +28,7 @@ final class ZnzFile {
 
     /// Opens `path` (a regular file, checked without blocking by `RegularFile.open`), hands
     /// it to `body` and closes it when `body` returns or throws.
-    static func withOpened<T>(path: String, _ body: (ZnzFile) throws -> T) throws -> T {
+    static func withOpened<T>(path: String, _ body: (ReadHandle) throws -> T) throws -> T {
         let (fd, size) = try RegularFile.open(path)
         var magic: (UInt8, UInt8) = (0, 0)
         let peeked = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
@@ -40,7 +40,7 @@ final class ZnzFile {
         }
         // 1 MiB of buffer: fewer read calls for gzip streams.
         _ = gzbuffer(handle, 1 << 20)
-        let file = ZnzFile(path: path, handle: handle, sizeOnDisk: size, isCompressed: compressed)
+        let file = ReadHandle(path: path, handle: handle, sizeOnDisk: size, isCompressed: compressed)
         defer { file.close() }
         return try body(file)
     }

@@ -91,7 +91,7 @@ public enum NIfTIReader {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
         defer { buffer.deallocate() }
         let data = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes])
-        let read = try ZnzFile.withOpened(path: layout.dataPath) { file -> Int in
+        let read = try ReadHandle.withOpened(path: layout.dataPath) { file -> Int in
             try file.seek(to: layout.dataOffset)
             return try file.read(into: data)
         }

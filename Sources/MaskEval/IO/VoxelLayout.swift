@@ -35,7 +35,7 @@ struct VoxelLayout {
     /// Nothing is inflated beyond the header and the extensions' 8-byte heads.
     static func read(path: String) throws -> VoxelLayout {
         let files = try NIfTIFiles.resolve(path)
-        let (stored, extensionsEnd, headerFile) = try ZnzFile.withOpened(path: files.header) { file in
+        let (stored, extensionsEnd, headerFile) = try ReadHandle.withOpened(path: files.header) { file in
             let stored = try readStored(file, files: files)
             let offset = try dataOffset(stored, path: files.header)
             let end = files.isPair ? 0 : try walkExtensions(file, stored, voxOffset: offset)
@@ -79,7 +79,7 @@ struct VoxelLayout {
         }
         let dataFile =
             files.isPair
-            ? try ZnzFile.withOpened(path: files.data) { ($0.isCompressed, $0.sizeOnDisk) } : headerFile
+            ? try ReadHandle.withOpened(path: files.data) { ($0.isCompressed, $0.sizeOnDisk) } : headerFile
         if !dataFile.0 {
             let size = dataFile.1
             if offset > size {
@@ -102,12 +102,12 @@ struct VoxelLayout {
     /// The header of `path` as stored, after the name, kind and magic checks only.
     static func readStoredHeader(path: String) throws -> StoredHeader {
         let files = try NIfTIFiles.resolve(path)
-        return try ZnzFile.withOpened(path: files.header) { try readStored($0, files: files) }
+        return try ReadHandle.withOpened(path: files.header) { try readStored($0, files: files) }
     }
 
     /// Decodes the header and checks that its magic fits the kind of file: a single `.nii`
     /// carries `n+1`/`n+2`; a `.hdr` carries `ni1`/`ni2`, or no magic (ANALYZE 7.5).
-    private static func readStored(_ file: ZnzFile, files: NIfTIFiles) throws -> StoredHeader {
+    private static func readStored(_ file: ReadHandle, files: NIfTIFiles) throws -> StoredHeader {
         let stored = try HeaderCodec.decode(try file.read(upTo: HeaderCodec.readSize), path: files.header)
         let found = stored.magic.isEmpty ? "none" : "'\(stored.magic)'"
         if !files.isPair {
@@ -162,7 +162,7 @@ struct VoxelLayout {
     /// Walks the extensions of a single file from the end of the header up to `voxOffset`,
     /// reading only each one's 8-byte head (size, code) and seeking over its content.
     /// Returns where they end (the header's end plus the 4-byte extender when there are none).
-    private static func walkExtensions(_ file: ZnzFile, _ stored: StoredHeader, voxOffset: Int) throws -> Int {
+    private static func walkExtensions(_ file: ReadHandle, _ stored: StoredHeader, voxOffset: Int) throws -> Int {
         var position = stored.size + 4
         guard let flag = stored.extender, flag != 0 else { return position }
         var count = 0
