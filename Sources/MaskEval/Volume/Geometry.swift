@@ -59,9 +59,10 @@ public enum GeometryCheck {
                 return acos(max(-1, min(1, cosine))) * 180 / .pi
             }
             let axis = angles.indices.max { angles[$0] < angles[$1] } ?? 0
+            let degrees = NumberFormat.compact(angles[axis], digits: 3)
             what =
-                "orientation differs (axis \(["i", "j", "k"][axis]) is turned by "
-                + "\(NumberFormat.compact(angles[axis], digits: 3))° from the reference's; both nearest \(p.orientationCode))"
+                "orientation differs (axis \(["i", "j", "k"][axis]) is turned by \(degrees)° from the reference's; "
+                + "both nearest \(p.orientationCode))"
         }
         let (away, tolerance) = NumberFormat.distinguishing([distance], [toleranceMM])
         throw GeometryError(

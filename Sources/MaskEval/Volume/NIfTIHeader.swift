@@ -229,13 +229,15 @@ public struct NIfTIHeader: Equatable, Sendable {
             guard !(value.isFinite && value >= 1e-6 && value <= 1e6) else { continue }
             let name = ["i", "j", "k"][axis]
             var source = usesPixdim ? "pixdim[\(axis + 1)]" : "sform column \(axis + 1) norm"
+            // As stored when unscaled ("0.0"); scaled values in short form (float32 noise).
+            let shown = scale == 1 ? "\(value)" : NumberFormat.compact(value)
             if scale != 1 && usesPixdim {
                 source += " \(NumberFormat.compact(pixdim[axis + 1])) × \(NumberFormat.compact(scale))"
             }
             found.append(
                 .init(
                     .error,
-                    "voxel spacing along \(name) is \(scale == 1 ? "\(value)" : NumberFormat.compact(value)) mm (\(source)); "
+                    "voxel spacing along \(name) is \(shown) mm (\(source)); "
                         + "it must be positive (1e-6 to 1e6 mm)"))
         }
         if found.isEmpty && affineSource == .sform {
