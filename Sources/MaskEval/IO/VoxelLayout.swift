@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where a volume's voxels are and how to decode them, after every check a reader needs:
 /// the one validation that the label reader and the intensity reader share.
 struct VoxelLayout {
@@ -209,7 +213,7 @@ struct NIfTIFiles {
         guard endings.contains(where: { lower.hasSuffix($0) }) else {
             // Name the real problem first when there is nothing to read at all.
             if !RegularFile.exists(path) { throw ReadError.missing(path: path) }
-            _ = try RegularFile.open(path)
+            close(try RegularFile.open(path).fd)
             throw ReadError.invalid(path: path, reason: "not a NIfTI file name (expected .nii, .nii.gz or .hdr/.img)")
         }
         if lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") {
