@@ -333,4 +333,27 @@ import Testing
             try NIfTIReader.read(path: folder + "/e.nii.gz")
         }
     }
+
+    /// #12: only IO/ touches C, and Volume/ neither formats through Report nor throws the
+    /// reading error (a grep over the sources, so the picture cannot drift silently).
+    @Test func ioOwnsTheCAndVolumeStaysClean() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/MaskEval")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)?.allObjects as? [String])
+        var checked = 0
+        for file in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            checked += 1
+            if !file.hasPrefix("IO/") {
+                #expect(!text.contains("import CNIfTI"), "\(file) imports CNIfTI")
+            }
+            if file.hasPrefix("Volume/") {
+                for forbidden in ["Format\\.", "ReadError", "NIfTIError", "ReadHandle", "Zlib\\."] {
+                    let found = text.range(of: "\\b" + forbidden, options: .regularExpression) != nil
+                    #expect(!found, "\(file) uses \(forbidden)")
+                }
+            }
+        }
+        #expect(checked > 20)
+    }
 }
