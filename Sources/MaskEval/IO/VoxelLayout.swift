@@ -39,11 +39,11 @@ struct VoxelLayout {
     /// Nothing is inflated beyond the header and the extensions' 8-byte heads.
     static func read(path: String) throws -> VoxelLayout {
         let files = try NIfTIFiles.resolve(path)
-        let (stored, extensionsEnd, headerFile) = try ReadHandle.withOpened(path: files.header) { file in
+        let (stored, offset, extensionsEnd, headerFile) = try ReadHandle.withOpened(path: files.header) { file in
             let stored = try readStored(file, files: files)
             let offset = try dataOffset(stored, path: files.header)
             let end = files.isPair ? 0 : try walkExtensions(file, stored, voxOffset: offset)
-            return (stored, end, (file.isCompressed, file.sizeOnDisk))
+            return (stored, offset, end, (compressed: file.isCompressed, size: file.sizeOnDisk))
         }
         let header = stored.header
         if let problem = header.problems.first(where: { $0.severity == .error }) {
@@ -74,7 +74,6 @@ struct VoxelLayout {
             throw ReadError.invalid(
                 path: files.header, reason: "dims \(nx)×\(ny)×\(nz) of \(type.name) overflow a 64-bit byte count")
         }
-        let offset = try dataOffset(stored, path: files.header)
         if !files.isPair && offset < extensionsEnd {
             throw ReadError.invalid(
                 path: files.header,
@@ -83,9 +82,10 @@ struct VoxelLayout {
         }
         let dataFile =
             files.isPair
-            ? try ReadHandle.withOpened(path: files.data) { ($0.isCompressed, $0.sizeOnDisk) } : headerFile
-        if !dataFile.0 {
-            let size = dataFile.1
+            ? try ReadHandle.withOpened(path: files.data) { (compressed: $0.isCompressed, size: $0.sizeOnDisk) }
+            : headerFile
+        if !dataFile.compressed {
+            let size = dataFile.size
             if offset > size {
                 throw ReadError.invalid(
                     path: files.data,
