@@ -132,7 +132,7 @@ import Testing
         zero.sformCode = 0
         zero.pixdim[2] = 0
         try NIfTIWriter.write(values: [Double](repeating: 1, count: 8), header: zero, to: folder + "/zero.nii")
-        for (name, fragment) in [("4d.nii", "extra dimensions"), ("zero.nii", "spacing along j is 0.0")] {
+        for (name, fragment) in [("4d.nii", "extra dimensions"), ("zero.nii", "spacing along j is 0.0 mm")] {
             do {
                 _ = try NIfTIReader.read(path: folder + "/" + name)
                 Issue.record("\(name) was accepted")
@@ -164,5 +164,196 @@ import Testing
                 #expect(error.exitStatus == .dataError, "\(name): \(error)")
             }
         }
+    }
+
+    /// #12: NIfTIWriter encodes in memory; the written file holds exactly those bytes.
+    @Test(arguments: [1, 2])
+    func encodeGivesTheBytesWriteWrites(version: Int) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let labels = makeLabels(4, 3, 2) { i, j, k in Int32(i + j * k) }
+        let h = header(4, 3, 2, type: .int16, version: version)
+        try NIfTIWriter.write(labels: labels, header: h, type: .int16, to: folder + "/l.nii")
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/l.nii")))
+        #expect(NIfTIWriter.encode(labels: labels, header: h, type: .int16) == written)
+        #expect(written.count == (version == 2 ? 544 : 352) + 24 * 2)
+        let gzip = NIfTIWriter.encode(labels: labels, header: h, type: .int16, gzip: true)
+        #expect(gzip.prefix(2) == [0x1F, 0x8B])
+        try Data(gzip).write(to: URL(fileURLWithPath: folder + "/g.nii.gz"))
+        #expect(try NIfTIReader.read(path: folder + "/g.nii.gz").labels == labels)
+    }
+
+    /// #14: qfac (pixdim[0]) other than -1 counts as 1, as nibabel reads it.
+    @Test(arguments: [(-1.0, -2.0), (-0.5, 2.0), (0.0, 2.0), (1.0, 2.0), (3.0, 2.0)])
+    func qfacOtherThanMinusOneCountsAsOne(qfac: Double, kColumn: Double) {
+        var h = header(2, 2, 2, spacing: (1, 1, 2))
+        h.sformCode = 0
+        h.pixdim[0] = qfac
+        #expect(h.affine[2, 2] == kColumn)
+    }
+
+    /// #14: the geometry fields in use must be finite; a sheared or singular sform and a
+    /// spacing out of range after unit scaling are error problems (`info` shows them).
+    @Test func geometryProblems() {
+        var shear = header(3, 3, 3)
+        shear.srowX = [1, 0.5, 0, 0]
+        shear.srowY = [0, 0.75.squareRoot(), 0, 0]
+        #expect(
+            shear.problems.contains(
+                .init(.error, "sform is not orthogonal (angle i-j 60°): resample onto an orthogonal grid first")))
+        var obtuse = header(3, 3, 3)
+        obtuse.srowX = [1, 0, -0.5, 0]
+        obtuse.srowZ = [0, 0, 0.75.squareRoot(), 0]
+        #expect(obtuse.problems.contains { $0.message.contains("angle i-k 120°") })
+        // A rotation stored in float32 is orthogonal to 1e-7: accepted.
+        var rotated = header(3, 3, 3)
+        let (c, s) = (Double(Float(0.6)), Double(Float(0.8)))
+        rotated.srowX = [c, -s, 0, 0]
+        rotated.srowY = [s, c, 0, 0]
+        #expect(!rotated.problems.contains { $0.severity == .error })
+        var singular = header(3, 3, 3)
+        singular.srowY = [1, 0, 0, 0]
+        singular.srowX = [1, 0, 0, 0]
+        singular.srowZ = [0, 1, 1, 0]
+        #expect(singular.problems.contains { $0.message.contains("sform is singular") })
+        var nanOffset = header(3, 3, 3)
+        nanOffset.srowZ[3] = .nan
+        #expect(nanOffset.problems.first?.message == "srow_z[3] is nan; every sform field must be finite")
+        var nanQuaternion = header(3, 3, 3)
+        nanQuaternion.sformCode = 0
+        nanQuaternion.quaternC = .infinity
+        #expect(nanQuaternion.problems.first?.message == "quatern_c is inf; every qform field must be finite")
+        var microns = header(3, 3, 3)
+        microns.sformCode = 0
+        microns.xyzUnits = 3
+        microns.pixdim[1] = 1e-4  // 0.1 nm
+        #expect(microns.problems.contains { $0.message.contains("voxel spacing along i is 1e-07 mm") })
+    }
+
+    /// #14: geometry messages print the digits that differ, never "1×1×1 differs from 1×1×1".
+    @Test func geometryMessagesShowTheDifference() throws {
+        let reference = Grid(nx: 4, ny: 4, nz: 4, affine: .diagonal(1, 1, 1))
+        let close = Grid(nx: 4, ny: 4, nz: 4, affine: .diagonal(1, 1, 1.000001))
+        do {
+            try GeometryCheck.check(reference: reference, prediction: close, predictionPath: "p.nii", toleranceMM: 1e-6)
+            Issue.record("accepted")
+        } catch let error as GeometryError {
+            let spacing = "spacing 1×1×1.000001 mm differs from the reference's 1×1×1 mm"
+            #expect(error.problem.contains(spacing), "\(error)")
+            #expect(error.problem.contains("is 3e-06 mm away (tolerance 1e-06 mm)"), "\(error)")
+        }
+        // A small rotation keeps the nearest axes (RAS): the message says how far it turned.
+        var turned = Affine.diagonal(1, 1, 1)
+        let angle = 2.0 * .pi / 180
+        turned[0, 0] = cos(angle)
+        turned[1, 0] = sin(angle)
+        turned[0, 1] = -sin(angle)
+        turned[1, 1] = cos(angle)
+        let rotated = Grid(nx: 4, ny: 4, nz: 4, affine: turned)
+        #expect(throws: GeometryError.self) {
+            try GeometryCheck.check(
+                reference: reference, prediction: rotated, predictionPath: "p.nii", toleranceMM: 1e-3)
+        }
+        do {
+            try GeometryCheck.check(
+                reference: reference, prediction: rotated, predictionPath: "p.nii", toleranceMM: 1e-3)
+        } catch let error as GeometryError {
+            let turn = "axis i is turned by 2° from the reference's; both nearest RAS"
+            #expect(error.problem.contains(turn), "\(error)")
+        }
+    }
+
+    /// #14: text inputs come through InputFile: regular files only (a FIFO never blocks),
+    /// with a size cap.
+    @Test func inputFileRefusesWhatIsNotARegularFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data("1 liver\n".utf8).write(to: URL(fileURLWithPath: folder + "/names.txt"))
+        #expect(try InputFile.readData(path: folder + "/names.txt", limitBytes: 100) == Data("1 liver\n".utf8))
+        #expect(mkfifo(folder + "/fifo", 0o644) == 0)
+        let cases: [(String, ReadError)] = [
+            ("/none.txt", .missing(path: folder + "/none.txt")),
+            ("/fifo", .notRegular(path: folder + "/fifo", kind: "a FIFO")),
+            ("", .unreadable(path: folder + "", reason: "it is a directory")),
+            (
+                "/names.txt",
+                .invalid(path: folder + "/names.txt", reason: "8 bytes, more than the 4 this input may have")
+            ),
+        ]
+        for (name, expected) in cases {
+            #expect(throws: expected) { try InputFile.readData(path: folder + name, limitBytes: 4) }
+        }
+        #expect(throws: ReadError.notRegular(path: "/dev/zero", kind: "a character device")) {
+            try InputFile.readData(path: "/dev/zero", limitBytes: 4)
+        }
+        #expect(ReadError.missing(path: "x").exitStatus == .noInput)
+        #expect(ReadError.notRegular(path: "x", kind: "a FIFO").exitStatus == .noInput)
+    }
+
+    /// #14: the memory guard counts both volumes of a pair and names the limit and the
+    /// volume that tips it over.
+    @Test func memoryGuardCountsBothVolumes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try NIfTIWriter.write(
+            labels: [Int32](repeating: 1, count: 1000), header: header(10, 10, 10), to: folder + "/a.nii")
+        let layout = try VoxelLayout.read(path: folder + "/a.nii")
+        let perVolume = 1000 * MemoryGuard.bytesPerVoxel(.uint8)
+        let limit = MemoryLimit(bytes: perVolume + perVolume / 2, name: "the test limit")
+        try MemoryGuard.check([layout], maxVoxels: nil, limit: limit)
+        #expect(throws: ReadError.self) { try MemoryGuard.check([layout, layout], maxVoxels: nil, limit: limit) }
+        do {
+            try MemoryGuard.check([layout, layout], maxVoxels: nil, limit: limit)
+        } catch let error as ReadError {
+            #expect(error.description.contains("a.nii: 1000 voxels of uint8 with \(folder)/a.nii need about"))
+            #expect(error.description.hasSuffix("left under the test limit"))
+        }
+        #expect(throws: ReadError.invalid(path: folder + "/a.nii", reason: "1000 voxels exceed --max-voxels 999")) {
+            try MemoryGuard.check([layout], maxVoxels: 999, limit: nil)
+        }
+        #expect(MemoryGuard.lowestLimit() != nil)
+    }
+
+    /// #14: a small file cannot make the reader walk millions of extensions.
+    @Test func extensionCountIsCapped() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let count = VoxelLayout.maxExtensions + 1
+        var h = header(2, 2, 2, type: .uint8)
+        h.sformCode = 0
+        var bytes = NIfTIWriter.encode(labels: [Int32](repeating: 1, count: 8), header: h, type: .uint8)
+        let offset = Float(352 + 16 * count)
+        withUnsafeBytes(of: offset.bitPattern.littleEndian) { bytes.replaceSubrange(108..<112, with: $0) }
+        bytes[348] = 1
+        var extensions: [UInt8] = []
+        for _ in 0..<count { extensions += [16, 0, 0, 0, 4, 0, 0, 0] + [UInt8](repeating: 0, count: 8) }
+        bytes.insert(contentsOf: extensions, at: 352)
+        try Data(Zlib.gzip(bytes)).write(to: URL(fileURLWithPath: folder + "/e.nii.gz"))
+        #expect(throws: ReadError.invalid(path: folder + "/e.nii.gz", reason: "more than 4096 header extensions")) {
+            try NIfTIReader.read(path: folder + "/e.nii.gz")
+        }
+    }
+
+    /// #12: only IO/ touches C, and Volume/ neither formats through Report nor throws the
+    /// reading error (a grep over the sources, so the picture cannot drift silently).
+    @Test func ioOwnsTheCAndVolumeStaysClean() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/MaskEval")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)?.allObjects as? [String])
+        var checked = 0
+        for file in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            checked += 1
+            if !file.hasPrefix("IO/") {
+                #expect(!text.contains("import CNIfTI"), "\(file) imports CNIfTI")
+            }
+            if file.hasPrefix("Volume/") {
+                for forbidden in ["Format\\.", "ReadError", "NIfTIError", "ReadHandle", "Zlib\\."] {
+                    let found = text.range(of: "\\b" + forbidden, options: .regularExpression) != nil
+                    #expect(!found, "\(file) uses \(forbidden)")
+                }
+            }
+        }
+        #expect(checked > 20)
     }
 }

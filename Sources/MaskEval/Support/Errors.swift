@@ -23,32 +23,39 @@ public protocol MaskEvalFailure: Error, CustomStringConvertible {
     var exitStatus: ExitStatus { get }
 }
 
-/// Errors met while reading or writing NIfTI files.
-public enum NIfTIError: MaskEvalFailure, Equatable {
-    case missing(path: String)
+/// Errors met while reading an input file: NIfTI volumes (header, layout, voxels) and the
+/// text inputs read through `InputFile`.
+public enum ReadError: MaskEvalFailure, Equatable {
+    /// No file at `path`; `of` names the file that needs it (the header of an image half).
+    case missing(path: String, of: String? = nil)
+    /// The file exists but cannot be opened or read (permission, a symbolic link loop, I/O).
     case unreadable(path: String, reason: String)
+    /// Not a regular file: a FIFO, a device, a socket or a directory (`kind` says which).
+    case notRegular(path: String, kind: String)
     case invalid(path: String, reason: String)
     case unsupported(path: String, reason: String)
-    case cannotWrite(path: String, reason: String)
 
     public var exitStatus: ExitStatus {
         switch self {
-        case .missing, .unreadable: return .noInput
+        case .missing, .unreadable, .notRegular: return .noInput
         case .invalid, .unsupported: return .dataError
-        case .cannotWrite: return .cannotWrite
         }
     }
 
     public var description: String {
         switch self {
-        case .missing(let path): return "\(path): no such file"
+        case .missing(let path, nil): return "\(path): no such file"
+        case .missing(let path, let of?): return "\(path): no such file (the voxel data of \(of))"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .notRegular(let path, let kind): return "\(path): not a regular file (\(kind))"
         case .invalid(let path, let reason): return "\(path): \(reason)"
         case .unsupported(let path, let reason): return "\(path): unsupported: \(reason)"
-        case .cannotWrite(let path, let reason): return "\(path): cannot write: \(reason)"
         }
     }
 }
+
+/// The former name of `ReadError`, kept while callers move over.
+public typealias NIfTIError = ReadError
 
 /// Errors of the command-line inputs that are not NIfTI files (label-name files, label
 /// lists, option values).

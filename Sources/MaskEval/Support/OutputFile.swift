@@ -32,6 +32,10 @@ public enum OutputFile {
         try write(bytes: Array(text.utf8), to: path)
     }
 
+    public static func write(data: Data, to path: String) throws {
+        try write(bytes: [UInt8](data), to: path)
+    }
+
     public static func write(bytes: [UInt8], to path: String) throws {
         let target = resolved(path)
         var info = stat()

@@ -1,14 +1,21 @@
+import Foundation
+
 /// A prediction whose grid differs from the reference's (exit 65).
 public struct GeometryError: MaskEvalFailure, Equatable {
     public let path: String
     public let problem: String
-    public init(path: String, problem: String) {
+    /// Whether the message names `--resample` and `--ignore-geometry` (a mismatch), or not
+    /// (a grid that cannot be resampled at all).
+    public let suggestsWaysOut: Bool
+    public init(path: String, problem: String, suggestsWaysOut: Bool = true) {
         self.path = path
         self.problem = problem
+        self.suggestsWaysOut = suggestsWaysOut
     }
     public var exitStatus: ExitStatus { .dataError }
     public var description: String {
-        "\(path): \(problem) (use --resample to resample it onto the reference grid, "
+        guard suggestsWaysOut else { return "\(path): \(problem)" }
+        return "\(path): \(problem) (use --resample to resample it onto the reference grid, "
             + "or --ignore-geometry to compare the arrays as they are)"
     }
 }
@@ -35,21 +42,32 @@ public enum GeometryCheck {
         let what: String
         let spacingDiff = spacingR - spacingP
         if max(abs(spacingDiff.x), abs(spacingDiff.y), abs(spacingDiff.z)) > 1e-9 {
-            what = "spacing \(format(spacingP)) mm differs from the reference's \(format(spacingR)) mm"
+            let (shown, authority) = NumberFormat.distinguishing(
+                [spacingP.x, spacingP.y, spacingP.z], [spacingR.x, spacingR.y, spacingR.z])
+            what = "spacing \(shown) mm differs from the reference's \(authority) mm"
         } else if (0..<3).allSatisfy({ row in (0..<3).allSatisfy { abs(p[row, $0] - r[row, $0]) <= 1e-9 } }) {
             let shift = originShift.map { $0 * $0 }.reduce(0, +).squareRoot()
-            what = "origin is shifted by \(Format.compact(shift)) mm from the reference's"
-        } else {
+            what = "origin is shifted by \(NumberFormat.compact(shift)) mm from the reference's"
+        } else if p.orientationCode != r.orientationCode {
             what = "orientation (affine \(p.orientationCode) vs the reference's \(r.orientationCode)) differs"
+        } else {
+            // The same nearest axes: name the axis turned furthest and by how much.
+            let angles = (0..<3).map { column -> Double in
+                let a = SIMD3(p[0, column], p[1, column], p[2, column])
+                let b = SIMD3(r[0, column], r[1, column], r[2, column])
+                let cosine = (a * b).sum() / ((a * a).sum() * (b * b).sum()).squareRoot()
+                return acos(max(-1, min(1, cosine))) * 180 / .pi
+            }
+            let axis = angles.indices.max { angles[$0] < angles[$1] } ?? 0
+            let degrees = NumberFormat.compact(angles[axis], digits: 3)
+            what =
+                "orientation differs (axis \(["i", "j", "k"][axis]) is turned by \(degrees)° from the reference's; "
+                + "both nearest \(p.orientationCode))"
         }
+        let (away, tolerance) = NumberFormat.distinguishing([distance], [toleranceMM])
         throw GeometryError(
             path: predictionPath,
-            problem: what + "; corner voxel \(corner) is \(Format.compact(distance)) mm away "
-                + "(tolerance \(Format.compact(toleranceMM)) mm)")
-    }
-
-    private static func format(_ s: SIMD3<Double>) -> String {
-        [s.x, s.y, s.z].map(Format.compact).joined(separator: "×")
+            problem: what + "; corner voxel \(corner) is \(away) mm away (tolerance \(tolerance) mm)")
     }
 
     static func largestCornerDistance(_ a: Grid, _ b: Grid) -> (Double, String) {
@@ -80,7 +98,8 @@ public enum Resample {
     /// takes the label of the nearest voxel (0 outside). Parallel over slices.
     public static func nearest(_ volume: LabelVolume, onto target: Grid, threads: Int) throws -> LabelVolume {
         guard let inverse = volume.grid.affine.inverse else {
-            throw NIfTIError.invalid(path: volume.path, reason: "affine is singular; cannot resample")
+            throw GeometryError(
+                path: volume.path, problem: "affine is singular; cannot resample", suggestsWaysOut: false)
         }
         // M maps target voxel indices to source voxel indices.
         var m = [[Double]](repeating: [0, 0, 0, 0], count: 3)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The header fields MaskEval uses, under their NIfTI names and exactly as stored in the
 /// file (nibabel's habit): nifticlib silently replaces a zero `pixdim` by 1, so the raw
 /// values are read separately and geometry is derived here, never taken from the library.
@@ -105,7 +107,8 @@ public struct NIfTIHeader: Equatable, Sendable {
     }
 
     /// The qform built from the quaternion, `qoffset`, `pixdim[1...3]` and `qfac`
-    /// (`pixdim[0]`; a value other than -1 counts as 1), as in the NIfTI-1 standard.
+    /// (`pixdim[0]`; a value other than -1 counts as 1, as nibabel reads it), as in the
+    /// NIfTI-1 standard.
     public var qformMatrix: Affine {
         let b = quaternB
         let c = quaternC
@@ -124,7 +127,7 @@ public struct NIfTIHeader: Equatable, Sendable {
     private static func qform(a: Double, b: Double, c: Double, d: Double, header: NIfTIHeader)
         -> Affine
     {
-        let qfac = header.pixdim[0] < 0 ? -1.0 : 1.0
+        let qfac = header.pixdim[0] == -1 ? -1.0 : 1.0
         let xd = header.pixdim[1]
         let yd = header.pixdim[2]
         let zd = header.pixdim[3] * qfac
@@ -177,22 +180,7 @@ public struct NIfTIHeader: Equatable, Sendable {
             found.append(
                 .init(.error, "voxel type \(VoxelType.name(ofCode: datatype)) is not a label type"))
         }
-        let spacing = spacingMM
-        for (axis, norm) in [spacing.0, spacing.1, spacing.2].enumerated() {
-            // Through the qform or pixdim the spacing is pixdim itself, whose sign matters
-            // (a negative value is invalid, not a flip); through the sform it is a column norm.
-            let usesPixdim = affineSource != .sform
-            let value = usesPixdim ? pixdim[axis + 1] : norm
-            // Positive and finite; and within 1 nm … 1 km, so that no later arithmetic on
-            // the spacing overflows (random bytes read as a header give spacings like 1e-22).
-            guard !(value.isFinite && value >= 1e-6 && value <= 1e6) else { continue }
-            let name = ["i", "j", "k"][axis]
-            let source = usesPixdim ? "pixdim[\(axis + 1)]" : "sform column \(axis + 1) norm"
-            found.append(
-                .init(
-                    .error, "voxel spacing along \(name) is \(value) (\(source)); it must be positive (1e-6 to 1e6 mm)")
-            )
-        }
+        found += geometryProblems
         if affineSource == .pixdim && niftiVersion > 0 {
             found.append(.init(.warning, "qform_code and sform_code are 0: geometry taken from pixdim"))
         }
@@ -200,6 +188,92 @@ public struct NIfTIHeader: Equatable, Sendable {
             found.append(.init(.warning, "spatial units unknown (xyz_units \(xyzUnits)): taken as mm"))
         }
         return found
+    }
+
+    /// Largest |cos| between two sform columns still taken as orthogonal (0.0057° from 90°):
+    /// float32 rounding of a rotated sform gives about 1e-7.
+    static let orthogonalityTolerance = 1e-4
+
+    /// The geometry fields in use must be finite; the spacing positive and within 1 nm …
+    /// 1 km after unit scaling; an sform regular (non-singular) and orthogonal, since every
+    /// distance is computed on an orthogonal grid.
+    private var geometryProblems: [HeaderProblem] {
+        let fields: [(String, Double)]
+        switch affineSource {
+        case .sform:
+            let rows = [("srow_x", srowX), ("srow_y", srowY), ("srow_z", srowZ)]
+            fields = rows.flatMap { name, row in
+                row.prefix(4).enumerated().map { ("\(name)[\($0.offset)]", $0.element) }
+            }
+        case .qform:
+            fields = [
+                ("quatern_b", quaternB), ("quatern_c", quaternC), ("quatern_d", quaternD),
+                ("qoffset_x", qoffsetX), ("qoffset_y", qoffsetY), ("qoffset_z", qoffsetZ),
+            ]
+        case .pixdim:
+            fields = []
+        }
+        if let (name, value) = fields.first(where: { !$0.1.isFinite }) {
+            return [.init(.error, "\(name) is \(value); every \(affineSource.rawValue) field must be finite")]
+        }
+        var found: [HeaderProblem] = []
+        let scale = millimetresPerUnit ?? 1
+        let spacing = spacingMM
+        for (axis, norm) in [spacing.0, spacing.1, spacing.2].enumerated() {
+            // Through the qform or pixdim the spacing is pixdim itself, whose sign matters
+            // (a negative value is invalid, not a flip); through the sform it is a column norm.
+            let usesPixdim = affineSource != .sform
+            let value = usesPixdim ? pixdim[axis + 1] * scale : norm
+            // Positive and finite; and within 1 nm … 1 km, so that no later arithmetic on
+            // the spacing overflows (random bytes read as a header give spacings like 1e-22).
+            guard !(value.isFinite && value >= 1e-6 && value <= 1e6) else { continue }
+            let name = ["i", "j", "k"][axis]
+            var source = usesPixdim ? "pixdim[\(axis + 1)]" : "sform column \(axis + 1) norm"
+            // As stored when unscaled ("0.0"); scaled values in short form (float32 noise).
+            let shown = scale == 1 ? "\(value)" : NumberFormat.compact(value)
+            if scale != 1 && usesPixdim {
+                source += " \(NumberFormat.compact(pixdim[axis + 1])) × \(NumberFormat.compact(scale))"
+            }
+            found.append(
+                .init(
+                    .error,
+                    "voxel spacing along \(name) is \(shown) mm (\(source)); "
+                        + "it must be positive (1e-6 to 1e6 mm)"))
+        }
+        if found.isEmpty && affineSource == .sform {
+            found += sformShape
+        }
+        return found
+    }
+
+    /// A singular or sheared sform, as a problem.
+    private var sformShape: [HeaderProblem] {
+        let m = affine
+        let columns = (0..<3).map { c in SIMD3(m[0, c], m[1, c], m[2, c]) }
+        let norms = columns.map { ($0 * $0).sum().squareRoot() }
+        let a = columns[0]
+        let b = columns[1]
+        let c = columns[2]
+        let cross = SIMD3(b.y * c.z - b.z * c.y, b.z * c.x - b.x * c.z, b.x * c.y - b.y * c.x)
+        let determinant = (a * cross).sum()
+        if !(abs(determinant) > 1e-9 * norms[0] * norms[1] * norms[2]) {
+            return [.init(.error, "sform is singular (its voxel axes do not span 3-D space)")]
+        }
+        for (first, second) in [(0, 1), (0, 2), (1, 2)] {
+            let cosine = (columns[first] * columns[second]).sum() / (norms[first] * norms[second])
+            guard abs(cosine) > Self.orthogonalityTolerance else { continue }
+            let degrees = acos(max(-1, min(1, cosine))) * 180 / .pi
+            let names = ["i", "j", "k"]
+            let angle = String(format: "%.2f", degrees).replacingOccurrences(
+                of: "\\.?0+$", with: "", options: .regularExpression)
+            return [
+                .init(
+                    .error,
+                    "sform is not orthogonal (angle \(names[first])-\(names[second]) \(angle)°): "
+                        + "resample onto an orthogonal grid first")
+            ]
+        }
+        return []
     }
 }
 
@@ -238,13 +312,27 @@ public enum VoxelType: Int, CaseIterable, Sendable {
     public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
     /// Bytes per voxel.
-    public var byteCount: Int {
+    public var byteCount: Int { visit(ByteCount()) }
+
+    /// The one dispatch over voxel types: runs `visitor` with the Swift type that stores
+    /// voxels of this type, so every loop over voxels is generic and specialised once.
+    func visit<V: VoxelVisitor>(_ visitor: V) -> V.Output {
         switch self {
-        case .uint8, .int8: return 1
-        case .int16, .uint16: return 2
-        case .int32, .uint32, .float32: return 4
-        case .int64, .uint64, .float64: return 8
+        case .uint8: return visitor.visit(UInt8.self)
+        case .int8: return visitor.visit(Int8.self)
+        case .int16: return visitor.visit(Int16.self)
+        case .uint16: return visitor.visit(UInt16.self)
+        case .int32: return visitor.visit(Int32.self)
+        case .uint32: return visitor.visit(UInt32.self)
+        case .int64: return visitor.visit(Int64.self)
+        case .uint64: return visitor.visit(UInt64.self)
+        case .float32: return visitor.visit(Float.self)
+        case .float64: return visitor.visit(Double.self)
         }
+    }
+
+    private struct ByteCount: VoxelVisitor {
+        func visit<T: StoredVoxel>(_: T.Type) -> Int { MemoryLayout<T>.size }
     }
 
     /// A readable name for any `DT_*` code, including the ones MaskEval refuses.
@@ -256,4 +344,51 @@ public enum VoxelType: Int, CaseIterable, Sendable {
         ]
         return others[code] ?? "code \(code)"
     }
+}
+
+/// Work done on voxels of any stored type: `VoxelType.visit` calls `visit` with the type.
+protocol VoxelVisitor {
+    associatedtype Output
+    func visit<T: StoredVoxel>(_ type: T.Type) -> Output
+}
+
+/// A Swift type that stores voxels of one `VoxelType`.
+protocol StoredVoxel {
+    /// The value as a Double (exact except 64-bit integers beyond 2^53).
+    var doubleValue: Double { get }
+    /// The value as an Int32 label when it is exactly one.
+    var exactLabel: Int32? { get }
+    /// `value` in this type, as Swift's conversion gives it (the caller keeps it in range).
+    init(storing value: Double)
+    /// The value with its bytes reversed (from the other byte order).
+    var byteSwapped: Self { get }
+}
+
+extension StoredVoxel where Self: FixedWidthInteger {
+    @inline(__always) var doubleValue: Double { Double(self) }
+    @inline(__always) var exactLabel: Int32? { Int32(exactly: self) }
+    init(storing value: Double) { self.init(value) }
+}
+
+extension UInt8: StoredVoxel {}
+extension Int8: StoredVoxel {}
+extension Int16: StoredVoxel {}
+extension UInt16: StoredVoxel {}
+extension Int32: StoredVoxel {}
+extension UInt32: StoredVoxel {}
+extension Int64: StoredVoxel {}
+extension UInt64: StoredVoxel {}
+
+extension Float: StoredVoxel {
+    @inline(__always) var doubleValue: Double { Double(self) }
+    @inline(__always) var exactLabel: Int32? { Int32(exactly: Double(self)) }
+    init(storing value: Double) { self.init(value) }
+    var byteSwapped: Float { Float(bitPattern: bitPattern.byteSwapped) }
+}
+
+extension Double: StoredVoxel {
+    @inline(__always) var doubleValue: Double { self }
+    @inline(__always) var exactLabel: Int32? { Int32(exactly: self) }
+    init(storing value: Double) { self = value }
+    var byteSwapped: Double { Double(bitPattern: bitPattern.byteSwapped) }
 }
