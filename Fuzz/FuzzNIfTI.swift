@@ -53,11 +53,19 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     // At most six labels per run (random bytes give hundreds): each run stays in
     // milliseconds, and the label list path (--labels, absent labels) is exercised too.
     let present = Array(Set(onReference.labels).union(reference.labels)).filter { $0 != 0 }.sorted().prefix(5)
-    let settings = EvaluationSettings(labels: present + [9999], presets: Compat.allCases, threads: 1)
+    var settings = EvaluationSettings(labels: present + [9999], presets: Compat.allCases, threads: 1)
+    settings.keepDetail = true  // the maps and pictures' detail too
     let evaluation = Evaluator.evaluate(reference: reference, prediction: onReference, settings: settings)
-    let report = CompareReport(evaluation: evaluation, reference: reference.description, prediction: volume.description)
+    var run = RunSettings()
+    run.presets = Compat.allCases
+    let report = CompareReport(
+        rows: LabelRow.rows(evaluation, caseID: "", names: LabelNames()), settings: run,
+        reference: reference.description, prediction: volume.description)
     _ = report.json().rendered()
-    _ = InfoReport(volume: volume, threads: 1).table()
+    _ = ErrorMap.distances(evaluation, reference: reference, prediction: onReference)
+    let census = Census.count(
+        reference: volume.labels, nx: volume.grid.nx, ny: volume.grid.ny, nz: volume.grid.nz, threads: 1)
+    _ = InfoReport(volume: volume, labels: census).table()
     // The volume's own labels against themselves, on its own grid.
     if volume.grid.voxelCount <= 1 << 12 {
         _ = Evaluator.evaluate(reference: volume, prediction: volume, settings: settings)

@@ -8,36 +8,9 @@ public enum TextInput {
     public static let limitBytes = 1 << 30
 
     public static func read(path: String, what: String) throws -> String {
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            switch code {
-            case ENOENT: throw InputError.missingFile(path: path)
-            case ELOOP: throw InputError.unreadable(path: path, reason: "too many levels of symbolic links")
-            default: throw InputError.unreadable(path: path, reason: String(cString: strerror(code)))
-            }
-        }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw InputError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            let kind = info.st_mode & S_IFMT == S_IFDIR ? "a folder" : "not a regular file"
-            throw InputError.unreadable(path: path, reason: "\(what) is \(kind)")
-        }
-        guard Int(info.st_size) <= limitBytes else {
-            throw InputError.badFile(path: path, reason: "\(what) is larger than \(limitBytes >> 20) MiB")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes[filled...].withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
-        return try decode(Array(bytes[0..<filled]), path: path, what: what)
+        // One reader for every small input: regular files only, opened without blocking.
+        let data = try InputFile.readData(path: path, limitBytes: limitBytes)
+        return try decode([UInt8](data), path: path, what: what)
     }
 
     /// UTF-8 text without BOM and with LF line ends; NUL bytes or invalid UTF-8 are refused.
