@@ -1,0 +1,103 @@
+import Foundation
+
+/// The `--surfaces` files of a comparison: for each matched structure, its reference and
+/// prediction boundary surfaces as PLY (`SurfaceMesh`), named `<label>_<name>_<side>.ply`.
+public enum Surfaces {
+    /// File names and contents, in label order. Needs a comparison run with `keepDetail`.
+    public static func files(_ result: Comparison.Result) -> [(name: String, bytes: [UInt8])] {
+        let names = Dictionary(result.rows.map { ($0.label, $0.name) }, uniquingKeysWith: { first, _ in first })
+        var files: [(name: String, bytes: [UInt8])] = []
+        for label in result.evaluation.labels where label.status == .matched {
+            guard let detail = label.detail else { continue }
+            for side in [SurfaceMesh.Side.reference, .prediction] {
+                let mesh = SurfaceMesh.surface(
+                    of: side, label: label.label, detail: detail, reference: result.referenceVolume,
+                    prediction: result.predictionVolume)
+                let name = names[label.label] ?? ""
+                files.append(
+                    (
+                        SurfaceMesh.fileName(label: label.label, name: name, side: side),
+                        mesh.ply(comment: "label \(label.label) \(name) \(side.rawValue) surface")
+                    ))
+            }
+        }
+        return files
+    }
+}
+
+/// An output folder (`--surfaces`, `--html-cases`): created when missing (with its parents);
+/// fails with exit 74 naming the folder when it cannot be made or written, before any work.
+public enum OutputFolder {
+    public static func prepare(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw OutputError(path: path, reason: "it is not a folder") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw OutputError(path: path, reason: "the folder cannot be made")
+            }
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw OutputError(path: path, reason: "the folder is not writable")
+        }
+    }
+
+    /// The path of `file` in `folder`.
+    public static func path(_ folder: String, _ file: String) -> String {
+        folder.hasSuffix("/") ? folder + file : folder + "/" + file
+    }
+}
+
+extension OutputFolder {
+    /// The path of `target` relative to the folder `from` (both taken from the current
+    /// directory when relative), for links between reports.
+    public static func relative(_ target: String, from folder: String) -> String {
+        let base = URL(fileURLWithPath: folder, isDirectory: true).standardizedFileURL.pathComponents
+        let goal = URL(fileURLWithPath: target).standardizedFileURL.pathComponents
+        var common = 0
+        while common < base.count && common < goal.count - 1 && base[common] == goal[common] { common += 1 }
+        let up = [String](repeating: "..", count: base.count - common)
+        return (up + goal[common...]).joined(separator: "/")
+    }
+}
+
+/// The per-case compare reports of `batch --html-cases`: one self-contained page per case,
+/// written right after the case is evaluated (`BatchRun.onCase`), and the links to them.
+public struct CaseReports: Sendable {
+    public var folder: String
+    public var settings: RunSettings
+    public var convention: DisplayConvention
+
+    public init(folder: String, settings: RunSettings, convention: DisplayConvention = .radiological) {
+        self.folder = folder
+        self.settings = settings
+        self.convention = convention
+    }
+
+    public func path(of caseID: String) -> String { OutputFolder.path(folder, HTMLReport.caseFileName(caseID)) }
+
+    /// The page of one case.
+    public func page(_ item: BatchCase, _ result: Comparison.Result) -> String {
+        var settings = self.settings
+        settings.inputs = ["reference": item.reference ?? "", "prediction": item.prediction ?? "<no prediction>"]
+        let report = CompareReport(
+            rows: result.rows, settings: settings, reference: result.reference, prediction: result.prediction)
+        let slices = SliceImages(
+            reference: result.referenceVolume, prediction: result.predictionVolume, intensity: result.image,
+            convention: convention)
+        return HTMLReport.compare(evaluation: result.evaluation, report: report, slices: slices, title: item.id)
+    }
+
+    /// Links (relative to the batch page at `htmlPath`) to the pages of the cases that have one:
+    /// every case evaluated without an error.
+    public func links(_ result: BatchResult, htmlPath: String) -> [String: String] {
+        let from = (htmlPath as NSString).deletingLastPathComponent
+        var links: [String: String] = [:]
+        for row in result.rows where row.status != .error {
+            links[row.caseID] = OutputFolder.relative(path(of: row.caseID), from: from.isEmpty ? "." : from)
+        }
+        return links
+    }
+}
