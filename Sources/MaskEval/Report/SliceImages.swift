@@ -315,16 +315,26 @@ public struct SliceImages {
         let firstCount = grid.dims[first]
         var image = RGBImage(width: columns.indices.count, height: rows.indices.count, fill: (20, 20, 24))
         let fixedAxis = frame.voxelAxis[plane.worldAxis]
+        // The box in pixels, at least 5 pixels wide so that a small structure stays visible.
+        func span(_ sampling: Sampling, _ axis: Int, _ count: Int) -> ClosedRange<Int> {
+            let a = sampling.position(Int(box.lower[axis]))
+            let b = sampling.position(Int(box.upper[axis]))
+            let (low, high) = (min(a, b) - 0.5, max(a, b) + 0.5)
+            let centre = (low + high) / 2
+            let half = max((high - low) / 2, 2.5)
+            return max(0, Int(centre - half))...min(count - 1, max(0, Int(centre + half)))
+        }
+        let boxColumns = span(columns, uAxis, image.width)
+        let boxRows = span(rows, vAxis, image.height)
         for y in 0..<image.height {
             for x in 0..<image.width {
                 var p = [0, 0, 0]
                 p[uAxis] = columns.indices[x]
                 p[vAxis] = rows.indices[y]
                 if projection[p[first] + firstCount * p[second]] { image[x, y] = (110, 110, 118) }
-                let inBox =
-                    p[uAxis] >= Int(box.lower[uAxis]) && p[uAxis] <= Int(box.upper[uAxis])
-                    && p[vAxis] >= Int(box.lower[vAxis]) && p[vAxis] <= Int(box.upper[vAxis])
-                if inBox { image[x, y] = image[x, y] == (20, 20, 24) ? (20, 60, 70) : (60, 150, 170) }
+                if boxColumns.contains(x) && boxRows.contains(y) {
+                    image[x, y] = image[x, y] == (20, 20, 24) ? (20, 90, 110) : (60, 170, 200)
+                }
             }
         }
         // The slice: a line at the pixel under the voxel's centre (pixels can be wider than
