@@ -9,7 +9,7 @@ public enum HTMLReport {
         .meta{color:#5b6475;font-size:13px}.meta code{font-size:12px}
         table{border-collapse:collapse;font-size:12.5px;margin:6px 0}th,td{padding:3px 8px;text-align:right;border-bottom:1px solid #eceef3;white-space:nowrap}
         th{background:#f3f5f9;cursor:pointer;user-select:none;position:sticky;top:0}td.t,th.t{text-align:left}
-        .missed,.spurious,.error{color:#b3261e;font-weight:600}.absent{color:#8a8f99}
+        .missed,.spurious,.error,.no_prediction{color:#b3261e;font-weight:600}.absent{color:#8a8f99}
         .charts{display:flex;flex-wrap:wrap;gap:24px}.chart{flex:1 1 480px;min-width:0}.charts.wide .chart{flex:1 1 100%}
         .slices{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.slices figure{margin:0}
         figcaption{font-size:12px;color:#5b6475;text-align:center}
@@ -132,10 +132,13 @@ public enum HTMLReport {
             svg += "<text x=\"\(x)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\">\(text)</text>"
         }
         let specialX = labelWidth + plotWidth + special / 2 + 8
-        svg +=
-            "<text x=\"\(specialX)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#b3261e\">inf / n.a.</text>"
-        svg +=
-            "<line x1=\"\(labelWidth + plotWidth + 16)\" y1=\"\(top)\" x2=\"\(labelWidth + plotWidth + 8)\" y2=\"\(bottom)\" stroke=\"#c9ced8\" stroke-dasharray=\"2,2\"/>"
+        // The column of +∞ and undefined values, when there are any.
+        if items.contains(where: { !($0.value?.isFinite ?? false) }) {
+            svg +=
+                "<text x=\"\(specialX)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#b3261e\">inf / n.a.</text>"
+            svg +=
+                "<line x1=\"\(labelWidth + plotWidth + 16)\" y1=\"\(top)\" x2=\"\(labelWidth + plotWidth + 16)\" y2=\"\(bottom)\" stroke=\"#c9ced8\" stroke-dasharray=\"2,2\"/>"
+        }
         if case .log = axis {
             svg +=
                 "<text x=\"\(labelWidth + plotWidth / 2)\" y=\"\(bottom + 24)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6475\">\(escape(unit)), log scale (0 at the left edge)</text>"
@@ -205,8 +208,10 @@ public enum HTMLReport {
             svg += "<text x=\"\(x)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\">\(text)</text>"
         }
         let specialX = labelWidth + plotWidth + special / 2 + 4
-        svg +=
-            "<text x=\"\(specialX)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#b3261e\">inf</text>"
+        if rows.contains(where: { $0.values.contains { !$0.value.isFinite } }) {
+            svg +=
+                "<text x=\"\(specialX)\" y=\"\(bottom + 12)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#b3261e\">inf</text>"
+        }
         svg +=
             "<text x=\"\(labelWidth + plotWidth + special + 4)\" y=\"\(top - 4)\" font-size=\"10\" fill=\"#5b6475\">worst case</text>"
         if case .log = axis {
@@ -335,8 +340,9 @@ public enum HTMLReport {
         let counts = Summary.statusCounts(report.rows)
         body +=
             "<p>\(evaluation.labels.count) structures: "
-            + [RowStatus.matched, .missed, .spurious, .absent].map {
-                "<span class=\"\($0.rawValue)\">\(counts[$0] ?? 0) \($0.rawValue)</span>"
+            + ([RowStatus.matched, .missed, .spurious, .absent] + (counts[.noPrediction] == nil ? [] : [.noPrediction]))
+            .map {
+                "<span class=\"\($0.rawValue)\">\(counts[$0] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))</span>"
             }.joined(separator: ", ") + "</p>"
         func name(_ r: LabelResult) -> String {
             names[r.label].flatMap { $0.isEmpty ? nil : "\(r.label) \($0)" } ?? String(r.label)
@@ -376,7 +382,9 @@ public enum HTMLReport {
             items: byHD.map { Dot(name: name($0), value: hd($0), digits: 2) },
             axis: .log(holding: matched.compactMap(hd)), labelled: labelled)
         body +=
-            "<h2>Scores</h2><div class=\"charts\"><div class=\"chart\">\(diceChart)</div><div class=\"chart\">\(hdChart)</div></div>"
+            matched.isEmpty
+            ? "<h2>Scores</h2><p>No structure is in both volumes.</p>"
+            : "<h2>Scores</h2><div class=\"charts\"><div class=\"chart\">\(diceChart)</div><div class=\"chart\">\(hdChart)</div></div>"
 
         if let slices {
             body += "<h2>Where the structures fail</h2><p class=\"legend\">"

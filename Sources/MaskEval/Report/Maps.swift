@@ -75,7 +75,7 @@ public enum ErrorMap {
         var fromReference = [Bool](repeating: false, count: reference.grid.voxelCount)
         func value(_ distance: Double, inside: Bool) -> Double {
             let d = distance.isInfinite ? (penaltyMM ?? distance) : distance
-            return inside ? -d : d
+            return inside && d > 0 ? -d : d
         }
         for result in evaluation.labels {
             guard let detail = result.detail else { continue }

@@ -42,7 +42,7 @@ public struct SurfaceMesh: Sendable {
         var mesh = SurfaceMesh(vertices: [], faces: [], distances: [])
         for (index, distance) in zip(indices, distances) {
             let voxel = grid.voxel(index)
-            let signed = Float(other.labels[index] == label ? -distance : distance)
+            let signed = Float(other.labels[index] == label && distance > 0 ? -distance : distance)
             for axis in 0..<3 where !flatAxis[axis] {
                 for step in [-1, 1] {
                     let neighbour = voxel[axis] + step
