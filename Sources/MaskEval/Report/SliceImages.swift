@@ -117,21 +117,26 @@ public struct SliceImages {
         self.window = onGrid.map { window ?? IntensityWindow.automatic(for: $0.values) }
         frame = DisplayFrame(affine: reference.grid.affine)
         let grid = reference.grid
-        var projections = [
-            [Bool](repeating: false, count: grid.ny * grid.nz), [Bool](repeating: false, count: grid.nx * grid.nz),
-            [Bool](repeating: false, count: grid.nx * grid.ny),
-        ]
-        for k in 0..<grid.nz {
-            for j in 0..<grid.ny {
-                let row = grid.nx * (j + grid.ny * k)
-                for i in 0..<grid.nx where reference.labels[row + i] != 0 || prediction.labels[row + i] != 0 {
-                    projections[0][j + grid.ny * k] = true
-                    projections[1][i + grid.nx * k] = true
-                    projections[2][i + grid.nx * j] = true
+        // One pass over both volumes; O(voxels).
+        var alongI = [Bool](repeating: false, count: grid.ny * grid.nz)
+        var alongJ = [Bool](repeating: false, count: grid.nx * grid.nz)
+        var alongK = [Bool](repeating: false, count: grid.nx * grid.ny)
+        let (nx, ny) = (grid.nx, grid.ny)
+        reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                for k in 0..<grid.nz {
+                    for j in 0..<ny {
+                        let row = nx * (j + ny * k)
+                        for i in 0..<nx where ref[row + i] != 0 || pred[row + i] != 0 {
+                            alongI[j + ny * k] = true
+                            alongJ[i + nx * k] = true
+                            alongK[i + nx * j] = true
+                        }
+                    }
                 }
             }
         }
-        self.projections = projections
+        projections = [alongI, alongJ, alongK]
     }
 
     public enum Plane: Int, CaseIterable, Sendable {
