@@ -372,7 +372,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (ref, pred) = PicturesTests.pair()
         var cases: [BatchCase] = []
-        for id in ["a", "b c", "d/e"] {
+        for id in ["a", "b c", "d/e", "d_e"] {
             let name = id.replacingOccurrences(of: "/", with: "_")
             try NIfTIWriter.write(labels: ref.labels, header: ref.header, to: "\(folder)/ref_\(name).nii")
             try NIfTIWriter.write(labels: pred.labels, header: pred.header, to: "\(folder)/pred_\(name).nii")
@@ -383,23 +383,32 @@ import Testing
         var comparison = Comparison(settings: RunSettings(), threads: 2)
         comparison.keepDetail = true
         var run = BatchRun(comparison: comparison, cases: cases, threads: 2)
-        let pages = CaseReports(folder: folder + "/cases", settings: RunSettings())
+        let htmlPath = folder + "/site/batch.html"
+        let pages = CaseReports(
+            folder: folder + "/cases", settings: RunSettings(), caseIDs: cases.map(\.id), batchPage: htmlPath)
+        #expect(Set(pages.fileNames.values) == ["a.html", "b_c.html", "d_e.html", "d_e_2.html", "broken.html"])
         try OutputFolder.prepare(pages.folder)
         run.onCase = { item, result in try OutputFile.write(pages.page(item, result), to: pages.path(of: item.id)) }
         let result = run.run()
         try FileManager.default.createDirectory(atPath: folder + "/site", withIntermediateDirectories: true)
-        let htmlPath = folder + "/site/batch.html"
         let html = HTMLReport.batch(result, gateFailures: [], caseLinks: pages.links(result, htmlPath: htmlPath))
         let hrefs = html.components(separatedBy: "<a href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
             .filter { !$0.hasPrefix("#") }
-        #expect(hrefs.count == 3)
+        #expect(hrefs.count == 4 && Set(hrefs).count == 4)
         for href in hrefs {
             #expect(!href.hasPrefix("/"), "links are relative")
             let target = URL(fileURLWithPath: folder + "/site/").appendingPathComponent(href).standardizedFileURL.path
             #expect(FileManager.default.fileExists(atPath: target), "\(href) does not resolve")
             let page = try String(contentsOfFile: target, encoding: .utf8)
             #expect(page.contains("<h3 class=\"missed\">3: missed"))
+            // The way back resolves to the batch page.
+            let back = try #require(page.components(separatedBy: "<a href=\"").dropFirst().first?.prefix { $0 != "\"" })
+            let batchPage = URL(fileURLWithPath: folder + "/cases/").appendingPathComponent(String(back))
+            #expect(batchPage.standardizedFileURL.path == URL(fileURLWithPath: htmlPath).standardizedFileURL.path)
         }
         #expect(html.contains("id=\"casefilter\"") && html.contains("Failed cases (1)"))
+        // Self-contained: the only URL is the SVG namespace name.
+        let urls = html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
+        #expect(!urls.contains("http://") && !urls.contains("https://") && !urls.contains("src=\"//"))
     }
 }

@@ -69,14 +69,37 @@ public struct CaseReports: Sendable {
     public var folder: String
     public var settings: RunSettings
     public var convention: DisplayConvention
+    /// The href of the batch page from a case page, for a link back (nil: none).
+    public var back: String?
+    /// The file name of each case's page: `HTMLReport.caseFileName`, with `_2`, `_3`, … added
+    /// in id order where two ids reduce to one name.
+    public private(set) var fileNames: [String: String] = [:]
 
-    public init(folder: String, settings: RunSettings, convention: DisplayConvention = .radiological) {
+    /// `caseIDs`: every case of the batch; `batchPage`: the path of the batch page.
+    public init(
+        folder: String, settings: RunSettings, caseIDs: [String], batchPage: String? = nil,
+        convention: DisplayConvention = .radiological
+    ) {
         self.folder = folder
         self.settings = settings
         self.convention = convention
+        back = batchPage.map { OutputFolder.relative($0, from: folder) }
+        var taken = Set<String>()
+        for id in caseIDs.sorted() where fileNames[id] == nil {
+            let base = HTMLReport.caseFileName(id)
+            var name = base
+            var n = 1
+            while !taken.insert(name.lowercased()).inserted {
+                n += 1
+                name = String(base.dropLast(5)) + "_\(n).html"
+            }
+            fileNames[id] = name
+        }
     }
 
-    public func path(of caseID: String) -> String { OutputFolder.path(folder, HTMLReport.caseFileName(caseID)) }
+    public func path(of caseID: String) -> String {
+        OutputFolder.path(folder, fileNames[caseID] ?? HTMLReport.caseFileName(caseID))
+    }
 
     /// The page of one case.
     public func page(_ item: BatchCase, _ result: Comparison.Result) -> String {
@@ -87,7 +110,8 @@ public struct CaseReports: Sendable {
         let slices = SliceImages(
             reference: result.referenceVolume, prediction: result.predictionVolume, intensity: result.image,
             convention: convention)
-        return HTMLReport.compare(evaluation: result.evaluation, report: report, slices: slices, title: item.id)
+        return HTMLReport.compare(
+            evaluation: result.evaluation, report: report, slices: slices, title: item.id, back: back)
     }
 
     /// Links (relative to the batch page at `htmlPath`) to the pages of the cases that have one:

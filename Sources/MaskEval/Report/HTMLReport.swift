@@ -322,16 +322,19 @@ public enum HTMLReport {
     static let failurePanels = 12
 
     /// The compare report. `slices` draws the failures (nil: no images); it needs an
-    /// evaluation made with `keepDetail`.
+    /// evaluation made with `keepDetail`. `title` names the case; `back` is the href of the
+    /// batch page that links here.
     public static func compare(
-        evaluation: Evaluation, report: CompareReport, slices: SliceImages?, title: String? = nil
+        evaluation: Evaluation, report: CompareReport, slices: SliceImages?, title: String? = nil,
+        back: String? = nil
     ) -> String {
         let preset = report.settings.primary
         let settings = evaluation.settings
         let names = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.label, $0.name) })
         let q = Format.compact(settings.percentile)
         let tau = Format.compact(settings.toleranceMM)
-        var body =
+        var body = back.map { "<p class=\"meta\"><a href=\"\(escape($0))\">← batch report</a></p>" } ?? ""
+        body +=
             "<h1>MaskEval report\(title.map { ": " + escape($0) } ?? "")</h1><div class=\"meta\">reference <code>\(escape(report.reference.path))</code><br>"
         body +=
             "prediction <code>\(escape(report.prediction.path))</code> (\(escape(report.settings.geometry.rawValue)))<br>"

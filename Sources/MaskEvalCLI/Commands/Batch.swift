@@ -85,7 +85,11 @@ struct Batch: ParsableCommand {
         comparison.keepDetail = htmlCases != nil
         var run = BatchRun(comparison: comparison, cases: cases, threads: threads, jobs: jobs, shard: shard)
         run.warnings = warnings
-        let pages = htmlCases.map { CaseReports(folder: $0, settings: settings, convention: display) }
+        let pages = htmlCases.map {
+            CaseReports(
+                folder: $0, settings: settings, caseIDs: run.selectedCases.map(\.id), batchPage: outputs.html,
+                convention: display)
+        }
         if let pages {
             run.onCase = { item, result in try OutputFile.write(pages.page(item, result), to: pages.path(of: item.id)) }
         }
