@@ -5,8 +5,17 @@ import Foundation
 public enum Surfaces {
     /// File names and contents, in label order. Needs a comparison run with `keepDetail`.
     public static func files(_ result: Comparison.Result) -> [(name: String, bytes: [UInt8])] {
-        let names = Dictionary(result.rows.map { ($0.label, $0.name) }, uniquingKeysWith: { first, _ in first })
         var files: [(name: String, bytes: [UInt8])] = []
+        forEach(result) { files.append(($0, $1)) }
+        return files
+    }
+
+    /// Each file's name and contents in turn, so that only one is in memory at a time (an
+    /// atlas of 100+ structures makes hundreds of MB of surfaces).
+    public static func forEach(
+        _ result: Comparison.Result, _ body: (_ name: String, _ bytes: [UInt8]) throws -> Void
+    ) rethrows {
+        let names = Dictionary(result.rows.map { ($0.label, $0.name) }, uniquingKeysWith: { first, _ in first })
         for label in result.evaluation.labels where label.status == .matched {
             guard let detail = label.detail else { continue }
             for side in [SurfaceMesh.Side.reference, .prediction] {
@@ -14,14 +23,11 @@ public enum Surfaces {
                     of: side, label: label.label, detail: detail, reference: result.referenceVolume,
                     prediction: result.predictionVolume)
                 let name = names[label.label] ?? ""
-                files.append(
-                    (
-                        SurfaceMesh.fileName(label: label.label, name: name, side: side),
-                        mesh.ply(comment: "label \(label.label) \(name) \(side.rawValue) surface")
-                    ))
+                try body(
+                    SurfaceMesh.fileName(label: label.label, name: name, side: side),
+                    mesh.ply(comment: "label \(label.label) \(name) \(side.rawValue) surface"))
             }
         }
-        return files
     }
 }
 

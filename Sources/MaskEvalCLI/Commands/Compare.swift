@@ -104,8 +104,8 @@ struct Compare: ParsableCommand {
                 HTMLReport.compare(evaluation: result.evaluation, report: report, slices: slices), to: html)
         }
         if let surfaces {
-            for file in Surfaces.files(result) {
-                try OutputFile.write(bytes: file.bytes, to: OutputFolder.path(surfaces, file.name))
+            try Surfaces.forEach(result) { name, bytes in
+                try OutputFile.write(bytes: bytes, to: OutputFolder.path(surfaces, name))
             }
         }
         if let hint = Comparison.binaryHint(result.rows, settings: settings) { printError("maskeval: \(hint)") }
