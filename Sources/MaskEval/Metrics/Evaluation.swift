@@ -25,7 +25,7 @@ public struct EvaluationSettings: Sendable {
     /// The presets to compute; the first is the one reported in the main columns.
     public var presets: [Compat]
     public var threads: Int
-    /// Keep each matched label's boundary voxels, their distances and where its Hausdorff
+    /// Keep each matched, missed or spurious label's boundary voxels, their distances and where its Hausdorff
     /// distance is reached (`LabelResult.detail`), for maps and pictures.
     public var keepDetail = false
 
@@ -54,7 +54,8 @@ public struct LabelResult: Sendable {
     public var voxelVolumeML: Double
     /// Surface metrics per computed preset.
     public var surface: [Compat: SurfaceMetrics]
-    /// With `EvaluationSettings.keepDetail`, for matched labels: what maps and pictures draw.
+    /// With `EvaluationSettings.keepDetail`, for matched, missed and spurious labels: what maps
+    /// and pictures draw (a missed or spurious label's distances are all +∞).
     public var detail: LabelDetail?
 
     public var referenceVolumeML: Double { Double(referenceVoxels) * voxelVolumeML }
@@ -153,11 +154,15 @@ public enum Evaluator {
         }
         let threads = max(1, settings.threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
+        // With `keepDetail`, the missed and spurious labels take the slots after the matched
+        // ones, so that pictures and maps can draw their boundaries too.
+        let failed =
+            settings.keepDetail ? results.indices.filter { [.missed, .spurious].contains(results[$0].status) } : []
         let boundaries =
             settings.presets.contains { $0 != .deepmind } || settings.keepDetail
             ? BoundaryMap(
-                reference: reference.labels, prediction: prediction.labels, grid: grid, labels: matchedLabels,
-                threads: threads) : nil
+                reference: reference.labels, prediction: prediction.labels, grid: grid,
+                labels: matchedLabels + failed.map { results[$0].label }, threads: threads) : nil
         let work = boxes.map { $0.size.x * $0.size.y * $0.size.z }
         let total = max(1, work.reduce(0, +))
         // Largest crops first. A label holding more than 1/threads of all the work runs
@@ -189,6 +194,22 @@ public enum Evaluator {
         for (slot, index) in matched.enumerated() {
             results[index].surface = computed[slot].metrics
             results[index].detail = computed[slot].detail
+        }
+        if let boundaries {
+            for (position, index) in failed.enumerated() {
+                let slot = matched.count + position
+                let c = byLabel[results[index].label] ?? LabelCensus(label: 0)
+                let reference = Array(boundaries.reference(slot: slot))
+                let prediction = Array(boundaries.prediction(slot: slot))
+                // The other mask is empty: every boundary voxel is at +∞ from it.
+                results[index].detail = LabelDetail(
+                    box: c.referenceBox.union(c.predictionBox), referenceBoundary: reference,
+                    predictionBoundary: prediction,
+                    distances: DirectedDistances(
+                        predictionToReference: [Double](repeating: .infinity, count: prediction.count),
+                        referenceToPrediction: [Double](repeating: .infinity, count: reference.count)),
+                    hausdorffVoxel: grid.voxel((reference + prediction).first ?? 0), hausdorffMM: .infinity)
+            }
         }
         timings.distanceSeconds = seconds(since: distanceStart)
         return Evaluation(settings: settings, grid: grid, labels: results, timings: timings)

@@ -12,6 +12,12 @@ public struct BatchRun: Sendable {
     public var threads: Int
     public var shard: Shard?
     public var warnings: [String] = []
+    /// Called right after each case is evaluated, on the worker that evaluated it, with the
+    /// case's full result (volumes, evaluation) while it is still in memory: per-case
+    /// reports are written here, so the batch never holds more than `jobs` cases. An error
+    /// it throws turns the case into an `error` case. Set `comparison.keepDetail` when it
+    /// draws pictures.
+    public var onCase: (@Sendable (BatchCase, Comparison.Result) throws -> Void)?
 
     public init(comparison: Comparison, cases: [BatchCase], threads: Int, jobs: Int? = nil, shard: Shard? = nil) {
         self.comparison = comparison
@@ -44,7 +50,7 @@ public struct BatchRun: Sendable {
         results.withUnsafeMutableBufferPointer { buffer in
             let shared = UncheckedSendable(buffer)  // each worker writes its own cases
             parallelFor(work.count, threads: jobs) { index in
-                let rows = Self.evaluate(work[index], comparison: perCase)
+                let rows = Self.evaluate(work[index], comparison: perCase, onCase: onCase)
                 shared.value[index] = rows
                 let error = rows.first { $0.status == .error }?.error
                 progress(Progress(finished: counter.next(), total: work.count, caseID: work[index].id, error: error))
@@ -59,13 +65,18 @@ public struct BatchRun: Sendable {
 
     /// The rows of one case; a case that cannot be evaluated gives one `error` row (label 0
     /// until `RowTable.expandErrorRows` gives it the structures of the other cases).
-    static func evaluate(_ item: BatchCase, comparison: Comparison) -> [LabelRow] {
+    static func evaluate(
+        _ item: BatchCase, comparison: Comparison,
+        onCase: (@Sendable (BatchCase, Comparison.Result) throws -> Void)? = nil
+    ) -> [LabelRow] {
         do {
             if let problem = item.problem { throw InputError.badFile(path: item.reference ?? item.id, reason: problem) }
             guard let reference = item.reference else {
                 throw InputError.badFile(path: item.prediction ?? item.id, reason: "no reference")
             }
-            return try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id).rows
+            let result = try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id)
+            try onCase?(item, result)
+            return result.rows
         } catch {
             let message = (error as? MaskEvalFailure)?.description ?? "\(error)"
             return [LabelRow(caseID: item.id, label: 0, name: "", status: .error, error: message)]

@@ -34,6 +34,15 @@ struct Batch: ParsableCommand {
         })
     var shard: Shard?
 
+    @Option(
+        name: .customLong("html-cases"),
+        help: ArgumentHelp(
+            "With --html: also write each case's compare report into this folder, linked.", valueName: "dir"))
+    var htmlCases: String?
+
+    @Option(help: "Slice display of --html-cases: radiological or neurological.")
+    var display: DisplayConvention = .radiological
+
     @Flag(name: .customLong("allow-missing"), help: "A reference without a prediction does not fail the run.")
     var allowMissing = false
 
@@ -45,6 +54,9 @@ struct Batch: ParsableCommand {
         }
         if pairs != nil && referenceFolder != nil {
             throw ValidationError("give either two folders or --pairs, not both")
+        }
+        if htmlCases != nil && outputs.html == nil {
+            throw ValidationError("--html-cases are linked from --html: give --html too")
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
         try baseline.validate(pairs: pairs)
@@ -70,11 +82,21 @@ struct Batch: ParsableCommand {
         let inputs = definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? []) + caseFiles
         try outputs.check(inputs: inputs)
         try baseline.check(inputs: inputs, outputs: try outputs.files)
+        if let htmlCases { try OutputFolder.prepare(htmlCases) }
         for warning in warnings { printError("maskeval: warning: \(warning)") }
         let threads = engine.threadCount
-        let comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)
+        var comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)
+        comparison.keepDetail = htmlCases != nil
         var run = BatchRun(comparison: comparison, cases: cases, threads: threads, jobs: jobs, shard: shard)
         run.warnings = warnings
+        let pages = htmlCases.map {
+            CaseReports(
+                folder: $0, settings: settings, caseIDs: run.selectedCases.map(\.id), batchPage: outputs.html,
+                convention: display)
+        }
+        if let pages {
+            run.onCase = { item, result in try OutputFile.write(pages.page(item, result), to: pages.path(of: item.id)) }
+        }
         let progress = ProgressBar(total: run.selectedCases.count)
         let result = run.run { progress.show($0) }
         progress.done()
@@ -83,8 +105,9 @@ struct Batch: ParsableCommand {
             bootstrap: settings.bootstrap ?? BootstrapSettings())
         let labels = Set(result.rows.filter { $0.status != .error }.map(\.label))
         for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
+        let links = pages.map { $0.links(result, htmlPath: outputs.html ?? ".") } ?? [:]
         do {
-            try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing)
+            try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing, caseLinks: links)
         } catch let status as ExitCode {
             if let comparisonTable { try StandardOutput.write(comparisonTable) }
             throw status
@@ -133,7 +156,10 @@ struct RowOutputOptions: ParsableArguments {
 
 /// Writes the outputs of `batch` and `merge`, prints the table, the gate failures, and ends
 /// with the batch's exit status.
-func finish(_ result: BatchResult, gates: [Gate], outputs: RowOutputOptions, allowMissing: Bool) throws {
+func finish(
+    _ result: BatchResult, gates: [Gate], outputs: RowOutputOptions, allowMissing: Bool,
+    caseLinks: [String: String] = [:]
+) throws {
     let failures = Gate.failures(result.rows, gates: gates, settings: result.settings)
     if let output = outputs.output {
         if try outputs.rowFormat == .csv {
@@ -146,7 +172,9 @@ func finish(_ result: BatchResult, gates: [Gate], outputs: RowOutputOptions, all
     if let summary = outputs.summary {
         try OutputFile.write(SummaryReport.json(result, gateFailures: failures).rendered() + "\n", to: summary)
     }
-    if let html = outputs.html { try OutputFile.write(HTMLReport.batch(result, gateFailures: failures), to: html) }
+    if let html = outputs.html {
+        try OutputFile.write(HTMLReport.batch(result, gateFailures: failures, caseLinks: caseLinks), to: html)
+    }
     try StandardOutput.write(SummaryReport.table(result))
     let summary = result.summary
     for id in summary.errorCases {

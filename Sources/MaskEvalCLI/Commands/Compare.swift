@@ -37,10 +37,21 @@ struct Compare: ParsableCommand {
         name: .customLong("distance-map"), help: "Write a NIfTI of signed surface distances (mm) at boundary voxels.")
     var distanceMap: String?
 
+    @OptionGroup var pictures: PictureOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "Write each matched structure's reference and prediction surfaces as PLY into this folder.",
+            valueName: "dir"))
+    var surfaces: String?
+
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
         if image != nil && html == nil { throw ValidationError("--image is drawn in the --html report: give --html too") }
+        if pictures.window != nil && image == nil {
+            throw ValidationError("--window applies to the --image: give --image too")
+        }
     }
 
     func run() throws {
@@ -52,13 +63,14 @@ struct Compare: ParsableCommand {
             + (image.map { [("--image", $0)] } ?? [])
         try OutputFile.checkDistinct(outputs: outputs, inputs: inputs)
         for (_, path) in outputs { try OutputFile.checkWritable(path) }
+        if let surfaces { try OutputFolder.prepare(surfaces) }
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
         settings.inputs = ["reference": reference, "prediction": prediction]
         var gates = try aggregates.parsedGates(settings)
         let threads = engine.threadCount
         var comparison = Comparison(settings: settings, names: names, threads: threads, maxVoxels: engine.maxVoxels)
-        comparison.keepDetail = html != nil || distanceMap != nil
+        comparison.keepDetail = html != nil || distanceMap != nil || surfaces != nil
         let result = try comparison.run(reference: reference, prediction: prediction, image: image)
         let labels = Set(result.rows.map(\.label))
         for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
@@ -80,14 +92,21 @@ struct Compare: ParsableCommand {
         }
         if let distanceMap {
             let map = ErrorMap.distanceImage(
-                result.evaluation, reference: result.referenceVolume, prediction: result.predictionVolume)
+                result.evaluation, reference: result.referenceVolume, prediction: result.predictionVolume,
+                penaltyMM: settings.penalty.value(diagonalMM: result.referenceVolume.grid.diagonalMM))
             try NIfTIWriter.write(values: map.values, header: map.header, to: distanceMap)
         }
         if let html {
             let slices = SliceImages(
-                reference: result.referenceVolume, prediction: result.predictionVolume, intensity: result.image)
+                reference: result.referenceVolume, prediction: result.predictionVolume, intensity: result.image,
+                convention: pictures.display, window: pictures.window)
             try OutputFile.write(
                 HTMLReport.compare(evaluation: result.evaluation, report: report, slices: slices), to: html)
+        }
+        if let surfaces {
+            try Surfaces.forEach(result) { name, bytes in
+                try OutputFile.write(bytes: bytes, to: OutputFolder.path(surfaces, name))
+            }
         }
         if let hint = Comparison.binaryHint(result.rows, settings: settings) { printError("maskeval: \(hint)") }
         if timings {
@@ -115,3 +134,24 @@ final class Clock {
     }
     func total() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
 }
+
+/// How the HTML reports draw slices (`compare --html`, `batch --html-cases`).
+struct PictureOptions: ParsableArguments {
+    @Option(help: "Slice display: radiological (patient's right on the screen's left) or neurological.")
+    var display: DisplayConvention = .radiological
+
+    @Option(
+        help: ArgumentHelp(
+            "Grey window W,L of the --image for every slice "
+                + "(default: W 400 / L 40 for CT, else the 1st–99th percentile).",
+            valueName: "W,L"),
+        transform: { text in
+            guard let window = IntensityWindow(text: text) else {
+                throw ValidationError("--window takes W,L with W > 0, e.g. 400,40, not '\(text)'")
+            }
+            return window
+        })
+    var window: IntensityWindow?
+}
+
+extension DisplayConvention: ExpressibleByArgument {}
