@@ -192,7 +192,7 @@ enum Bridge {
             guard array.data != nil, array.shape.count == array.rank, array.strides.count == array.rank else {
                 throw CallFailure(.usage, "\(array.name): data, shape or strides is NULL")
             }
-            guard ElementType(rawValue: array.typeCode & ~ElementType.byteSwappedFlag) != nil else {
+            guard VoxelType(code: array.typeCode) != nil else {
                 throw CallFailure(
                     .input, "\(array.name): element type code \(array.typeCode) is not a label type")
             }
@@ -231,11 +231,11 @@ enum Bridge {
     /// CLI's error for such a voxel (`NIfTIReader.read`).
     private static func labels(of array: ArrayInput, grid: Grid, threads: Int) throws -> [Int32] {
         guard let data = array.data,
-            let type = ElementType(rawValue: array.typeCode & ~ElementType.byteSwappedFlag)
+            let type = VoxelType(code: array.typeCode)
         else { throw CallFailure(.usage, "\(array.name): data is NULL") }
         let strides = array.strides + [Int](repeating: 0, count: 3 - array.strides.count)
         let result = ArrayLabels.convert(
-            data, type: type, swapped: array.typeCode & ElementType.byteSwappedFlag != 0,
+            data, type: type, swapped: array.typeCode & VoxelType.byteSwappedFlag != 0,
             dims: (grid.nx, grid.ny, grid.nz), strides: (strides[0], strides[1], strides[2]), threads: threads)
         switch result {
         case .success(let labels): return labels

@@ -1,7 +1,9 @@
 import Dispatch
+import MaskEval
 
 // The values a C call carries (options, arrays, outcomes) and the conversion of a caller's
-// label array into Int32 labels. Nothing here calls the MaskEval library (see Bridge.swift).
+// label array into Int32 labels. Nothing here calls the MaskEval library (see Bridge.swift);
+// only its `VoxelType` codes are shared.
 
 /// An error of a call: the CLI's exit status and one-line message, and which kind of error
 /// it is (`MASKEVAL_ERROR_*` in maskeval.h).
@@ -156,20 +158,13 @@ struct ArrayInput {
     var strides: [Int]
 }
 
-/// Element types of label arrays: the NIfTI-1 `DT_*` codes (maskeval.h).
-enum ElementType: Int32 {
-    case uint8 = 2
-    case int16 = 4
-    case int32 = 8
-    case float32 = 16
-    case float64 = 64
-    case int8 = 256
-    case uint16 = 512
-    case uint32 = 768
-    case int64 = 1024
-    case uint64 = 1280
-
+/// Element types of label arrays are the NIfTI-1 `DT_*` codes of the library's `VoxelType`
+/// (maskeval.h); this bit marks the other byte order.
+extension VoxelType {
     static let byteSwappedFlag: Int32 = 0x10000
+
+    /// The type of a maskeval.h type code, byte-order bit aside.
+    init?(code: Int32) { self.init(rawValue: Int(code & ~Self.byteSwappedFlag)) }
 }
 
 /// One element type read from memory, in either byte order.
@@ -247,7 +242,7 @@ enum ArrayLabels {
     /// looked up afterwards in voxel order, so the error names the first one whatever the
     /// thread count.
     static func convert(
-        _ base: UnsafeRawPointer, type: ElementType, swapped: Bool, dims: (Int, Int, Int),
+        _ base: UnsafeRawPointer, type: VoxelType, swapped: Bool, dims: (Int, Int, Int),
         strides: (Int, Int, Int), threads: Int
     ) -> Result<[Int32], BadVoxel> {
         switch type {

@@ -17,9 +17,17 @@ struct Run {
     }()
 
     init(_ arguments: [String]) throws {
+        try self.init(executable: Self.binary, arguments: arguments)
+    }
+
+    /// Runs `executable` with `arguments` (and extra `environment`), reading both pipes.
+    init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

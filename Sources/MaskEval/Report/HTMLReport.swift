@@ -399,22 +399,23 @@ public enum HTMLReport {
             let window = slices.window.map { ", grey window \($0.description)" } ?? ", over the reference label map"
             body +=
                 "<p class=\"meta\">\(slices.convention == .radiological ? "Radiological" : "Neurological") display (the patient's \(slices.convention == .radiological ? "right" : "left") on the screen's left; sagittal: anterior on the left)\(window). Letters: R/L right/left, A/P anterior/posterior, S/I superior/inferior.</p>"
-            for r in missed.prefix(failurePanels) {
+            // Missed structures show the reference, spurious ones the prediction.
+            let failures =
+                missed.prefix(failurePanels).map { ($0, RowStatus.missed) }
+                + spurious.prefix(failurePanels).map { ($0, RowStatus.spurious) }
+            for (r, status) in failures {
                 guard let detail = r.detail else { continue }
-                let at = slices.largestCrossSection(of: slices.reference, label: r.label, box: detail.box)
+                let missedOne = status == .missed
+                let at = slices.largestCrossSection(
+                    of: missedOne ? slices.reference : slices.prediction, label: r.label, box: detail.box)
+                let volume = missedOne ? r.referenceVolumeML : r.predictionVolumeML
                 body +=
-                    "<h3 class=\"missed\">\(escape(name(r))): missed (\(Format.fixed(r.referenceVolumeML, 2)) mL)</h3>"
+                    "<h3 class=\"\(status.rawValue)\">\(escape(name(r))): \(status.rawValue) (\(Format.fixed(volume, 2)) mL)</h3>"
                 body += panelRow(
-                    slices, heading: "the reference (green) at its largest cross-section in each plane", label: r.label,
-                    voxel: at, box: detail.box, mark: nil)
-            }
-            for r in spurious.prefix(failurePanels) {
-                guard let detail = r.detail else { continue }
-                let at = slices.largestCrossSection(of: slices.prediction, label: r.label, box: detail.box)
-                body +=
-                    "<h3 class=\"spurious\">\(escape(name(r))): spurious (\(Format.fixed(r.predictionVolumeML, 2)) mL)</h3>"
-                body += panelRow(
-                    slices, heading: "the prediction (magenta) at its largest cross-section in each plane",
+                    slices,
+                    heading: missedOne
+                        ? "the reference (green) at its largest cross-section in each plane"
+                        : "the prediction (magenta) at its largest cross-section in each plane",
                     label: r.label, voxel: at, box: detail.box, mark: nil)
             }
             let left = max(0, missed.count - failurePanels) + max(0, spurious.count - failurePanels)
