@@ -9,9 +9,14 @@ public enum RowFile {
             return RowTable.File(path: path, result: try result(document, rows: nil, path: path))
         }
         let settingsPath = path + ".settings.json"
-        let sidecar = try TextInput.json(
-            try TextInput.read(path: settingsPath, what: "settings file of a CSV row file"), path: settingsPath,
-            what: "settings")
+        let settingsText: String
+        do {
+            settingsText = try TextInput.read(path: settingsPath, what: "settings file of a CSV row file")
+        } catch let failure as MaskEvalFailure where failure.exitStatus == .noInput {
+            throw InputError.badFile(
+                path: path, reason: "its settings file \(settingsPath) is missing (batch writes it beside the rows)")
+        }
+        let sidecar = try TextInput.json(settingsText, path: settingsPath, what: "settings")
         return RowTable.File(path: path, result: try result(sidecar, rows: text, path: path))
     }
 

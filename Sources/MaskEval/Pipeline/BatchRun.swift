@@ -56,8 +56,7 @@ public struct BatchRun: Sendable {
                 progress(Progress(finished: counter.next(), total: work.count, caseID: work[index].id, error: error))
             }
         }
-        var settings = comparison.settings
-        settings.inputs = comparison.settings.inputs
+        let settings = comparison.settings
         return BatchResult(
             rows: RowTable.expandErrorRows(results.flatMap { $0 }, settings: settings), settings: settings,
             shard: shard, warnings: warnings)
