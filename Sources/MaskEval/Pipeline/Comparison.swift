@@ -99,7 +99,10 @@ public struct Comparison: Sendable {
                 reference: grid, prediction: image.grid, predictionPath: path,
                 toleranceMM: GeometryCheck.defaultToleranceMM)
         } catch let error as GeometryError {
-            throw ImageGridError(path: path, problem: error.problem)
+            throw GeometryError(
+                path: path,
+                problem: "the --image is not on the reference grid: \(error.problem); resample it onto the reference first",
+                suggestsWaysOut: false)
         }
         return image
     }
@@ -116,16 +119,6 @@ public struct Comparison: Sendable {
             + ", the prediction "
             + rows.filter { $0.status == .spurious }.prefix(5).map { String($0.label) }.joined(separator: ", ")
             + "); if both are binary masks stored with different values, use --binary"
-    }
-}
-
-/// The `--image` does not lie on the reference grid (exit 65).
-public struct ImageGridError: MaskEvalFailure, Equatable {
-    public let path: String
-    public let problem: String
-    public var exitStatus: ExitStatus { .dataError }
-    public var description: String {
-        "\(path): the --image is not on the reference grid: \(problem); resample it onto the reference first"
     }
 }
 
