@@ -38,7 +38,7 @@ struct MaskEvalCommand: ParsableCommand {
         commandName: "maskeval",
         abstract: "Evaluate 3-D segmentations: Dice, volumes and surface distances in mm, per structure.",
         version: MaskEvalVersion.string,
-        subcommands: [Compare.self, Batch.self, Merge.self, Info.self]
+        subcommands: [Compare.self, Batch.self, Merge.self, Info.self, Lesions.self]
     )
 }
 

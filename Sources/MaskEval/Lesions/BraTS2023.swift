@@ -1,0 +1,223 @@
+/// The BraTS 2023 lesion-wise Dice and HD95, following the challenge's metric code
+/// (github.com/rachitsaluja/BraTS-2023-Metrics, `brats_2023_metrics/surface_distance/
+/// brats_metrics.py`, the same steps as the earlier `eval.py`). Rule by rule, with the
+/// function each comes from:
+///
+/// - Components: 26-connected (`cc3d.connected_components(..., connectivity=26)` in
+///   `get_lesion_wise_score`), in both volumes.
+/// - Reference lesions combined by dilation: the whole reference mask is dilated
+///   `dilationIterations` times with the 18-neighbour structure
+///   (`scipy.ndimage.binary_dilation` with `generate_binary_structure(3, 2)`), the dilated
+///   mask's 26-connected components are taken, and every reference voxel joins the lesion of
+///   the dilated component it lies in (`get_gt_seg_combined_by_dilation`): reference
+///   components closer than the dilation reach are one lesion.
+/// - Matching: a predicted component matches a reference lesion when it has a voxel in that
+///   lesion's dilation (the lesion dilated again, `gt_tmp_dilation`); this equals the lesion's
+///   dilated component, since dilations of different lesions lie in different components.
+///   Many predicted components may match one lesion, and one component may match several.
+/// - Per reference lesion: Dice of the lesion against the union of its matched components
+///   (`get_dice_score`; 0 when none matched) and the DeepMind robust Hausdorff at 95 %
+///   (`compute_surface_distances` + `compute_robust_hausdorff(..., 95)`, MaskEval's
+///   `deepmind` preset), +∞ when none matched.
+/// - Lesions whose volume (voxels × the spacing product, mm³) is at most the variant's
+///   threshold (`get_challenge_parameters`: 50 mm³ GLI, 2 mm³ MET) are left out of the
+///   counts and the means (`fn_sub`, `gt_tp_sub`, `metric_df_thresh` in
+///   `get_lesion_wise_results`).
+/// - False positives: predicted components matching no lesion (`score_store['fp']`), of any
+///   size.
+/// - Aggregates over the kept lesions (TP + FN) and the FP components:
+///   `lesion_dice` = Σ Dice / (kept + FP) (FP and FN count 0),
+///   `lesion_hd95_mm` = (Σ HD95 with +∞ → 374 + 374 · FP) / (kept + FP)
+///   (`metric_df.replace(np.inf, 374)`); with nothing to average (0/0 gives NaN there),
+///   Dice 1 and HD95 0 (`if math.isnan(...)`).
+/// - Spacing: the challenge reads the prediction's `get_zooms()`; MaskEval uses the reference
+///   grid's spacing (the two grids match within the geometry tolerance).
+public enum BraTS2023 {
+    /// The challenge's HD95 for an unmatched lesion, mm (`get_lesion_wise_results`).
+    public static let penaltyMM = 374.0
+
+    static func evaluate(
+        name: String, reference: [Int32], prediction: [Int32], grid: Grid, variant: BraTSVariant,
+        settings: LesionSettings
+    ) -> LesionStructureResult {
+        let nx = grid.nx
+        let ny = grid.ny
+        let nz = grid.nz
+        let connectivity = settings.connectivity
+        let refCC = ConnectedComponents.label(
+            mask: reference, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+        let predCC = ConnectedComponents.label(
+            mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+        let dilated = dilate18(reference, nx: nx, ny: ny, nz: nz, iterations: variant.dilationIterations)
+        let dilatedCC = ConnectedComponents.label(
+            mask: dilated, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+        // Lesions: reference voxels labelled by their dilated component.
+        var lesions = [Int32](repeating: 0, count: reference.count)
+        for index in reference.indices where reference[index] != 0 { lesions[index] = dilatedCC.labels[index] }
+        let lesionComponents = Components(labels: lesions, count: dilatedCC.count)
+        let lesionStats = ComponentStats(lesionComponents, grid: grid)
+        let predStats = ComponentStats(predCC, grid: grid)
+        let lesionCount = dilatedCC.count
+
+        // Matches: predicted components with a voxel in the lesion's dilated component;
+        // intersections: lesion voxels covered by the prediction.
+        var matched = [Set<Int32>](repeating: [], count: lesionCount + 1)
+        var intersection = [Int](repeating: 0, count: lesionCount + 1)
+        for index in reference.indices {
+            let p = predCC.labels[index]
+            guard p != 0 else { continue }
+            let d = Int(dilatedCC.labels[index])
+            if d != 0 { matched[d].insert(p) }
+            if lesions[index] != 0 { intersection[Int(lesions[index])] += 1 }
+        }
+        var predMatched = [[Int]](repeating: [], count: predCC.count + 1)
+        for lesion in stride(from: 1, through: lesionCount, by: 1) {
+            for p in matched[lesion] { predMatched[Int(p)].append(lesion) }
+        }
+
+        // HD95 per matched lesion, in parallel (one engine call each, on the pair's crop).
+        let matchedLesions = (0...lesionCount).filter { $0 > 0 && !matched[$0].isEmpty }
+        var hd95 = [Double](repeating: .infinity, count: matchedLesions.count)
+        lesions.withUnsafeBufferPointer { l in
+            predCC.labels.withUnsafeBufferPointer { p in
+                hd95.withUnsafeMutableBufferPointer { out in
+                    let shared = UncheckedSendable(out)
+                    let buffers = UncheckedSendable((l, p))
+                    parallelFor(matchedLesions.count, threads: settings.threads) { slot in
+                        let lesion = matchedLesions[slot]
+                        var box = lesionStats.boxes[lesion]
+                        for c in matched[lesion] { box = box.union(predStats.boxes[Int(c)]) }
+                        let (refMask, predMask) = LesionEvaluator.cropPair(
+                            reference: buffers.value.0, referenceIDs: [Int32(lesion)], prediction: buffers.value.1,
+                            predictionIDs: matched[lesion], box: box, grid: grid)
+                        let surface = EngineBridge.pairSurface(
+                            reference: refMask, prediction: predMask, presets: [.deepmind], percentile: 95)
+                        shared.value[slot] = surface[.deepmind]?.hdPercentileMM ?? .infinity
+                    }
+                }
+            }
+        }
+        var hd95Of: [Int: Double] = [:]
+        for (slot, lesion) in matchedLesions.enumerated() { hd95Of[lesion] = hd95[slot] }
+
+        let ml = grid.voxelVolumeML
+        var rows: [LesionRow] = []
+        var mapRef = [Int32](repeating: 0, count: lesionCount + 1)
+        var mapPred = [Int32](repeating: 0, count: predCC.count + 1)
+        var nextMapID: Int32 = 1
+        var diceSum = 0.0
+        var hdSum = 0.0
+        var kept = 0
+        var tp = 0
+        var fn = 0
+        for lesion in stride(from: 1, through: lesionCount, by: 1) {
+            mapRef[lesion] = nextMapID
+            nextMapID += 1
+            let ids = matched[lesion].map { Int($0) }.sorted()
+            for p in ids where mapPred[p] == 0 { mapPred[p] = mapRef[lesion] }
+            let voxels = lesionStats.voxels[lesion]
+            let predVoxels = ids.reduce(0) { $0 + predStats.voxels[$1] }
+            let dice = 2 * Double(intersection[lesion]) / Double(voxels + predVoxels)
+            let hd = hd95Of[lesion] ?? .infinity
+            let counted = settings.keeps(voxels: voxels, volumeML: Double(voxels) * ml)
+            if counted {
+                kept += 1
+                diceSum += dice
+                hdSum += hd.isFinite ? hd : settings.penaltyMM
+                if ids.isEmpty { fn += 1 } else { tp += 1 }
+            }
+            var row = LesionRow(
+                structure: name, side: "reference", id: lesion, voxels: voxels, volumeML: Double(voxels) * ml,
+                centroidMM: lesionStats.centroidMM(lesion, grid: grid), matchedIDs: ids,
+                status: ids.isEmpty ? .fn : .tp, counted: counted)
+            row.dice = dice
+            row.hd95MM = hd
+            rows.append(row)
+        }
+        var fp = 0
+        for p in stride(from: 1, through: predCC.count, by: 1) where predMatched[p].isEmpty {
+            fp += 1
+            mapPred[p] = nextMapID
+            nextMapID += 1
+            var row = LesionRow(
+                structure: name, side: "prediction", id: p, voxels: predStats.voxels[p],
+                volumeML: Double(predStats.voxels[p]) * ml, centroidMM: predStats.centroidMM(p, grid: grid),
+                matchedIDs: [], status: .fp, counted: true)
+            row.dice = 0
+            row.hd95MM = .infinity
+            rows.append(row)
+        }
+        let denominator = kept + fp
+        let lesionDice = denominator == 0 ? 1 : diceSum / Double(denominator)
+        let lesionHD95 = denominator == 0 ? 0 : (hdSum + Double(fp) * settings.penaltyMM) / Double(denominator)
+        let aggregates: [(key: String, value: Double?)] = [
+            ("reference_lesions", Double(lesionCount)), ("prediction_lesions", Double(predCC.count)),
+            ("tp", Double(tp)), ("fp", Double(fp)), ("fn", Double(fn)),
+            ("left_out_lesions", Double(lesionCount - kept)), ("lesion_dice", lesionDice),
+            ("lesion_hd95_mm", lesionHD95),
+        ]
+        var result = LesionStructureResult(name: name, rows: rows, aggregates: aggregates)
+        result.referenceMapIDs = mapRef
+        result.predictionMapIDs = mapPred
+        result.referenceComponents = lesionComponents
+        result.predictionComponents = predCC
+        return result
+    }
+
+    /// `iterations` dilations of a binary mask by the 18-neighbour structure (face and edge
+    /// neighbours), with the image edge as background (scipy's `binary_dilation` defaults).
+    /// Each pass reads the previous mask and writes a new one, over the mask's box widened
+    /// by one voxel per pass.
+    static func dilate18(_ mask: [Int32], nx: Int, ny: Int, nz: Int, iterations: Int) -> [Int32] {
+        var current = mask.map { $0 != 0 ? Int32(1) : 0 }
+        guard iterations > 0 else { return current }
+        var box = VoxelBox.empty
+        var index = 0
+        for k in 0..<nz {
+            for j in 0..<ny {
+                for i in 0..<nx {
+                    if current[index] != 0 {
+                        let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
+                        box = VoxelBox(lower: pointwiseMin(box.lower, p), upper: pointwiseMax(box.upper, p))
+                    }
+                    index += 1
+                }
+            }
+        }
+        if box.isEmpty { return current }
+        var offsets: [SIMD3<Int>] = []
+        for dk in -1...1 {
+            for dj in -1...1 {
+                for di in -1...1 where abs(di) + abs(dj) + abs(dk) >= 1 && abs(di) + abs(dj) + abs(dk) <= 2 {
+                    offsets.append(SIMD3(di, dj, dk))
+                }
+            }
+        }
+        let strideJ = nx
+        let strideK = nx * ny
+        let high = SIMD3<Int32>(Int32(nx - 1), Int32(ny - 1), Int32(nz - 1))
+        for _ in 0..<iterations {
+            box = VoxelBox(
+                lower: pointwiseMax(box.lower &- 1, SIMD3(repeating: 0)), upper: pointwiseMin(box.upper &+ 1, high))
+            var next = current
+            for k in Int(box.lower.z)...Int(box.upper.z) {
+                for j in Int(box.lower.y)...Int(box.upper.y) {
+                    for i in Int(box.lower.x)...Int(box.upper.x) where current[i + j * strideJ + k * strideK] == 0 {
+                        for o in offsets {
+                            let ni = i + o.x
+                            let nj = j + o.y
+                            let nk = k + o.z
+                            guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= 0, nk < nz else { continue }
+                            if current[ni + nj * strideJ + nk * strideK] != 0 {
+                                next[i + j * strideJ + k * strideK] = 1
+                                break
+                            }
+                        }
+                    }
+                }
+            }
+            current = next
+        }
+        return current
+    }
+}

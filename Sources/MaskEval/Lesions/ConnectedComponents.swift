@@ -1,0 +1,196 @@
+/// Voxel connectivity of connected components: face (6), face + edge (18) or face + edge +
+/// corner (26) neighbours.
+public enum Connectivity: Int, CaseIterable, Sendable {
+    case six = 6
+    case eighteen = 18
+    case twentySix = 26
+
+    /// The neighbours scanned before a voxel (k, then j, then i decreasing): half the
+    /// neighbourhood, (Δi, Δj, Δk) with Δk < 0, or Δk = 0 and Δj < 0, or Δk = Δj = 0 and Δi < 0.
+    var backwardOffsets: [SIMD3<Int>] {
+        var out: [SIMD3<Int>] = []
+        for dk in -1...0 {
+            for dj in -1...1 {
+                for di in -1...1 {
+                    let before = dk < 0 || (dk == 0 && (dj < 0 || (dj == 0 && di < 0)))
+                    guard before else { continue }
+                    let nonZero = abs(di) + abs(dj) + abs(dk)
+                    switch self {
+                    case .six where nonZero > 1: continue
+                    case .eighteen where nonZero > 2: continue
+                    default: out.append(SIMD3(di, dj, dk))
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The connected components of a binary mask.
+public struct Components: Sendable {
+    /// Per voxel, 0 for background, else the component id 1...count.
+    public var labels: [Int32]
+    /// The number of components.
+    public var count: Int
+}
+
+/// Connected-component labelling of a binary mask: a two-pass union-find, in parallel over
+/// slabs of slices.
+///
+/// Ids are deterministic and independent of the thread count: component 1 holds the first
+/// foreground voxel in file scan order (i fastest, then j, then k), component 2 the first
+/// voxel not in component 1, and so on. This is the order cc3d and `scipy.ndimage.label`
+/// number components in for the same (Fortran-ordered, i fastest) scan; with C-ordered numpy
+/// arrays they scan k fastest instead, so their ids may be a permutation of ours.
+///
+/// How: every foreground voxel starts as its own set, keyed by its voxel index; a worker
+/// per slab of slices unites each voxel with its foreground backward neighbours inside the
+/// slab (union by smaller index, path halving), then the slab faces are united serially.
+/// Because unions always keep the smaller index as the root, each component's root is its
+/// first voxel in scan order, which gives the ids. Cost: O(voxels · α) work and two arrays
+/// of `voxels` Int32 (so a volume must hold fewer than 2³¹ voxels).
+public enum ConnectedComponents {
+    /// Labels the non-zero voxels of `mask` (nx·ny·nz values, i fastest).
+    public static func label(
+        mask: [Int32], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
+    ) -> Components {
+        mask.withUnsafeBufferPointer { buffer in
+            label(nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: threads) { buffer[$0] != 0 }
+        }
+    }
+
+    /// Labels the voxels for which `isForeground(index)` holds.
+    static func label(
+        nx: Int, ny: Int, nz: Int, connectivity: Connectivity, threads: Int, isForeground: (Int) -> Bool
+    ) -> Components {
+        let count = nx * ny * nz
+        precondition(count < Int(Int32.max), "connected components need fewer than 2^31 voxels")
+        let strideJ = nx
+        let strideK = nx * ny
+        let offsets = connectivity.backwardOffsets
+        // Slabs of whole slices; each worker owns the parent entries of its slab's voxels.
+        let slabCount = max(1, min(nz, threads * 4))
+        let slabStarts = (0...slabCount).map { $0 * nz / slabCount }
+        var parent = [Int32](repeating: -1, count: count)
+        var out = [Int32](repeating: 0, count: count)
+        var componentCount = 0
+        withoutActuallyEscaping(isForeground) { isForeground in
+            let foreground = UncheckedSendable(isForeground)
+            parent.withUnsafeMutableBufferPointer { parentBuffer in
+                let parents = UncheckedSendable(parentBuffer)
+                // Pass 1: each slab on its own.
+                parallelFor(slabCount, threads: threads) { slab in
+                    let p = parents.value
+                    for k in slabStarts[slab]..<slabStarts[slab + 1] {
+                        let kLow = slabStarts[slab]
+                        for j in 0..<ny {
+                            let row = j * strideJ + k * strideK
+                            for i in 0..<nx where foreground.value(row + i) {
+                                let index = row + i
+                                p[index] = Int32(index)
+                                for offset in offsets {
+                                    let ni = i + offset.x
+                                    let nj = j + offset.y
+                                    let nk = k + offset.z
+                                    guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
+                                    let neighbour = ni + nj * strideJ + nk * strideK
+                                    if p[neighbour] >= 0 { unite(index, neighbour, p) }
+                                }
+                            }
+                        }
+                    }
+                }
+                // Pass 2: the faces between slabs, serially.
+                let p = parentBuffer
+                for slab in 1..<max(1, slabCount) {
+                    let k = slabStarts[slab]
+                    guard k > 0, k < nz else { continue }
+                    for j in 0..<ny {
+                        let row = j * strideJ + k * strideK
+                        for i in 0..<nx where p[row + i] >= 0 {
+                            for offset in offsets where offset.z < 0 {
+                                let ni = i + offset.x
+                                let nj = j + offset.y
+                                guard ni >= 0, ni < nx, nj >= 0, nj < ny else { continue }
+                                let neighbour = ni + nj * strideJ + (k - 1) * strideK
+                                if p[neighbour] >= 0 { unite(row + i, neighbour, p) }
+                            }
+                        }
+                    }
+                }
+                out.withUnsafeMutableBufferPointer { outBuffer in
+                    let outs = UncheckedSendable(outBuffer)
+                    // Pass 3: every voxel's root + 1 (parents are only read here).
+                    parallelFor(slabCount, threads: threads) { slab in
+                        let p = parents.value
+                        let o = outs.value
+                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
+                            var root = Int(p[index])
+                            while Int(p[root]) != root { root = Int(p[root]) }
+                            o[index] = Int32(root + 1)
+                        }
+                    }
+                    // Roots per slab, then ids in scan order.
+                    var rootsPerSlab = [Int](repeating: 0, count: slabCount)
+                    rootsPerSlab.withUnsafeMutableBufferPointer { roots in
+                        let counts = UncheckedSendable(roots)
+                        parallelFor(slabCount, threads: threads) { slab in
+                            let o = outs.value
+                            var n = 0
+                            for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
+                            where Int(o[index]) == index + 1 {
+                                n += 1
+                            }
+                            counts.value[slab] = n
+                        }
+                    }
+                    var firstID = [Int](repeating: 1, count: slabCount)
+                    for slab in 1..<max(1, slabCount) { firstID[slab] = firstID[slab - 1] + rootsPerSlab[slab - 1] }
+                    componentCount = rootsPerSlab.reduce(0, +)
+                    // A root's parent entry becomes −1 − id (below −1, so never a voxel index).
+                    parallelFor(slabCount, threads: threads) { slab in
+                        let p = parents.value
+                        let o = outs.value
+                        var id = firstID[slab]
+                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
+                        where Int(o[index]) == index + 1 {
+                            p[index] = Int32(-1 - id)
+                            id += 1
+                        }
+                    }
+                    // Pass 4: every voxel takes its root's id.
+                    parallelFor(slabCount, threads: threads) { slab in
+                        let p = parents.value
+                        let o = outs.value
+                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where o[index] != 0 {
+                            o[index] = -1 - p[Int(o[index]) - 1]
+                        }
+                    }
+                }
+            }
+        }
+        return Components(labels: out, count: componentCount)
+    }
+
+    /// Unites the sets of `a` and `b`, keeping the smaller root (path halving on the way).
+    @inline(__always)
+    private static func unite(_ a: Int, _ b: Int, _ parent: UnsafeMutableBufferPointer<Int32>) {
+        var x = find(a, parent)
+        var y = find(b, parent)
+        if x == y { return }
+        if x > y { swap(&x, &y) }
+        parent[y] = Int32(x)
+    }
+
+    @inline(__always)
+    private static func find(_ start: Int, _ parent: UnsafeMutableBufferPointer<Int32>) -> Int {
+        var x = start
+        while Int(parent[x]) != x {
+            let grand = parent[Int(parent[x])]
+            parent[x] = grand
+            x = Int(grand)
+        }
+        return x
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+
+/// A named structure evaluated as the union of some labels in both volumes (nnU-Net's
+/// "regions": for BraTS, whole tumour = {1, 2, 3}).
+public struct Region: Equatable, Sendable {
+    public var name: String
+    public var labels: [Int32]
+
+    public init(name: String, labels: [Int32]) {
+        self.name = name
+        self.labels = labels
+    }
+
+    /// The BraTS 2023 convention (labels 1 NCR, 2 ED, 3 ET): WT = {1, 2, 3}, TC = {1, 3},
+    /// ET = {3}; the unions `get_tissue_wise_mask` builds in the challenge's
+    /// `brats_2023_metrics/surface_distance/brats_metrics.py` (and `eval.py`'s
+    /// `get_TissueWiseSeg`). nnU-Net's relabelled BraTS datasets use other values; read
+    /// their dataset.json instead.
+    public static let brats: [Region] = [
+        Region(name: "WT", labels: [1, 2, 3]), Region(name: "TC", labels: [1, 3]), Region(name: "ET", labels: [3]),
+    ]
+
+    /// One region per label, named by its value.
+    public static func perLabel(_ labels: [Int32]) -> [Region] {
+        labels.map { Region(name: String($0), labels: [$0]) }
+    }
+}
+
+/// What a regions file holds: the regions, and nnU-Net's ignore label when it names one.
+public struct RegionFile: Equatable, Sendable {
+    public var regions: [Region]
+    public var ignoreLabel: Int32?
+}
+
+public enum Regions {
+    /// Reads `--regions FILE`: either a JSON object of names to label lists
+    /// (`{"whole_tumor": [1, 2, 3], "ET": 3}`), or an nnU-Net `dataset.json`, whose
+    /// `labels` object maps names to a value or a list of values. In a dataset.json the
+    /// `background` entry (value 0) is skipped and an `ignore` entry is the ignore label,
+    /// not a region. Regions keep the file's order (nnU-Net lists them in
+    /// `regions_class_order`; MaskEval reports them in file order).
+    public static func read(path: String) throws -> RegionFile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError.missingFile(path: path) }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw InputError.badFile(path: path, reason: "not JSON: \(error)")
+        }
+        guard case .object(let top) = json else {
+            throw InputError.badFile(path: path, reason: "expected a JSON object of region names to label lists")
+        }
+        let isDataset: Bool
+        let members: [(String, JSONValue)]
+        if case .object(let labels)? = top["labels"] {
+            isDataset = true
+            members = orderedKeys(in: String(decoding: data, as: UTF8.self), of: labels, nestedIn: "labels")
+        } else {
+            isDataset = false
+            members = orderedKeys(in: String(decoding: data, as: UTF8.self), of: top, nestedIn: nil)
+        }
+        var regions: [Region] = []
+        var ignore: Int32?
+        for (name, value) in members {
+            let labels = try labelList(value, name: name, path: path)
+            if isDataset && name == "ignore" {
+                guard labels.count == 1 else {
+                    throw InputError.badFile(path: path, reason: "'ignore' must be one label value")
+                }
+                ignore = labels[0]
+                continue
+            }
+            if isDataset && labels == [0] { continue }  // background
+            if labels.contains(0) {
+                throw InputError.badFile(path: path, reason: "region '\(name)' contains 0 (background)")
+            }
+            regions.append(Region(name: name, labels: labels))
+        }
+        if regions.isEmpty { throw InputError.badFile(path: path, reason: "no regions") }
+        return RegionFile(regions: regions, ignoreLabel: ignore)
+    }
+
+    static func labelList(_ value: JSONValue, name: String, path: String) throws -> [Int32] {
+        func label(_ item: JSONValue) -> Int32? {
+            switch item {
+            case .int(let v): return Int32(exactly: v)
+            case .number(let v): return Int32(exactly: v)
+            default: return nil
+            }
+        }
+        if let single = label(value) { return [single] }
+        if case .array(let items) = value, !items.isEmpty {
+            let labels = items.compactMap(label)
+            if labels.count == items.count { return labels }
+        }
+        throw InputError.badFile(path: path, reason: "region '\(name)' must be a label value or a list of them")
+    }
+
+    /// The members of `object` in the order their keys first appear in the file text
+    /// (JSONValue objects are unordered); keys not found keep sorted order at the end.
+    static func orderedKeys(in text: String, of object: [String: JSONValue], nestedIn parent: String?) -> [(
+        String, JSONValue
+    )] {
+        let start = parent.flatMap { text.range(of: "\"" + $0 + "\"")?.upperBound } ?? text.startIndex
+        let positions = object.keys.map { key -> (String, Int) in
+            let needle = "\"" + key + "\""
+            let position = text.range(of: needle, range: start..<text.endIndex).map {
+                text.distance(from: text.startIndex, to: $0.lowerBound)
+            }
+            return (key, position ?? Int.max)
+        }
+        return positions.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.compactMap { key, _ in
+            object[key].map { (key, $0) }
+        }
+    }
+
+    /// The region's mask of a volume: 1 where its label is one of `labels`, else 0.
+    public static func mask(_ volume: LabelVolume, labels: [Int32], threads: Int = 1) -> LabelVolume {
+        var out = [Int32](repeating: 0, count: volume.labels.count)
+        let wanted = Set(labels)
+        let sorted = labels.sorted()
+        // A table for small non-negative label ranges; a set lookup otherwise.
+        let table: [Bool]? =
+            (sorted.first ?? 0) >= 0 && (sorted.last ?? 0) < 4096
+            ? (0...Int(sorted.last ?? 0)).map { wanted.contains(Int32($0)) } : nil
+        let count = volume.labels.count
+        let chunk = 1 << 16
+        volume.labels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                let shared = UncheckedSendable(target)
+                parallelFor((count + chunk - 1) / chunk, threads: threads) { block in
+                    let t = shared.value
+                    for index in block * chunk..<min(count, (block + 1) * chunk) {
+                        let value = source[index]
+                        let inside: Bool
+                        if let table {
+                            inside = value >= 0 && Int(value) < table.count && table[Int(value)]
+                        } else {
+                            inside = wanted.contains(value)
+                        }
+                        t[index] = inside ? 1 : 0
+                    }
+                }
+            }
+        }
+        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, labels: out)
+    }
+
+    /// Each region's two binary (0/1) volumes: the union of its labels in the reference and
+    /// in the prediction (which must share the reference's grid).
+    public static func regionVolumes(
+        reference: LabelVolume, prediction: LabelVolume, regions: [Region], threads: Int = 1
+    ) -> [(name: String, reference: LabelVolume, prediction: LabelVolume)] {
+        regions.map { region in
+            (
+                region.name, mask(reference, labels: region.labels, threads: threads),
+                mask(prediction, labels: region.labels, threads: threads)
+            )
+        }
+    }
+
+    /// Evaluates every region with every metric and preset of `settings` (its `labels` is
+    /// ignored): one `LabelResult` per region, in order, whose `label` is 1 (the region's
+    /// value in its binary masks) and whose name is the region's. Empty regions are
+    /// `absent` (Dice 1, distances 0), as `--labels` reports an asked-for empty label.
+    public static func evaluate(
+        reference: LabelVolume, prediction: LabelVolume, regions: [Region], settings: EvaluationSettings
+    ) -> [(name: String, result: LabelResult)] {
+        regionVolumes(reference: reference, prediction: prediction, regions: regions, threads: settings.threads).map {
+            region in
+            (region.name, EngineBridge.evaluateBinary(reference: region.reference, prediction: region.prediction,
+                settings: settings))
+        }
+    }
+}
+
+/// nnU-Net's ignore label: reference voxels with that label take part in no metric.
+public enum IgnoreLabel {
+    /// Sets every voxel where the reference holds `label` to background in both volumes,
+    /// and returns how many voxels that was.
+    ///
+    /// This reproduces nnU-Net v2's `compute_metrics` (`nnunetv2/evaluation/
+    /// evaluate_predictions.py`): `ignore_mask = seg_ref == ignore_label`, and
+    /// `compute_tp_fp_fn_tn` counts TP, FP and FN only where the mask is false, so Dice and
+    /// IoU come out the same. nnU-Net's TN also leaves those voxels out, whereas here they
+    /// become background in both volumes: whoever reports TN subtracts the returned count.
+    /// Prediction voxels holding `label` outside the ignore mask stay as they are (nnU-Net
+    /// never evaluates the ignore label as a class; do not ask for it). The surfaces of both
+    /// masks lose the ignored voxels too (nnU-Net has no surface metrics to compare with).
+    @discardableResult
+    public static func apply(_ label: Int32, reference: inout LabelVolume, prediction: inout LabelVolume) -> Int {
+        precondition(reference.labels.count == prediction.labels.count, "volumes must share a grid")
+        var ignored = 0
+        for index in reference.labels.indices where reference.labels[index] == label {
+            reference.labels[index] = 0
+            prediction.labels[index] = 0
+            ignored += 1
+        }
+        return ignored
+    }
+}
