@@ -10,9 +10,11 @@ split (one lesion predicted as two halves), merged (two lesions predicted as one
 or a corner: one component with 18/26-connectivity, several with 6), empty_prediction,
 empty_reference, anisotropic (0.5 x 1.0 x 2.0 mm), ms40 (40 MS-like lesions, some missed,
 shifted, shrunk, split, plus false positives) and brats (nested labels 1 NCR, 2 ED, 3 ET with a
-satellite lesion). Needs numpy and nibabel.
+satellite lesion), and regions (nnU-Net's relabelled BraTS with an ignore label and its
+dataset.json). Needs numpy and nibabel.
 """
 import argparse
+import json
 import os
 
 import nibabel as nib
@@ -145,6 +147,26 @@ def brats_case(shape=(96, 96, 80), seed=2023):
     return shape, ref, pred
 
 
+def regions_case():
+    """nnU-Net's relabelled BraTS (Dataset137: 1 edema, 2 non-enhancing, 3 enhancing; TC = {2, 3})
+    with an ignore label 4 over a slab of the reference, and its dataset.json."""
+    shape, ref, pred = brats_case()
+    relabel = np.array([0, 2, 1, 3], np.uint8)  # BraTS 1 NCR -> 2, 2 ED -> 1, 3 ET -> 3
+    ref, pred = relabel[ref], relabel[pred]
+    ref[:, 40:46, :][ref[:, 40:46, :] > 0] = 4  # sparsely annotated: unknown there
+    ref[10:14, 10:14, 10:14] = 4  # and a stray patch the prediction marks as tumour
+    pred[10:14, 10:14, 10:12] = 1
+    dataset = {
+        "channel_names": {"0": "T1", "1": "T1ce", "2": "T2", "3": "FLAIR"},
+        "labels": {"background": 0, "whole tumor": [1, 2, 3], "tumor core": [2, 3], "enhancing tumor": 3,
+                   "ignore": 4},
+        "regions_class_order": [1, 2, 3],
+        "numTraining": 1,
+        "file_ending": ".nii.gz",
+    }
+    return shape, ref, pred, dataset
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder")
@@ -170,6 +192,11 @@ def main():
     ):
         _, ref, pred = make()
         save(args.folder, name, ref, pred, spacing)
+    _, ref, pred, dataset = regions_case()
+    save(args.folder, "regions", ref, pred)
+    with open(os.path.join(args.folder, "regions_dataset.json"), "w") as f:
+        json.dump(dataset, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ struct LesionPeerTests {
     }
 
     static let cases = ["anisotropic", "brats", "diagonal", "empty_prediction", "empty_reference", "merged", "ms40",
-        "split", "tiny"]
+        "regions", "split", "tiny"]
 
     static func read(_ name: String) throws -> (LabelVolume, LabelVolume) {
         try NIfTIReader.readPair(
