@@ -44,8 +44,12 @@ struct Lesions: ParsableCommand {
     @Option(name: .customLong("geometry-tolerance"), help: "Largest corner distance in mm between the two grids.")
     var geometryTolerance: Double = GeometryCheck.defaultToleranceMM
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json
+    }
+
     @Option(help: "table, csv or json.")
-    var format: OutputFormat = .table
+    var format: Format = .table
 
     @Option(help: "Write the report to this file (atomically) instead of stdout.")
     var output: String?
@@ -53,9 +57,20 @@ struct Lesions: ParsableCommand {
     @Option(name: .customLong("lesion-map"), help: "Write a NIfTI of lesion ids on the reference grid (pairs share one).")
     var lesionMap: String?
 
-    @OptionGroup var engine: EngineOptions
+    @Flag(help: "Print the time of each phase on stderr.")
+    var timings = false
+
+    @Option(help: "Worker threads (default: active cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("max-voxels"), help: "Refuse volumes with more voxels than this.")
+    var maxVoxels: Int?
+
+    var threadCount: Int { threads ?? activeCoreCount }
 
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxVoxels, maxVoxels < 1 { throw ValidationError("--max-voxels must be at least 1") }
         guard Connectivity(rawValue: connectivity) != nil else {
             throw ValidationError("--connectivity takes 6, 18 or 26")
         }
@@ -84,8 +99,10 @@ struct Lesions: ParsableCommand {
                 ignore = ignore ?? file.ignoreLabel
             }
         }
+        let start = DispatchTime.now()
+        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
         var (ref, pred) = try NIfTIReader.readPair(
-            reference: reference, prediction: prediction, maxVoxels: engine.maxVoxels, threads: engine.threadCount)
+            reference: reference, prediction: prediction, maxVoxels: maxVoxels, threads: threadCount)
         try GeometryCheck.check(
             reference: ref.grid, prediction: pred.grid, predictionPath: pred.path, toleranceMM: geometryTolerance)
         if let ignore { IgnoreLabel.apply(ignore, reference: &ref, prediction: &pred) }
@@ -105,7 +122,8 @@ struct Lesions: ParsableCommand {
         }
         let settings = LesionSettings(
             matching: matching, connectivity: Connectivity(rawValue: connectivity) ?? .twentySix,
-            minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM, threads: engine.threadCount)
+            minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM, threads: threadCount)
+        let readSeconds = seconds()
         let evaluation = LesionEvaluator.evaluate(
             reference: ref, prediction: pred, structures: structures, settings: settings)
         let report = LesionReport(evaluation: evaluation, referencePath: reference, predictionPath: prediction)
@@ -119,6 +137,14 @@ struct Lesions: ParsableCommand {
         if let lesionMap {
             let map = LesionEvaluator.lesionMap(evaluation)
             try NIfTIWriter.write(labels: map, header: ref.header, to: lesionMap)
+        }
+        if timings {
+            fflush(nil)
+            FileHandle.standardError.write(
+                Data(String(
+                    format: "timings: read %.3f s, components %.3f s, matching and metrics %.3f s, total %.3f s\n",
+                    readSeconds, evaluation.componentSeconds, evaluation.totalSeconds - evaluation.componentSeconds,
+                    seconds()).utf8))
         }
     }
 }

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Voxel connectivity of connected components: face (6), face + edge (18) or face + edge +
 /// corner (26) neighbours.
 public enum Connectivity: Int, CaseIterable, Sendable {
@@ -64,6 +67,8 @@ public enum ConnectedComponents {
     static func label(
         nx: Int, ny: Int, nz: Int, connectivity: Connectivity, threads: Int, isForeground: (Int) -> Bool
     ) -> Components {
+        let start = DispatchTime.now()
+        defer { ComponentClock.add(Evaluator.seconds(since: start)) }
         let count = nx * ny * nz
         precondition(count < Int(Int32.max), "connected components need fewer than 2^31 voxels")
         let strideJ = nx
@@ -193,4 +198,13 @@ public enum ConnectedComponents {
         }
         return x
     }
+}
+
+/// The time spent in `ConnectedComponents.label` since the last reset, for `--timings`
+/// (evaluations are timed one at a time; concurrent ones add up).
+enum ComponentClock {
+    private static let nanoseconds = Atomic<Int>(0)
+    static func reset() { nanoseconds.store(0, ordering: .relaxed) }
+    static func add(_ seconds: Double) { nanoseconds.add(Int(seconds * 1e9), ordering: .relaxed) }
+    static var seconds: Double { Double(nanoseconds.load(ordering: .relaxed)) / 1e9 }
 }

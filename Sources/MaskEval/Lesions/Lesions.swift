@@ -139,6 +139,10 @@ public struct LesionEvaluation: Sendable {
     public var settings: LesionSettings
     public var grid: Grid
     public var structures: [LesionStructureResult]
+    /// Wall-clock seconds spent labelling connected components (all structures, both sides).
+    public var componentSeconds = 0.0
+    /// Wall-clock seconds of the whole evaluation (masks, components, matching, metrics).
+    public var totalSeconds = 0.0
 }
 
 /// Per-component voxel count, box and centroid.
@@ -188,6 +192,8 @@ public enum LesionEvaluator {
         reference: LabelVolume, prediction: LabelVolume, structures: [Region], settings: LesionSettings
     ) -> LesionEvaluation {
         precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
+        let start = DispatchTime.now()
+        ComponentClock.reset()
         var results: [LesionStructureResult] = []
         for structure in structures {
             let ref = Regions.mask(reference, labels: structure.labels, threads: settings.threads)
@@ -197,7 +203,10 @@ public enum LesionEvaluator {
                     name: structure.name, reference: ref.labels, prediction: pred.labels, grid: reference.grid,
                     settings: settings))
         }
-        return LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
+        var evaluation = LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
+        evaluation.componentSeconds = ComponentClock.seconds
+        evaluation.totalSeconds = Evaluator.seconds(since: start)
+        return evaluation
     }
 
     /// One structure from its two binary masks (non-zero = inside).
