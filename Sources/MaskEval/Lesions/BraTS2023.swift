@@ -63,11 +63,15 @@ public enum BraTS2023 {
         // intersections: lesion voxels covered by the prediction.
         var matched = [Set<Int32>](repeating: [], count: lesionCount + 1)
         var intersection = [Int](repeating: 0, count: lesionCount + 1)
+        var last = (d: -1, p: Int32(-1))  // a set insert only when the pair changes
         for index in reference.indices {
             let p = predCC.labels[index]
             guard p != 0 else { continue }
             let d = Int(dilatedCC.labels[index])
-            if d != 0 { matched[d].insert(p) }
+            if d != 0 && (d != last.d || p != last.p) {
+                matched[d].insert(p)
+                last = (d, p)
+            }
             if lesions[index] != 0 { intersection[Int(lesions[index])] += 1 }
         }
         var predMatched = [[Int]](repeating: [], count: predCC.count + 1)

@@ -304,12 +304,23 @@ enum IoUMatching {
         let predKept = (0...predCC.count).map { $0 > 0 && settings.keeps(voxels: predStats.voxels[$0], volumeML: Double(predStats.voxels[$0]) * ml) }
 
         // Intersections of every overlapping (reference, prediction) pair.
+        // Runs of one pair along a row cost one dictionary update.
         var intersections: [Int: Int] = [:]
         refCC.labels.withUnsafeBufferPointer { r in
             predCC.labels.withUnsafeBufferPointer { p in
+                var runKey = -1
+                var runLength = 0
                 for index in 0..<r.count where r[index] != 0 && p[index] != 0 {
-                    intersections[Int(r[index]) << 32 | Int(p[index]), default: 0] += 1
+                    let key = Int(r[index]) << 32 | Int(p[index])
+                    if key == runKey {
+                        runLength += 1
+                        continue
+                    }
+                    if runLength > 0 { intersections[runKey, default: 0] += runLength }
+                    runKey = key
+                    runLength = 1
                 }
+                if runLength > 0 { intersections[runKey, default: 0] += runLength }
             }
         }
         // Candidates by IoU descending; ties by predicted id, then reference id (the order
