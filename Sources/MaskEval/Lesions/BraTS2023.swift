@@ -170,58 +170,97 @@ public enum BraTS2023 {
 
     /// `iterations` dilations of a binary mask by the 18-neighbour structure (face and edge
     /// neighbours), with the image edge as background (scipy's `binary_dilation` defaults).
-    /// Each pass reads the previous mask and writes a new one, over the mask's box widened
-    /// by one voxel per pass.
+    ///
+    /// The 18-neighbourhood is the union of the three 3×3 squares through the voxel in the
+    /// coordinate planes, and a square is two 1-D dilations: with Dᵢ, Dⱼ, Dₖ the 1-D
+    /// dilations by one voxel along each axis, one pass is Dⱼ(Dᵢ M) ∪ Dₖ(Dᵢ M) ∪ Dₖ(Dⱼ M):
+    /// five streaming passes over the mask's box (widened by one voxel per pass) instead of
+    /// 18 scattered reads per voxel (57 % of a `--match brats2023` run before; `perf record`
+    /// on the 256×256×160 MS-like bench pair).
     static func dilate18(_ mask: [Int32], nx: Int, ny: Int, nz: Int, iterations: Int) -> [Int32] {
-        var current = mask.map { $0 != 0 ? Int32(1) : 0 }
-        guard iterations > 0 else { return current }
+        let count = nx * ny * nz
+        var current = [UInt8](repeating: 0, count: count)
         var box = VoxelBox.empty
-        var index = 0
-        for k in 0..<nz {
-            for j in 0..<ny {
-                for i in 0..<nx {
-                    if current[index] != 0 {
-                        let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
-                        box = VoxelBox(lower: pointwiseMin(box.lower, p), upper: pointwiseMax(box.upper, p))
-                    }
-                    index += 1
-                }
-            }
-        }
-        if box.isEmpty { return current }
-        var offsets: [SIMD3<Int>] = []
-        for dk in -1...1 {
-            for dj in -1...1 {
-                for di in -1...1 where abs(di) + abs(dj) + abs(dk) >= 1 && abs(di) + abs(dj) + abs(dk) <= 2 {
-                    offsets.append(SIMD3(di, dj, dk))
-                }
-            }
-        }
-        let strideJ = nx
-        let strideK = nx * ny
-        let high = SIMD3<Int32>(Int32(nx - 1), Int32(ny - 1), Int32(nz - 1))
-        for _ in 0..<iterations {
-            box = VoxelBox(
-                lower: pointwiseMax(box.lower &- 1, SIMD3(repeating: 0)), upper: pointwiseMin(box.upper &+ 1, high))
-            var next = current
-            for k in Int(box.lower.z)...Int(box.upper.z) {
-                for j in Int(box.lower.y)...Int(box.upper.y) {
-                    for i in Int(box.lower.x)...Int(box.upper.x) where current[i + j * strideJ + k * strideK] == 0 {
-                        for o in offsets {
-                            let ni = i + o.x
-                            let nj = j + o.y
-                            let nk = k + o.z
-                            guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= 0, nk < nz else { continue }
-                            if current[ni + nj * strideJ + nk * strideK] != 0 {
-                                next[i + j * strideJ + k * strideK] = 1
-                                break
+        mask.withUnsafeBufferPointer { m in
+            current.withUnsafeMutableBufferPointer { c in
+                var index = 0
+                for k in 0..<nz {
+                    for j in 0..<ny {
+                        var rowHas = false
+                        var low = 0
+                        var high = 0
+                        for i in 0..<nx {
+                            if m[index] != 0 {
+                                c[index] = 1
+                                if !rowHas { low = i }
+                                high = i
+                                rowHas = true
                             }
+                            index += 1
+                        }
+                        if rowHas {
+                            box = box.union(
+                                VoxelBox(
+                                    lower: SIMD3(Int32(low), Int32(j), Int32(k)), upper: SIMD3(Int32(high), Int32(j), Int32(k))))
                         }
                     }
                 }
             }
-            current = next
         }
-        return current
+        if box.isEmpty || iterations <= 0 { return current.map { Int32($0) } }
+        let strides = [1, nx, nx * ny]
+        let extents = [nx, ny, nz]
+        var alongI = [UInt8](repeating: 0, count: count)
+        var alongJ = [UInt8](repeating: 0, count: count)
+        var next = [UInt8](repeating: 0, count: count)
+        let high = SIMD3<Int32>(Int32(nx - 1), Int32(ny - 1), Int32(nz - 1))
+        for _ in 0..<iterations {
+            box = VoxelBox(
+                lower: pointwiseMax(box.lower &- 1, SIMD3(repeating: 0)), upper: pointwiseMin(box.upper &+ 1, high))
+            let lower = [Int(box.lower.x), Int(box.lower.y), Int(box.lower.z)]
+            let upper = [Int(box.upper.x), Int(box.upper.y), Int(box.upper.z)]
+            /// out = D_axis(input) over the box; `combine`: OR into out instead of storing.
+            func pass(
+                _ input: UnsafeMutableBufferPointer<UInt8>, _ out: UnsafeMutableBufferPointer<UInt8>, axis: Int,
+                combine: Bool
+            ) {
+                let stride = strides[axis]
+                for k in lower[2]...upper[2] {
+                    for j in lower[1]...upper[1] {
+                        let row = j * strides[1] + k * strides[2]
+                        let coordinate = axis == 1 ? j : k
+                        let hasBefore = axis == 0 || coordinate > 0
+                        let hasAfter = axis == 0 || coordinate < extents[axis] - 1
+                        for i in lower[0]...upper[0] {
+                            let index = row + i
+                            var v = input[index]
+                            if axis == 0 {
+                                if i > 0 { v |= input[index - 1] }
+                                if i < nx - 1 { v |= input[index + 1] }
+                            } else {
+                                if hasBefore { v |= input[index - stride] }
+                                if hasAfter { v |= input[index + stride] }
+                            }
+                            out[index] = combine ? (out[index] | v) : v
+                        }
+                    }
+                }
+            }
+            current.withUnsafeMutableBufferPointer { c in
+                alongI.withUnsafeMutableBufferPointer { di in
+                    alongJ.withUnsafeMutableBufferPointer { dj in
+                        next.withUnsafeMutableBufferPointer { n in
+                            pass(c, di, axis: 0, combine: false)
+                            pass(c, dj, axis: 1, combine: false)
+                            pass(di, n, axis: 1, combine: false)
+                            pass(di, n, axis: 2, combine: true)
+                            pass(dj, n, axis: 2, combine: true)
+                        }
+                    }
+                }
+            }
+            swap(&current, &next)
+        }
+        return current.map { Int32($0) }
     }
 }

@@ -58,52 +58,102 @@ public enum ConnectedComponents {
     public static func label(
         mask: [Int32], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
     ) -> Components {
-        mask.withUnsafeBufferPointer { buffer in
-            label(nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: threads) { buffer[$0] != 0 }
-        }
-    }
-
-    /// Labels the voxels for which `isForeground(index)` holds.
-    static func label(
-        nx: Int, ny: Int, nz: Int, connectivity: Connectivity, threads: Int, isForeground: (Int) -> Bool
-    ) -> Components {
         let start = DispatchTime.now()
         defer { ComponentClock.add(Evaluator.seconds(since: start)) }
         let count = nx * ny * nz
+        precondition(mask.count == count, "mask size must match the dims")
         precondition(count < Int(Int32.max), "connected components need fewer than 2^31 voxels")
         let strideJ = nx
         let strideK = nx * ny
         let offsets = connectivity.backwardOffsets
+        let linear = offsets.map { $0.x + $0.y * strideJ + $0.z * strideK }
+        // With the left neighbour (i − 1) in the component, a backward neighbour that is also
+        // a neighbour of i − 1 (or i − 1 itself) is already in its set: only the others are
+        // checked (26: the four with Δi = +1; 18: four of nine; 6: two of three).
+        let limit = connectivity == .six ? 1 : (connectivity == .eighteen ? 2 : 3)
+        let ahead = offsets.filter { o in
+            let d = SIMD3(o.x + 1, o.y, o.z)
+            let l1 = abs(d.x) + abs(d.y) + abs(d.z)
+            return !(l1 == 0 || (max(abs(d.x), abs(d.y), abs(d.z)) <= 1 && l1 <= limit))
+        }
+        let aheadLinear = ahead.map { $0.x + $0.y * strideJ + $0.z * strideK }
         // Slabs of whole slices; each worker owns the parent entries of its slab's voxels.
         let slabCount = max(1, min(nz, threads * 4))
         let slabStarts = (0...slabCount).map { $0 * nz / slabCount }
         var parent = [Int32](repeating: -1, count: count)
         var out = [Int32](repeating: 0, count: count)
         var componentCount = 0
-        withoutActuallyEscaping(isForeground) { isForeground in
-            let foreground = UncheckedSendable(isForeground)
+        mask.withUnsafeBufferPointer { maskBuffer in
+            let m = UncheckedSendable(maskBuffer)
             parent.withUnsafeMutableBufferPointer { parentBuffer in
                 let parents = UncheckedSendable(parentBuffer)
-                // Pass 1: each slab on its own.
+                // Pass 1: each slab on its own. A voxel first points at one foreground
+                // backward neighbour (a smaller index), then unites with the others.
                 parallelFor(slabCount, threads: threads) { slab in
                     let p = parents.value
-                    for k in slabStarts[slab]..<slabStarts[slab + 1] {
-                        let kLow = slabStarts[slab]
+                    let fg = m.value
+                    let kLow = slabStarts[slab]
+                    for k in kLow..<slabStarts[slab + 1] {
                         for j in 0..<ny {
                             let row = j * strideJ + k * strideK
-                            for i in 0..<nx where foreground.value(row + i) {
+                            // Rows whose backward neighbours are all inside the slab and the image.
+                            let interiorRow = j > 0 && j < ny - 1 && k > kLow
+                            var leftIn = false
+                            for i in 0..<nx {
                                 let index = row + i
-                                p[index] = Int32(index)
-                                for offset in offsets {
-                                    let ni = i + offset.x
-                                    let nj = j + offset.y
-                                    let nk = k + offset.z
-                                    guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
-                                    let neighbour = ni + nj * strideJ + nk * strideK
-                                    if p[neighbour] >= 0 { unite(index, neighbour, p) }
+                                guard fg[index] != 0 else {
+                                    leftIn = false
+                                    continue
                                 }
+                                if leftIn {
+                                    p[index] = p[index - 1]  // an ancestor of i − 1: runs stay shallow
+                                    if interiorRow && i < nx - 1 {
+                                        for offset in aheadLinear where p[index + offset] >= 0 {
+                                            unite(index, index + offset, p)
+                                        }
+                                    } else {
+                                        for (n, offset) in ahead.enumerated() {
+                                            let ni = i + offset.x
+                                            let nj = j + offset.y
+                                            let nk = k + offset.z
+                                            guard ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
+                                            if p[index + aheadLinear[n]] >= 0 { unite(index, index + aheadLinear[n], p) }
+                                        }
+                                    }
+                                } else {
+                                    p[index] = Int32(index)
+                                    if interiorRow && i > 0 && i < nx - 1 {
+                                        for offset in linear where p[index + offset] >= 0 {
+                                            if Int(p[index]) == index {
+                                                p[index] = Int32(index + offset)  // a singleton: point, no find
+                                            } else {
+                                                unite(index, index + offset, p)
+                                            }
+                                        }
+                                    } else {
+                                        for (n, offset) in offsets.enumerated() {
+                                            let ni = i + offset.x
+                                            let nj = j + offset.y
+                                            let nk = k + offset.z
+                                            guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
+                                            let neighbour = index + linear[n]
+                                            guard p[neighbour] >= 0 else { continue }
+                                            if Int(p[index]) == index {
+                                                p[index] = Int32(neighbour)
+                                            } else {
+                                                unite(index, neighbour, p)
+                                            }
+                                        }
+                                    }
+                                }
+                                leftIn = true
                             }
                         }
+                    }
+                    // Every voxel straight to its slab-local root, in one scan: parents are
+                    // smaller indices, so a voxel's parent is already resolved when it is reached.
+                    for index in kLow * strideK..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
+                        p[index] = p[Int(p[index])]
                     }
                 }
                 // Pass 2: the faces between slabs, serially.
@@ -130,8 +180,14 @@ public enum ConnectedComponents {
                     parallelFor(slabCount, threads: threads) { slab in
                         let p = parents.value
                         let o = outs.value
-                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
-                            var root = Int(p[index])
+                        let first = slabStarts[slab] * strideK
+                        for index in first..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
+                            let up = Int(p[index])
+                            if up >= first && up < index {
+                                o[index] = o[up]  // resolved earlier in this scan
+                                continue
+                            }
+                            var root = up
                             while Int(p[root]) != root { root = Int(p[root]) }
                             o[index] = Int32(root + 1)
                         }
