@@ -105,25 +105,24 @@ struct Lesions: ParsableCommand {
             reference: reference, prediction: prediction, maxVoxels: maxVoxels, threads: threadCount)
         try GeometryCheck.check(
             reference: ref.grid, prediction: pred.grid, predictionPath: pred.path, toleranceMM: geometryTolerance)
+        let readSeconds = seconds()
         if let ignore { IgnoreLabel.apply(ignore, reference: &ref, prediction: &pred) }
         let structures: [Region]
         if let regionList {
             structures = regionList
         } else if binary {
-            let all = Set(ref.labels).union(pred.labels).subtracting([0]).sorted()
-            structures = [Region(name: "1", labels: all)]
+            structures = [Region(name: "1", labels: MaskEval.Regions.labelsPresent([ref, pred]))]
         } else if let labels {
             structures = Region.perLabel(try LabelList.parse(labels))
         } else if case .brats2023 = matching {
             structures = Region.brats
         } else {
-            let all = Set(ref.labels).union(pred.labels).subtracting([0]).subtracting(ignore.map { [$0] } ?? [])
-            structures = Region.perLabel(all.sorted())
+            let all = MaskEval.Regions.labelsPresent([ref, pred]).filter { $0 != ignore }
+            structures = Region.perLabel(all)
         }
         let settings = LesionSettings(
             matching: matching, connectivity: Connectivity(rawValue: connectivity) ?? .twentySix,
             minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM, threads: threadCount)
-        let readSeconds = seconds()
         let evaluation = LesionEvaluator.evaluate(
             reference: ref, prediction: pred, structures: structures, settings: settings)
         let report = LesionReport(evaluation: evaluation, referencePath: reference, predictionPath: prediction)

@@ -101,7 +101,7 @@ struct LesionComponentsTests {
     @Test func dilationReach() {
         let n = 11
         let centre = 5 + n * (5 + n * 5)
-        var mask = [Int32](repeating: 0, count: n * n * n)
+        var mask = [UInt8](repeating: 0, count: n * n * n)
         mask[centre] = 1
         let dilated = BraTS2023.dilate18(mask, nx: n, ny: n, nz: n, iterations: 3)
         for k in 0..<n {

@@ -55,8 +55,8 @@ public struct Components: Sendable {
 /// of `voxels` Int32 (so a volume must hold fewer than 2³¹ voxels).
 public enum ConnectedComponents {
     /// Labels the non-zero voxels of `mask` (nx·ny·nz values, i fastest).
-    public static func label(
-        mask: [Int32], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
+    public static func label<Mask: FixedWidthInteger & Sendable>(
+        mask: [Mask], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
     ) -> Components {
         let start = DispatchTime.now()
         defer { ComponentClock.add(Evaluator.seconds(since: start)) }

@@ -196,12 +196,10 @@ public enum LesionEvaluator {
         ComponentClock.reset()
         var results: [LesionStructureResult] = []
         for structure in structures {
-            let ref = Regions.mask(reference, labels: structure.labels, threads: settings.threads)
-            let pred = Regions.mask(prediction, labels: structure.labels, threads: settings.threads)
+            let ref = Regions.binaryMask(reference.labels, labels: structure.labels, threads: settings.threads)
+            let pred = Regions.binaryMask(prediction.labels, labels: structure.labels, threads: settings.threads)
             results.append(
-                evaluateMasks(
-                    name: structure.name, reference: ref.labels, prediction: pred.labels, grid: reference.grid,
-                    settings: settings))
+                evaluateMasks(name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings))
         }
         var evaluation = LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
         evaluation.componentSeconds = ComponentClock.seconds
@@ -212,6 +210,15 @@ public enum LesionEvaluator {
     /// One structure from its two binary masks (non-zero = inside).
     public static func evaluateMasks(
         name: String, reference: [Int32], prediction: [Int32], grid: Grid, settings: LesionSettings
+    ) -> LesionStructureResult {
+        evaluateMasks(
+            name: name, reference: reference.map { $0 != 0 ? UInt8(1) : 0 },
+            prediction: prediction.map { $0 != 0 ? UInt8(1) : 0 }, grid: grid, settings: settings)
+    }
+
+    /// One structure from its two binary masks, one byte per voxel (non-zero = inside).
+    public static func evaluateMasks(
+        name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, settings: LesionSettings
     ) -> LesionStructureResult {
         switch settings.matching {
         case .iou(let threshold, let strict):
@@ -288,7 +295,7 @@ public enum LesionEvaluator {
 /// panoptica's IoU matching and its panoptic metrics.
 enum IoUMatching {
     static func evaluate(
-        name: String, reference: [Int32], prediction: [Int32], grid: Grid, threshold: Double, strict: Bool,
+        name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, threshold: Double, strict: Bool,
         settings: LesionSettings
     ) -> LesionStructureResult {
         let refCC = ConnectedComponents.label(

@@ -114,18 +114,50 @@ public enum Regions {
         }
     }
 
+    /// The non-zero labels present in any of `volumes`, ascending. One pass per volume over
+    /// a presence table when the labels span fewer than 2²⁰ values, else a set.
+    public static func labelsPresent(_ volumes: [LabelVolume]) -> [Int32] {
+        var low = Int32.max
+        var high = Int32.min
+        for volume in volumes {
+            for value in volume.labels {
+                low = min(low, value)
+                high = max(high, value)
+            }
+        }
+        guard low <= high else { return [] }
+        if Int(high) - Int(low) < 1 << 20 {
+            var seen = [Bool](repeating: false, count: Int(high) - Int(low) + 1)
+            for volume in volumes {
+                volume.labels.withUnsafeBufferPointer { labels in
+                    for value in labels { seen[Int(value) - Int(low)] = true }
+                }
+            }
+            return seen.indices.filter { seen[$0] }.map { Int32(Int($0) + Int(low)) }.filter { $0 != 0 }
+        }
+        var set = Set<Int32>()
+        for volume in volumes { set.formUnion(volume.labels) }
+        return set.subtracting([0]).sorted()
+    }
+
     /// The region's mask of a volume: 1 where its label is one of `labels`, else 0.
     public static func mask(_ volume: LabelVolume, labels: [Int32], threads: Int = 1) -> LabelVolume {
-        var out = [Int32](repeating: 0, count: volume.labels.count)
+        let bytes = binaryMask(volume.labels, labels: labels, threads: threads)
+        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, labels: bytes.map { Int32($0) })
+    }
+
+    /// 1 where the label is one of `labels`, else 0, one byte per voxel.
+    static func binaryMask(_ values: [Int32], labels: [Int32], threads: Int = 1) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: values.count)
         let wanted = Set(labels)
         let sorted = labels.sorted()
         // A table for small non-negative label ranges; a set lookup otherwise.
         let table: [Bool]? =
             (sorted.first ?? 0) >= 0 && (sorted.last ?? 0) < 4096
             ? (0...Int(sorted.last ?? 0)).map { wanted.contains(Int32($0)) } : nil
-        let count = volume.labels.count
+        let count = values.count
         let chunk = 1 << 16
-        volume.labels.withUnsafeBufferPointer { source in
+        values.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 let shared = UncheckedSendable(target)
                 parallelFor((count + chunk - 1) / chunk, threads: threads) { block in
@@ -143,7 +175,7 @@ public enum Regions {
                 }
             }
         }
-        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, labels: out)
+        return out
     }
 
     /// Each region's two binary (0/1) volumes: the union of its labels in the reference and
