@@ -80,7 +80,8 @@ public enum ConnectedComponents {
         // Slabs of whole slices; each worker owns the parent entries of its slab's voxels.
         let slabCount = max(1, min(nz, threads * 4))
         let slabStarts = (0...slabCount).map { $0 * nz / slabCount }
-        var parent = [Int32](repeating: -1, count: count)
+        // Parent entries are written and read for foreground voxels only: no fill needed.
+        var parent = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         var out = [Int32](repeating: 0, count: count)
         var componentCount = 0
         mask.withUnsafeBufferPointer { maskBuffer in
@@ -108,7 +109,7 @@ public enum ConnectedComponents {
                                 if leftIn {
                                     p[index] = p[index - 1]  // an ancestor of i − 1: runs stay shallow
                                     if interiorRow && i < nx - 1 {
-                                        for offset in aheadLinear where p[index + offset] >= 0 {
+                                        for offset in aheadLinear where fg[index + offset] != 0 {
                                             unite(index, index + offset, p)
                                         }
                                     } else {
@@ -117,13 +118,13 @@ public enum ConnectedComponents {
                                             let nj = j + offset.y
                                             let nk = k + offset.z
                                             guard ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
-                                            if p[index + aheadLinear[n]] >= 0 { unite(index, index + aheadLinear[n], p) }
+                                            if fg[index + aheadLinear[n]] != 0 { unite(index, index + aheadLinear[n], p) }
                                         }
                                     }
                                 } else {
                                     p[index] = Int32(index)
                                     if interiorRow && i > 0 && i < nx - 1 {
-                                        for offset in linear where p[index + offset] >= 0 {
+                                        for offset in linear where fg[index + offset] != 0 {
                                             if Int(p[index]) == index {
                                                 p[index] = Int32(index + offset)  // a singleton: point, no find
                                             } else {
@@ -137,7 +138,7 @@ public enum ConnectedComponents {
                                             let nk = k + offset.z
                                             guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
                                             let neighbour = index + linear[n]
-                                            guard p[neighbour] >= 0 else { continue }
+                                            guard fg[neighbour] != 0 else { continue }
                                             if Int(p[index]) == index {
                                                 p[index] = Int32(neighbour)
                                             } else {
@@ -152,24 +153,25 @@ public enum ConnectedComponents {
                     }
                     // Every voxel straight to its slab-local root, in one scan: parents are
                     // smaller indices, so a voxel's parent is already resolved when it is reached.
-                    for index in kLow * strideK..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
+                    for index in kLow * strideK..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
                         p[index] = p[Int(p[index])]
                     }
                 }
                 // Pass 2: the faces between slabs, serially.
                 let p = parentBuffer
+                let fg = maskBuffer
                 for slab in 1..<max(1, slabCount) {
                     let k = slabStarts[slab]
                     guard k > 0, k < nz else { continue }
                     for j in 0..<ny {
                         let row = j * strideJ + k * strideK
-                        for i in 0..<nx where p[row + i] >= 0 {
+                        for i in 0..<nx where fg[row + i] != 0 {
                             for offset in offsets where offset.z < 0 {
                                 let ni = i + offset.x
                                 let nj = j + offset.y
                                 guard ni >= 0, ni < nx, nj >= 0, nj < ny else { continue }
                                 let neighbour = ni + nj * strideJ + (k - 1) * strideK
-                                if p[neighbour] >= 0 { unite(row + i, neighbour, p) }
+                                if fg[neighbour] != 0 { unite(row + i, neighbour, p) }
                             }
                         }
                     }
@@ -180,8 +182,9 @@ public enum ConnectedComponents {
                     parallelFor(slabCount, threads: threads) { slab in
                         let p = parents.value
                         let o = outs.value
+                        let fg = m.value
                         let first = slabStarts[slab] * strideK
-                        for index in first..<slabStarts[slab + 1] * strideK where p[index] >= 0 {
+                        for index in first..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
                             let up = Int(p[index])
                             if up >= first && up < index {
                                 o[index] = o[up]  // resolved earlier in this scan
@@ -198,9 +201,10 @@ public enum ConnectedComponents {
                         let counts = UncheckedSendable(roots)
                         parallelFor(slabCount, threads: threads) { slab in
                             let o = outs.value
+                            let fg = m.value
                             var n = 0
                             for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
-                            where Int(o[index]) == index + 1 {
+                            where fg[index] != 0 && Int(o[index]) == index + 1 {
                                 n += 1
                             }
                             counts.value[slab] = n
@@ -213,9 +217,10 @@ public enum ConnectedComponents {
                     parallelFor(slabCount, threads: threads) { slab in
                         let p = parents.value
                         let o = outs.value
+                        let fg = m.value
                         var id = firstID[slab]
                         for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
-                        where Int(o[index]) == index + 1 {
+                        where fg[index] != 0 && Int(o[index]) == index + 1 {
                             p[index] = Int32(-1 - id)
                             id += 1
                         }
@@ -224,7 +229,8 @@ public enum ConnectedComponents {
                     parallelFor(slabCount, threads: threads) { slab in
                         let p = parents.value
                         let o = outs.value
-                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where o[index] != 0 {
+                        let fg = m.value
+                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
                             o[index] = -1 - p[Int(o[index]) - 1]
                         }
                     }
