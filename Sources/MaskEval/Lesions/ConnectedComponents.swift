@@ -55,8 +55,17 @@ public struct Components: Sendable {
 /// of `voxels` Int32 (so a volume must hold fewer than 2³¹ voxels).
 public enum ConnectedComponents {
     /// Labels the non-zero voxels of `mask` (nx·ny·nz values, i fastest).
-    public static func label<Mask: FixedWidthInteger & Sendable>(
-        mask: [Mask], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
+    public static func label(
+        mask: [Int32], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
+    ) -> Components {
+        label(
+            mask: mask.map { $0 != 0 ? UInt8(1) : 0 }, nx: nx, ny: ny, nz: nz, connectivity: connectivity,
+            threads: threads)
+    }
+
+    /// Labels the non-zero bytes of `mask` (concrete, so the hot loops are not generic).
+    public static func label(
+        mask: [UInt8], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
     ) -> Components {
         let start = DispatchTime.now()
         defer { ComponentClock.add(Evaluator.seconds(since: start)) }
@@ -93,6 +102,7 @@ public enum ConnectedComponents {
                 parallelFor(slabCount, threads: threads) { slab in
                     let p = parents.value
                     let fg = m.value
+                    guard let fgRaw = fg.baseAddress.map(UnsafeRawPointer.init) else { return }
                     let kLow = slabStarts[slab]
                     for k in kLow..<slabStarts[slab + 1] {
                         for j in 0..<ny {
@@ -100,10 +110,19 @@ public enum ConnectedComponents {
                             // Rows whose backward neighbours are all inside the slab and the image.
                             let interiorRow = j > 0 && j < ny - 1 && k > kLow
                             var leftIn = false
-                            for i in 0..<nx {
+                            var i = -1
+                            while i < nx - 1 {
+                                i += 1
                                 let index = row + i
                                 guard fg[index] != 0 else {
                                     leftIn = false
+                                    // Skip a zero word (eight background voxels) at once.
+                                    if i + 9 <= nx
+                                        && fgRaw.loadUnaligned(
+                                            fromByteOffset: index + 1, as: UInt64.self) == 0
+                                    {
+                                        i += 8
+                                    }
                                     continue
                                 }
                                 if leftIn {
@@ -153,7 +172,7 @@ public enum ConnectedComponents {
                     }
                     // Every voxel straight to its slab-local root, in one scan: parents are
                     // smaller indices, so a voxel's parent is already resolved when it is reached.
-                    for index in kLow * strideK..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
+                    forEachForeground(fg, kLow * strideK..<slabStarts[slab + 1] * strideK) { index in
                         p[index] = p[Int(p[index])]
                     }
                 }
@@ -184,11 +203,11 @@ public enum ConnectedComponents {
                         let o = outs.value
                         let fg = m.value
                         let first = slabStarts[slab] * strideK
-                        for index in first..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
+                        forEachForeground(fg, first..<slabStarts[slab + 1] * strideK) { index in
                             let up = Int(p[index])
                             if up >= first && up < index {
                                 o[index] = o[up]  // resolved earlier in this scan
-                                continue
+                                return
                             }
                             var root = up
                             while Int(p[root]) != root { root = Int(p[root]) }
@@ -203,9 +222,8 @@ public enum ConnectedComponents {
                             let o = outs.value
                             let fg = m.value
                             var n = 0
-                            for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
-                            where fg[index] != 0 && Int(o[index]) == index + 1 {
-                                n += 1
+                            forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
+                                if Int(o[index]) == index + 1 { n += 1 }
                             }
                             counts.value[slab] = n
                         }
@@ -219,10 +237,11 @@ public enum ConnectedComponents {
                         let o = outs.value
                         let fg = m.value
                         var id = firstID[slab]
-                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK
-                        where fg[index] != 0 && Int(o[index]) == index + 1 {
-                            p[index] = Int32(-1 - id)
-                            id += 1
+                        forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
+                            if Int(o[index]) == index + 1 {
+                                p[index] = Int32(-1 - id)
+                                id += 1
+                            }
                         }
                     }
                     // Pass 4: every voxel takes its root's id.
@@ -230,7 +249,7 @@ public enum ConnectedComponents {
                         let p = parents.value
                         let o = outs.value
                         let fg = m.value
-                        for index in slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK where fg[index] != 0 {
+                        forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
                             o[index] = -1 - p[Int(o[index]) - 1]
                         }
                     }
@@ -238,6 +257,25 @@ public enum ConnectedComponents {
             }
         }
         return Components(labels: out, count: componentCount)
+    }
+
+    /// Calls `body` for every non-zero byte of `mask` in `range`, in order, skipping zero
+    /// bytes eight at a time (lesion masks are mostly empty: the later passes then cost a
+    /// fraction of a byte-by-byte scan).
+    @inline(__always)
+    static func forEachForeground(_ mask: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Int) -> Void) {
+        guard let base = mask.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        var index = range.lowerBound
+        let end = range.upperBound
+        while index < end {
+            if index + 8 <= end && raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) == 0 {
+                index += 8
+                continue
+            }
+            if base[index] != 0 { body(index) }
+            index += 1
+        }
     }
 
     /// Unites the sets of `a` and `b`, keeping the smaller root (path halving on the way).
