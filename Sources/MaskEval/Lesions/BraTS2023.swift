@@ -71,8 +71,8 @@ public enum BraTS2023 {
         var lesions = dilatedCC.labels
         for index in reference.indices where reference[index] == 0 { lesions[index] = 0 }
         let lesionComponents = Components(labels: lesions, count: lesionCount)
-        let lesionStats = ComponentStats(lesionComponents, grid: grid)
-        let predStats = ComponentStats(predCC, grid: grid)
+        let lesionStats = ComponentStats(lesionComponents, mask: reference, grid: grid)
+        let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
         var predMatched = [[Int]](repeating: [], count: predCC.count + 1)
         for lesion in stride(from: 1, through: lesionCount, by: 1) {
             for p in matched[lesion] { predMatched[Int(p)].append(lesion) }

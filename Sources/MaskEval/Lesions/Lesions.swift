@@ -151,30 +151,32 @@ struct ComponentStats {
     var boxes: [VoxelBox]
     var sums: [SIMD3<Double>]
 
-    init(_ components: Components, grid: Grid) {
+    /// One scan of the mask's foreground (zero words skipped) reading the component ids.
+    init(_ components: Components, mask: [UInt8], grid: Grid) {
         let n = components.count
-        voxels = [Int](repeating: 0, count: n + 1)
-        boxes = [VoxelBox](repeating: .empty, count: n + 1)
-        sums = [SIMD3<Double>](repeating: .zero, count: n + 1)
+        var voxels = [Int](repeating: 0, count: n + 1)
+        var boxes = [VoxelBox](repeating: .empty, count: n + 1)
+        var sums = [SIMD3<Double>](repeating: .zero, count: n + 1)
         let nx = grid.nx
-        let ny = grid.ny
+        let strideK = grid.nx * grid.ny
         components.labels.withUnsafeBufferPointer { labels in
-            var index = 0
-            for k in 0..<grid.nz {
-                for j in 0..<ny {
-                    for i in 0..<nx {
-                        let id = Int(labels[index])
-                        index += 1
-                        if id == 0 { continue }
-                        voxels[id] += 1
-                        let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
-                        boxes[id].lower = pointwiseMin(boxes[id].lower, p)
-                        boxes[id].upper = pointwiseMax(boxes[id].upper, p)
-                        sums[id] += SIMD3(Double(i), Double(j), Double(k))
-                    }
+            mask.withUnsafeBufferPointer { fg in
+                ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
+                    let id = Int(labels[index])
+                    let k = index / strideK
+                    let j = (index - k * strideK) / nx
+                    let i = index - k * strideK - j * nx
+                    voxels[id] += 1
+                    let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
+                    boxes[id].lower = pointwiseMin(boxes[id].lower, p)
+                    boxes[id].upper = pointwiseMax(boxes[id].upper, p)
+                    sums[id] += SIMD3(Double(i), Double(j), Double(k))
                 }
             }
         }
+        self.voxels = voxels
+        self.boxes = boxes
+        self.sums = sums
     }
 
     func centroidMM(_ id: Int, grid: Grid) -> SIMD3<Double> {
@@ -304,8 +306,8 @@ enum IoUMatching {
         let predCC = ConnectedComponents.label(
             mask: prediction, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
             threads: settings.threads)
-        let refStats = ComponentStats(refCC, grid: grid)
-        let predStats = ComponentStats(predCC, grid: grid)
+        let refStats = ComponentStats(refCC, mask: reference, grid: grid)
+        let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
         let ml = grid.voxelVolumeML
         let refKept = (0...refCC.count).map { $0 > 0 && settings.keeps(voxels: refStats.voxels[$0], volumeML: Double(refStats.voxels[$0]) * ml) }
         let predKept = (0...predCC.count).map { $0 > 0 && settings.keeps(voxels: predStats.voxels[$0], volumeML: Double(predStats.voxels[$0]) * ml) }
