@@ -57,19 +57,24 @@ public enum BraTS2023 {
         var matched = [Set<Int32>](repeating: [], count: lesionCount + 1)
         var intersection = [Int](repeating: 0, count: lesionCount + 1)
         var last = (d: -1, p: Int32(-1))  // a set insert only when the pair changes
-        for index in reference.indices {
-            let p = predCC.labels[index]
-            guard p != 0 else { continue }
-            let d = Int(dilatedCC.labels[index])
-            if d != 0 && (d != last.d || p != last.p) {
-                matched[d].insert(p)
-                last = (d, p)
+        prediction.withUnsafeBufferPointer { fg in
+            ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
+                let p = predCC.labels[index]
+                let d = Int(dilatedCC.labels[index])
+                if d != 0 && (d != last.d || p != last.p) {
+                    matched[d].insert(p)
+                    last = (d, p)
+                }
+                if reference[index] != 0 { intersection[d] += 1 }
             }
-            if reference[index] != 0 { intersection[d] += 1 }
         }
         // Lesions: reference voxels labelled by their dilated component (in place).
         var lesions = dilatedCC.labels
-        for index in reference.indices where reference[index] == 0 { lesions[index] = 0 }
+        dilated.withUnsafeBufferPointer { fg in
+            ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
+                if reference[index] == 0 { lesions[index] = 0 }
+            }
+        }
         let lesionComponents = Components(labels: lesions, count: lesionCount)
         let lesionStats = ComponentStats(lesionComponents, mask: reference, grid: grid)
         let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
