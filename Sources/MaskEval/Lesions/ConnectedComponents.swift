@@ -38,8 +38,8 @@ public struct Components: Sendable {
     public var count: Int
 }
 
-/// Connected-component labelling of a binary mask: a two-pass union-find, in parallel over
-/// slabs of slices.
+/// Connected-component labelling of a binary mask: a two-pass union-find over provisional
+/// labels, in parallel over slabs of slices.
 ///
 /// Ids are deterministic and independent of the thread count: component 1 holds the first
 /// foreground voxel in file scan order (i fastest, then j, then k), component 2 the first
@@ -47,12 +47,14 @@ public struct Components: Sendable {
 /// number components in for the same (Fortran-ordered, i fastest) scan; with C-ordered numpy
 /// arrays they scan k fastest instead, so their ids may be a permutation of ours.
 ///
-/// How: every foreground voxel starts as its own set, keyed by its voxel index; a worker
-/// per slab of slices unites each voxel with its foreground backward neighbours inside the
-/// slab (union by smaller index, path halving), then the slab faces are united serially.
-/// Because unions always keep the smaller index as the root, each component's root is its
-/// first voxel in scan order, which gives the ids. Cost: O(voxels · α) work and two arrays
-/// of `voxels` Int32 (so a volume must hold fewer than 2³¹ voxels).
+/// How: a worker per slab of slices gives each foreground voxel the provisional label of a
+/// foreground backward neighbour (uniting the labels of the others in a small equivalence
+/// table, union by smaller label, path halving), or a new label when it has none. Labels are
+/// numbered in scan order, slab after slab, so the smallest label of a component is the one
+/// its first voxel opened. The slab faces are then united serially, each set resolved to its
+/// smallest label, and the roots numbered in order. Cost: O(voxels) work, the output array
+/// of `voxels` Int32 (so a volume must hold fewer than 2³¹ voxels) and tables of one entry
+/// per provisional label. Zero words of the mask are skipped eight voxels at a time.
 public enum ConnectedComponents {
     /// Labels the non-zero voxels of `mask` (nx·ny·nz values, i fastest).
     public static func label(
@@ -86,102 +88,104 @@ public enum ConnectedComponents {
             return !(l1 == 0 || (max(abs(d.x), abs(d.y), abs(d.z)) <= 1 && l1 <= limit))
         }
         let aheadLinear = ahead.map { $0.x + $0.y * strideJ + $0.z * strideK }
-        // Slabs of whole slices; each worker owns the parent entries of its slab's voxels.
         let slabCount = max(1, min(nz, threads * 4))
         let slabStarts = (0...slabCount).map { $0 * nz / slabCount }
-        // Parent entries are written and read for foreground voxels only: no fill needed.
-        var parent = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        // Provisional labels (slab-local until offset) are written for foreground voxels only.
         var out = [Int32](repeating: 0, count: count)
-        var componentCount = 0
+        var tables = [[Int32]](repeating: [], count: slabCount)
+        var components = 0
         mask.withUnsafeBufferPointer { maskBuffer in
             let m = UncheckedSendable(maskBuffer)
-            parent.withUnsafeMutableBufferPointer { parentBuffer in
-                let parents = UncheckedSendable(parentBuffer)
-                // Pass 1: each slab on its own. A voxel first points at one foreground
-                // backward neighbour (a smaller index), then unites with the others.
-                parallelFor(slabCount, threads: threads) { slab in
-                    let p = parents.value
-                    let fg = m.value
-                    guard let fgRaw = fg.baseAddress.map(UnsafeRawPointer.init) else { return }
-                    let kLow = slabStarts[slab]
-                    for k in kLow..<slabStarts[slab + 1] {
-                        for j in 0..<ny {
-                            let row = j * strideJ + k * strideK
-                            // Rows whose backward neighbours are all inside the slab and the image.
-                            let interiorRow = j > 0 && j < ny - 1 && k > kLow
-                            var leftIn = false
-                            var i = -1
-                            while i < nx - 1 {
-                                i += 1
-                                let index = row + i
-                                guard fg[index] != 0 else {
-                                    leftIn = false
-                                    // Skip a zero word (eight background voxels) at once.
-                                    if i + 9 <= nx
-                                        && fgRaw.loadUnaligned(
-                                            fromByteOffset: index + 1, as: UInt64.self) == 0
-                                    {
-                                        i += 8
-                                    }
-                                    continue
-                                }
-                                if leftIn {
-                                    p[index] = p[index - 1]  // an ancestor of i − 1: runs stay shallow
-                                    if interiorRow && i < nx - 1 {
-                                        for offset in aheadLinear where fg[index + offset] != 0 {
-                                            unite(index, index + offset, p)
+            out.withUnsafeMutableBufferPointer { outBuffer in
+                let outs = UncheckedSendable(outBuffer)
+                tables.withUnsafeMutableBufferPointer { tableBuffer in
+                    let shared = UncheckedSendable(tableBuffer)
+                    // Pass 1: each slab on its own, with its own equivalence table.
+                    parallelFor(slabCount, threads: threads) { slab in
+                        let o = outs.value
+                        let fg = m.value
+                        guard let fgRaw = fg.baseAddress.map(UnsafeRawPointer.init) else { return }
+                        var table: [Int32] = []
+                        let kLow = slabStarts[slab]
+                        for k in kLow..<slabStarts[slab + 1] {
+                            for j in 0..<ny {
+                                let row = j * strideJ + k * strideK
+                                // Rows whose backward neighbours all lie inside the slab and the image.
+                                let interiorRow = j > 0 && j < ny - 1 && k > kLow
+                                var leftIn = false
+                                var i = -1
+                                while i < nx - 1 {
+                                    i += 1
+                                    let index = row + i
+                                    guard fg[index] != 0 else {
+                                        leftIn = false
+                                        // Skip a zero word (eight background voxels) at once.
+                                        if i + 9 <= nx
+                                            && fgRaw.loadUnaligned(fromByteOffset: index + 1, as: UInt64.self) == 0
+                                        {
+                                            i += 8
                                         }
-                                    } else {
+                                        continue
+                                    }
+                                    var label: Int32 = -1
+                                    if leftIn {
+                                        label = o[index - 1]
                                         for (n, offset) in ahead.enumerated() {
-                                            let ni = i + offset.x
-                                            let nj = j + offset.y
-                                            let nk = k + offset.z
-                                            guard ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
-                                            if fg[index + aheadLinear[n]] != 0 { unite(index, index + aheadLinear[n], p) }
-                                        }
-                                    }
-                                } else {
-                                    p[index] = Int32(index)
-                                    if interiorRow && i > 0 && i < nx - 1 {
-                                        for offset in linear where fg[index + offset] != 0 {
-                                            if Int(p[index]) == index {
-                                                p[index] = Int32(index + offset)  // a singleton: point, no find
-                                            } else {
-                                                unite(index, index + offset, p)
+                                            if !interiorRow || i == nx - 1 {
+                                                let ni = i + offset.x
+                                                let nj = j + offset.y
+                                                let nk = k + offset.z
+                                                guard ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
                                             }
+                                            let neighbour = index + aheadLinear[n]
+                                            if fg[neighbour] != 0 { unite(label, o[neighbour], &table) }
                                         }
                                     } else {
                                         for (n, offset) in offsets.enumerated() {
-                                            let ni = i + offset.x
-                                            let nj = j + offset.y
-                                            let nk = k + offset.z
-                                            guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
+                                            if !interiorRow || i == 0 || i == nx - 1 {
+                                                let ni = i + offset.x
+                                                let nj = j + offset.y
+                                                let nk = k + offset.z
+                                                guard ni >= 0, ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
+                                            }
                                             let neighbour = index + linear[n]
                                             guard fg[neighbour] != 0 else { continue }
-                                            if Int(p[index]) == index {
-                                                p[index] = Int32(neighbour)
+                                            if label < 0 {
+                                                label = o[neighbour]
                                             } else {
-                                                unite(index, neighbour, p)
+                                                unite(label, o[neighbour], &table)
                                             }
                                         }
+                                        if label < 0 {
+                                            label = Int32(table.count)
+                                            table.append(label)
+                                        }
                                     }
+                                    o[index] = label
+                                    leftIn = true
                                 }
-                                leftIn = true
                             }
                         }
-                    }
-                    // Every voxel straight to its slab-local root, in one scan: parents are
-                    // smaller indices, so a voxel's parent is already resolved when it is reached.
-                    forEachForeground(fg, kLow * strideK..<slabStarts[slab + 1] * strideK) { index in
-                        p[index] = p[Int(p[index])]
+                        // Each label straight to its set's smallest label (parents are smaller).
+                        for l in table.indices { table[l] = table[Int(table[l])] }
+                        shared.value[slab] = table
                     }
                 }
-                // Pass 2: the faces between slabs, serially.
-                let p = parentBuffer
+                // Global labels: slab offsets in slab order keep the scan order of labels.
+                var offsetOf = [Int](repeating: 0, count: slabCount + 1)
+                for slab in 0..<slabCount { offsetOf[slab + 1] = offsetOf[slab] + tables[slab].count }
+                var global = [Int32](repeating: 0, count: offsetOf[slabCount])
+                for slab in 0..<slabCount {
+                    for (l, root) in tables[slab].enumerated() { global[offsetOf[slab] + l] = Int32(offsetOf[slab]) + root }
+                }
+                // Pass 2: the faces between slabs, serially, on the global table.
+                let o = outBuffer
                 let fg = maskBuffer
                 for slab in 1..<max(1, slabCount) {
                     let k = slabStarts[slab]
                     guard k > 0, k < nz else { continue }
+                    let here = Int32(offsetOf[slab])
+                    let below = Int32(offsetOf[slab - 1])
                     for j in 0..<ny {
                         let row = j * strideJ + k * strideK
                         for i in 0..<nx where fg[row + i] != 0 {
@@ -190,73 +194,37 @@ public enum ConnectedComponents {
                                 let nj = j + offset.y
                                 guard ni >= 0, ni < nx, nj >= 0, nj < ny else { continue }
                                 let neighbour = ni + nj * strideJ + (k - 1) * strideK
-                                if fg[neighbour] != 0 { unite(row + i, neighbour, p) }
+                                if fg[neighbour] != 0 { unite(here + o[row + i], below + o[neighbour], &global) }
                             }
                         }
                     }
                 }
-                out.withUnsafeMutableBufferPointer { outBuffer in
-                    let outs = UncheckedSendable(outBuffer)
-                    // Pass 3: every voxel's root + 1 (parents are only read here).
-                    parallelFor(slabCount, threads: threads) { slab in
-                        let p = parents.value
-                        let o = outs.value
-                        let fg = m.value
-                        let first = slabStarts[slab] * strideK
-                        forEachForeground(fg, first..<slabStarts[slab + 1] * strideK) { index in
-                            let up = Int(p[index])
-                            if up >= first && up < index {
-                                o[index] = o[up]  // resolved earlier in this scan
-                                return
-                            }
-                            var root = up
-                            while Int(p[root]) != root { root = Int(p[root]) }
-                            o[index] = Int32(root + 1)
-                        }
+                // Roots in label order get ids 1, 2, … (stored negated); every other label has a
+                // smaller parent, already resolved to its id.
+                var componentCount: Int32 = 0
+                for g in global.indices {
+                    let parent = Int(global[g])
+                    if parent == g {
+                        componentCount += 1
+                        global[g] = -componentCount
+                    } else {
+                        global[g] = global[parent]
                     }
-                    // Roots per slab, then ids in scan order.
-                    var rootsPerSlab = [Int](repeating: 0, count: slabCount)
-                    rootsPerSlab.withUnsafeMutableBufferPointer { roots in
-                        let counts = UncheckedSendable(roots)
-                        parallelFor(slabCount, threads: threads) { slab in
-                            let o = outs.value
-                            let fg = m.value
-                            var n = 0
-                            forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
-                                if Int(o[index]) == index + 1 { n += 1 }
-                            }
-                            counts.value[slab] = n
-                        }
-                    }
-                    var firstID = [Int](repeating: 1, count: slabCount)
-                    for slab in 1..<max(1, slabCount) { firstID[slab] = firstID[slab - 1] + rootsPerSlab[slab - 1] }
-                    componentCount = rootsPerSlab.reduce(0, +)
-                    // A root's parent entry becomes −1 − id (below −1, so never a voxel index).
+                }
+                // Pass 3: provisional labels to ids.
+                global.withUnsafeBufferPointer { ids in
                     parallelFor(slabCount, threads: threads) { slab in
-                        let p = parents.value
                         let o = outs.value
-                        let fg = m.value
-                        var id = firstID[slab]
-                        forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
-                            if Int(o[index]) == index + 1 {
-                                p[index] = Int32(-1 - id)
-                                id += 1
-                            }
-                        }
-                    }
-                    // Pass 4: every voxel takes its root's id.
-                    parallelFor(slabCount, threads: threads) { slab in
-                        let p = parents.value
-                        let o = outs.value
-                        let fg = m.value
-                        forEachForeground(fg, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
-                            o[index] = -1 - p[Int(o[index]) - 1]
+                        let base = offsetOf[slab]
+                        forEachForeground(m.value, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
+                            o[index] = -ids[base + Int(o[index])]
                         }
                     }
                 }
+                components = Int(componentCount)
             }
         }
-        return Components(labels: out, count: componentCount)
+        return Components(labels: out, count: components)
     }
 
     /// Calls `body` for every non-zero byte of `mask` in `range`, in order, skipping zero
@@ -278,23 +246,24 @@ public enum ConnectedComponents {
         }
     }
 
-    /// Unites the sets of `a` and `b`, keeping the smaller root (path halving on the way).
+    /// Unites the sets of labels `a` and `b` in `table`, keeping the smaller root (path
+    /// halving on the way).
     @inline(__always)
-    private static func unite(_ a: Int, _ b: Int, _ parent: UnsafeMutableBufferPointer<Int32>) {
-        var x = find(a, parent)
-        var y = find(b, parent)
+    private static func unite(_ a: Int32, _ b: Int32, _ table: inout [Int32]) {
+        var x = find(a, &table)
+        var y = find(b, &table)
         if x == y { return }
         if x > y { swap(&x, &y) }
-        parent[y] = Int32(x)
+        table[Int(y)] = x
     }
 
     @inline(__always)
-    private static func find(_ start: Int, _ parent: UnsafeMutableBufferPointer<Int32>) -> Int {
+    private static func find(_ start: Int32, _ table: inout [Int32]) -> Int32 {
         var x = start
-        while Int(parent[x]) != x {
-            let grand = parent[Int(parent[x])]
-            parent[x] = grand
-            x = Int(grand)
+        while table[Int(x)] != x {
+            let grand = table[Int(table[Int(x)])]
+            table[Int(x)] = grand
+            x = grand
         }
         return x
     }
