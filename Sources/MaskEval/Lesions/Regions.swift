@@ -117,10 +117,25 @@ public enum Regions {
     /// The non-zero labels present in any of `volumes`, ascending. One pass per volume over
     /// a presence table when the labels span fewer than 2²⁰ values, else a set.
     public static func labelsPresent(_ volumes: [LabelVolume]) -> [Int32] {
+        /// Calls `body` for every non-zero label, skipping zero pairs of voxels at once.
+        func forEachNonZero(_ labels: [Int32], _ body: (Int32) -> Void) {
+            labels.withUnsafeBufferPointer { buffer in
+                guard let raw = buffer.baseAddress.map(UnsafeRawPointer.init) else { return }
+                var index = 0
+                while index < buffer.count {
+                    if index + 2 <= buffer.count && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0 {
+                        index += 2
+                        continue
+                    }
+                    if buffer[index] != 0 { body(buffer[index]) }
+                    index += 1
+                }
+            }
+        }
         var low = Int32.max
         var high = Int32.min
         for volume in volumes {
-            for value in volume.labels {
+            forEachNonZero(volume.labels) { value in
                 low = min(low, value)
                 high = max(high, value)
             }
@@ -128,16 +143,12 @@ public enum Regions {
         guard low <= high else { return [] }
         if Int(high) - Int(low) < 1 << 20 {
             var seen = [Bool](repeating: false, count: Int(high) - Int(low) + 1)
-            for volume in volumes {
-                volume.labels.withUnsafeBufferPointer { labels in
-                    for value in labels { seen[Int(value) - Int(low)] = true }
-                }
-            }
-            return seen.indices.filter { seen[$0] }.map { Int32(Int($0) + Int(low)) }.filter { $0 != 0 }
+            for volume in volumes { forEachNonZero(volume.labels) { seen[Int($0) - Int(low)] = true } }
+            return seen.indices.filter { seen[$0] }.map { Int32(Int($0) + Int(low)) }
         }
         var set = Set<Int32>()
-        for volume in volumes { set.formUnion(volume.labels) }
-        return set.subtracting([0]).sorted()
+        for volume in volumes { forEachNonZero(volume.labels) { set.insert($0) } }
+        return set.sorted()
     }
 
     /// The region's mask of a volume: 1 where its label is one of `labels`, else 0.
