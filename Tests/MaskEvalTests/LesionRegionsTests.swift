@@ -56,6 +56,16 @@ struct LesionRegionsTests {
         #expect(masks[2].prediction.labels == [0, 0, 0, 1, 1, 0])
     }
 
+    /// Every non-zero label of either volume, ascending, negative ones included.
+    @Test func labelsPresent() {
+        let a = volume(5, 1, 1) { i, _, _ in [0, 5, -2, 0, 7][i] }
+        let b = volume(5, 1, 1) { i, _, _ in [3, 0, 0, 0, 0][i] }
+        #expect(Regions.labelsPresent([a, b]) == [-2, 3, 5, 7])
+        #expect(Regions.labelsPresent([volume(4, 1, 1) { _, _, _ in 0 }]).isEmpty)
+        let wide = volume(3, 1, 1) { i, _, _ in [1, 0, 2_000_000][i] }
+        #expect(Regions.labelsPresent([wide]) == [1, 2_000_000])
+    }
+
     @Test func plainRegionFileAndItsErrors() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
