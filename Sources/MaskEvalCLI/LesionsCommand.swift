@@ -54,7 +54,8 @@ struct Lesions: ParsableCommand {
     @Option(help: "Write the report to this file (atomically) instead of stdout.")
     var output: String?
 
-    @Option(name: .customLong("lesion-map"), help: "Write a NIfTI of lesion ids on the reference grid (pairs share one).")
+    @Option(
+        name: .customLong("lesion-map"), help: "Write a NIfTI of lesion ids on the reference grid (pairs share one).")
     var lesionMap: String?
 
     @Flag(help: "Print the time of each phase on stderr.")
@@ -140,10 +141,12 @@ struct Lesions: ParsableCommand {
         if timings {
             fflush(nil)
             FileHandle.standardError.write(
-                Data(String(
-                    format: "timings: read %.3f s, components %.3f s, matching and metrics %.3f s, total %.3f s\n",
-                    readSeconds, evaluation.componentSeconds, evaluation.totalSeconds - evaluation.componentSeconds,
-                    seconds()).utf8))
+                Data(
+                    String(
+                        format: "timings: read %.3f s, components %.3f s, matching and metrics %.3f s, total %.3f s\n",
+                        readSeconds, evaluation.componentSeconds, evaluation.totalSeconds - evaluation.componentSeconds,
+                        seconds()
+                    ).utf8))
         }
     }
 }

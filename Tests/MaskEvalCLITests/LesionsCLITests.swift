@@ -34,7 +34,9 @@ struct LesionsCLITests {
         let header = lines[0].split(separator: ",").map(String.init)
         #expect(Array(header.prefix(LesionReport.rowKeys.count)) == LesionReport.rowKeys)
         #expect(header.contains("lesion_dice") && header.contains("lesion_hd95_mm"))
-        let structureRows = lines.filter { $0.split(separator: ",", omittingEmptySubsequences: false)[1] == "structure" }
+        let structureRows = lines.filter {
+            $0.split(separator: ",", omittingEmptySubsequences: false)[1] == "structure"
+        }
         #expect(structureRows.map { String($0.prefix(2)) } == ["WT", "TC", "ET"])
     }
 

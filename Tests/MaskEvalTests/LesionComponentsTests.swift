@@ -82,7 +82,9 @@ struct LesionComponentsTests {
     /// Ids follow the first voxel in scan order (i fastest): the component holding voxel
     /// (5, 0, 0) comes before the one starting at (0, 1, 0).
     @Test func idsFollowScanOrder() {
-        let mask = makeLabels(6, 4, 3) { i, j, k in (i == 5 && j == 0 && k == 2) || (i == 5 && j == 0) || (i == 0 && j == 1) ? 1 : 0 }
+        let mask = makeLabels(6, 4, 3) { i, j, k in
+            (i == 5 && j == 0 && k == 2) || (i == 5 && j == 0) || (i == 0 && j == 1) ? 1 : 0
+        }
         let got = ConnectedComponents.label(mask: mask, nx: 6, ny: 4, nz: 3, connectivity: .six, threads: 1)
         #expect(got.count == 2)
         #expect(got.labels[5] == 1)

@@ -9,7 +9,8 @@ struct LesionMatchingTests {
         spacing: (Double, Double, Double) = (1, 1, 1)
     ) -> LesionStructureResult {
         let grid = Grid(nx: dims.0, ny: dims.1, nz: dims.2, affine: .diagonal(spacing.0, spacing.1, spacing.2))
-        return LesionEvaluator.evaluateMasks(name: "1", reference: ref, prediction: pred, grid: grid, settings: settings)
+        return LesionEvaluator.evaluateMasks(
+            name: "1", reference: ref, prediction: pred, grid: grid, settings: settings)
     }
 
     static let iou = LesionSettings(threads: 2)

@@ -19,8 +19,10 @@ struct LesionPeerTests {
         return cases
     }
 
-    static let cases = ["anisotropic", "brats", "diagonal", "empty_prediction", "empty_reference", "merged", "ms40",
-        "regions", "split", "tiny"]
+    static let cases = [
+        "anisotropic", "brats", "diagonal", "empty_prediction", "empty_reference", "merged", "ms40",
+        "regions", "split", "tiny",
+    ]
 
     static func read(_ name: String) throws -> (LabelVolume, LabelVolume) {
         try NIfTIReader.readPair(

@@ -20,7 +20,8 @@ struct LesionRegionsTests {
 
     @Test func regionsWithIgnoreLabelMatchNNUNet() throws {
         var (ref, pred) = try NIfTIReader.readPair(
-            reference: Self.folder + "/regions_reference.nii.gz", prediction: Self.folder + "/regions_prediction.nii.gz",
+            reference: Self.folder + "/regions_reference.nii.gz",
+            prediction: Self.folder + "/regions_prediction.nii.gz",
             threads: 2)
         let file = try Regions.read(path: Self.folder + "/regions_dataset.json")
         let ignored = IgnoreLabel.apply(try #require(file.ignoreLabel), reference: &ref, prediction: &pred)

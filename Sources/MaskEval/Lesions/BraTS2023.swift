@@ -205,7 +205,8 @@ public enum BraTS2023 {
                         if rowHas {
                             box = box.union(
                                 VoxelBox(
-                                    lower: SIMD3(Int32(low), Int32(j), Int32(k)), upper: SIMD3(Int32(high), Int32(j), Int32(k))))
+                                    lower: SIMD3(Int32(low), Int32(j), Int32(k)),
+                                    upper: SIMD3(Int32(high), Int32(j), Int32(k))))
                         }
                     }
                 }

@@ -176,7 +176,9 @@ public enum ConnectedComponents {
                 for slab in 0..<slabCount { offsetOf[slab + 1] = offsetOf[slab] + tables[slab].count }
                 var global = [Int32](repeating: 0, count: offsetOf[slabCount])
                 for slab in 0..<slabCount {
-                    for (l, root) in tables[slab].enumerated() { global[offsetOf[slab] + l] = Int32(offsetOf[slab]) + root }
+                    for (l, root) in tables[slab].enumerated() {
+                        global[offsetOf[slab] + l] = Int32(offsetOf[slab]) + root
+                    }
                 }
                 // Pass 2: the faces between slabs, serially, on the global table.
                 let o = outBuffer
@@ -216,7 +218,8 @@ public enum ConnectedComponents {
                     parallelFor(slabCount, threads: threads) { slab in
                         let o = outs.value
                         let base = offsetOf[slab]
-                        forEachForeground(m.value, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) { index in
+                        forEachForeground(m.value, slabStarts[slab] * strideK..<slabStarts[slab + 1] * strideK) {
+                            index in
                             o[index] = -ids[base + Int(o[index])]
                         }
                     }

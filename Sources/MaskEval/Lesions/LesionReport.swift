@@ -107,7 +107,9 @@ public struct LesionReport: Sendable {
                 .object([
                     "side": .string(row.side), "id": .int(row.id), "status": .string(row.status.rawValue),
                     "counted": .bool(row.counted), "voxels": .int(row.voxels), "volume_ml": .number(row.volumeML),
-                    "centroid_mm": .array([.number(row.centroidMM.x), .number(row.centroidMM.y), .number(row.centroidMM.z)]),
+                    "centroid_mm": .array([
+                        .number(row.centroidMM.x), .number(row.centroidMM.y), .number(row.centroidMM.z),
+                    ]),
                     "matched_ids": .array(row.matchedIDs.map { .int($0) }), "dice": .finite(row.dice),
                     "iou": .finite(row.iou), "hd95_mm": .finite(row.hd95MM), "assd_mm": .finite(row.assdMM),
                 ])
@@ -136,8 +138,10 @@ public struct LesionReport: Sendable {
                 out += "  (no lesions)\n\n"
                 continue
             }
-            let headers = ["side", "id", "status", "voxels", "vol_ml", "centroid_mm", "matched", "dice", "iou", "hd95_mm",
-                "assd_mm"]
+            let headers = [
+                "side", "id", "status", "voxels", "vol_ml", "centroid_mm", "matched", "dice", "iou", "hd95_mm",
+                "assd_mm",
+            ]
             var rows: [[String]] = []
             for row in structure.rows {
                 let c = row.centroidMM
@@ -146,7 +150,8 @@ public struct LesionReport: Sendable {
                     row.status.rawValue + (row.counted ? "" : "*"), String(row.voxels), Self.fixed(row.volumeML, 3),
                     String(format: "%.1f,%.1f,%.1f", c.x, c.y, c.z),
                     row.matchedIDs.isEmpty ? "-" : row.matchedIDs.map(String.init).joined(separator: " "),
-                    Self.fixed(row.dice, 4), Self.fixed(row.iou, 4), Self.fixed(row.hd95MM, 3), Self.fixed(row.assdMM, 3),
+                    Self.fixed(row.dice, 4), Self.fixed(row.iou, 4), Self.fixed(row.hd95MM, 3),
+                    Self.fixed(row.assdMM, 3),
                 ])
             }
             var widths = headers.map(\.count)

@@ -201,7 +201,8 @@ public enum LesionEvaluator {
             let ref = Regions.binaryMask(reference.labels, labels: structure.labels, threads: settings.threads)
             let pred = Regions.binaryMask(prediction.labels, labels: structure.labels, threads: settings.threads)
             results.append(
-                evaluateMasks(name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings))
+                evaluateMasks(
+                    name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings))
         }
         var evaluation = LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
         evaluation.componentSeconds = ComponentClock.seconds
@@ -309,8 +310,12 @@ enum IoUMatching {
         let refStats = ComponentStats(refCC, mask: reference, grid: grid)
         let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
         let ml = grid.voxelVolumeML
-        let refKept = (0...refCC.count).map { $0 > 0 && settings.keeps(voxels: refStats.voxels[$0], volumeML: Double(refStats.voxels[$0]) * ml) }
-        let predKept = (0...predCC.count).map { $0 > 0 && settings.keeps(voxels: predStats.voxels[$0], volumeML: Double(predStats.voxels[$0]) * ml) }
+        let refKept = (0...refCC.count).map {
+            $0 > 0 && settings.keeps(voxels: refStats.voxels[$0], volumeML: Double(refStats.voxels[$0]) * ml)
+        }
+        let predKept = (0...predCC.count).map {
+            $0 > 0 && settings.keeps(voxels: predStats.voxels[$0], volumeML: Double(predStats.voxels[$0]) * ml)
+        }
 
         // Intersections of every overlapping (reference, prediction) pair.
         // Runs of one pair along a row cost one dictionary update.

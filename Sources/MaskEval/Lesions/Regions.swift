@@ -179,7 +179,8 @@ public enum Regions {
                     let end = min(count, (block + 1) * chunk)
                     while index < end {
                         // Four background voxels at once (label volumes are mostly 0).
-                        if skipZeros && index + 4 <= end && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0
+                        if skipZeros && index + 4 <= end
+                            && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0
                             && raw.loadUnaligned(fromByteOffset: index * 4 + 8, as: UInt64.self) == 0
                         {
                             index += 4
@@ -223,8 +224,12 @@ public enum Regions {
     ) -> [(name: String, result: LabelResult)] {
         regionVolumes(reference: reference, prediction: prediction, regions: regions, threads: settings.threads).map {
             region in
-            (region.name, EngineBridge.evaluateBinary(reference: region.reference, prediction: region.prediction,
-                settings: settings))
+            (
+                region.name,
+                EngineBridge.evaluateBinary(
+                    reference: region.reference, prediction: region.prediction,
+                    settings: settings)
+            )
         }
     }
 }
