@@ -125,7 +125,8 @@ struct Lesions: ParsableCommand {
             matching: matching, connectivity: Connectivity(rawValue: connectivity) ?? .twentySix,
             minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM, threads: threadCount)
         let evaluation = LesionEvaluator.evaluate(
-            reference: ref, prediction: pred, structures: structures, settings: settings)
+            reference: ref, prediction: pred, structures: structures, settings: settings,
+            keepComponents: lesionMap != nil)
         let report = LesionReport(evaluation: evaluation, referencePath: reference, predictionPath: prediction)
         let text: String
         switch format {

@@ -50,6 +50,23 @@ struct LesionPeerTests {
         #expect(Set(Self.expected().keys) == Set(Self.cases))
     }
 
+    /// Reusing label arrays from one structure to the next (no lesion map) changes nothing.
+    @Test(arguments: ["brats", "regions"])
+    func reusedBuffersGiveTheSameResults(name: String) throws {
+        let (ref, pred) = try Self.read(name)
+        for matching in [LesionMatching.iou(threshold: 0.5, strict: false), .brats2023(.glioma)] {
+            let settings = LesionSettings(matching: matching, threads: 2)
+            let structures = Region.brats + Region.perLabel([1, 2, 3])
+            let kept = LesionEvaluator.evaluate(
+                reference: ref, prediction: pred, structures: structures, settings: settings, keepComponents: true)
+            let reused = LesionEvaluator.evaluate(
+                reference: ref, prediction: pred, structures: structures, settings: settings, keepComponents: false)
+            let a = LesionReport(evaluation: kept, referencePath: "r", predictionPath: "p").csv()
+            let b = LesionReport(evaluation: reused, referencePath: "r", predictionPath: "p").csv()
+            #expect(a == b, "\(name) \(matching.description)")
+        }
+    }
+
     @Test(arguments: cases)
     func panopticaIoUMatching(name: String) throws {
         let (ref, pred) = try Self.read(name)

@@ -38,19 +38,24 @@ public enum BraTS2023 {
 
     static func evaluate(
         name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, variant: BraTSVariant,
-        settings: LesionSettings
+        settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
         let nx = grid.nx
         let ny = grid.ny
         let nz = grid.nz
         let connectivity = settings.connectivity
-        let refCC = ConnectedComponents.label(
-            mask: reference, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+        // The reference's own components are not needed: its lesions are the reference voxels
+        // of each dilated component (`get_gt_seg_combined_by_dilation` gives every original
+        // component inside one dilated component that component's number).
+        var predStorage = pool?.take() ?? []
+        var dilatedStorage = pool?.take() ?? []
         let predCC = ConnectedComponents.label(
-            mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+            mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads,
+            reusing: &predStorage)
         let dilated = dilate18(reference, nx: nx, ny: ny, nz: nz, iterations: variant.dilationIterations)
-        let dilatedCC = ConnectedComponents.label(
-            mask: dilated, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+        var dilatedCC = ConnectedComponents.label(
+            mask: dilated, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads,
+            reusing: &dilatedStorage)
         let lesionCount = dilatedCC.count
         // Matches: predicted components with a voxel in the lesion's dilated component;
         // intersections: lesion voxels covered by the prediction.
@@ -69,7 +74,8 @@ public enum BraTS2023 {
             }
         }
         // Lesions: reference voxels labelled by their dilated component (in place).
-        var lesions = dilatedCC.labels
+        var lesions: [Int32] = []
+        swap(&lesions, &dilatedCC.labels)  // unique: set in place, no copy
         dilated.withUnsafeBufferPointer { fg in
             ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
                 if reference[index] == 0 { lesions[index] = 0 }
@@ -167,8 +173,13 @@ public enum BraTS2023 {
         var result = LesionStructureResult(name: name, rows: rows, aggregates: aggregates)
         result.referenceMapIDs = mapRef
         result.predictionMapIDs = mapPred
-        result.referenceComponents = lesionComponents
-        result.predictionComponents = predCC
+        if let pool {
+            pool.give(lesionComponents.labels)
+            pool.give(predCC.labels)
+        } else {
+            result.referenceComponents = lesionComponents
+            result.predictionComponents = predCC
+        }
         return result
     }
 

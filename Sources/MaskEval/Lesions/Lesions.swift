@@ -190,9 +190,13 @@ public enum LesionEvaluator {
     /// Evaluates every structure: per structure, the binary reference and prediction masks
     /// (the union of the region's labels), their connected components and the matching of
     /// `settings.matching`.
+    /// `keepComponents`: keep each structure's component labels for `lesionMap` (false: their
+    /// arrays are reused from one structure to the next).
     public static func evaluate(
-        reference: LabelVolume, prediction: LabelVolume, structures: [Region], settings: LesionSettings
+        reference: LabelVolume, prediction: LabelVolume, structures: [Region], settings: LesionSettings,
+        keepComponents: Bool = true
     ) -> LesionEvaluation {
+        let pool = keepComponents ? nil : ComponentBuffers()
         precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
         let start = DispatchTime.now()
         ComponentClock.reset()
@@ -202,7 +206,8 @@ public enum LesionEvaluator {
             let pred = Regions.binaryMask(prediction.labels, labels: structure.labels, threads: settings.threads)
             results.append(
                 evaluateMasks(
-                    name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings))
+                    name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings,
+                    pool: pool))
         }
         var evaluation = LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
         evaluation.componentSeconds = ComponentClock.seconds
@@ -223,15 +228,23 @@ public enum LesionEvaluator {
     public static func evaluateMasks(
         name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, settings: LesionSettings
     ) -> LesionStructureResult {
+        evaluateMasks(
+            name: name, reference: reference, prediction: prediction, grid: grid, settings: settings, pool: nil)
+    }
+
+    static func evaluateMasks(
+        name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, settings: LesionSettings,
+        pool: ComponentBuffers?
+    ) -> LesionStructureResult {
         switch settings.matching {
         case .iou(let threshold, let strict):
             return IoUMatching.evaluate(
                 name: name, reference: reference, prediction: prediction, grid: grid, threshold: threshold,
-                strict: strict, settings: settings)
+                strict: strict, settings: settings, pool: pool)
         case .brats2023(let variant):
             return BraTS2023.evaluate(
                 name: name, reference: reference, prediction: prediction, grid: grid, variant: variant,
-                settings: settings)
+                settings: settings, pool: pool)
         }
     }
 
@@ -299,14 +312,16 @@ public enum LesionEvaluator {
 enum IoUMatching {
     static func evaluate(
         name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, threshold: Double, strict: Bool,
-        settings: LesionSettings
+        settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
+        var refStorage = pool?.take() ?? []
+        var predStorage = pool?.take() ?? []
         let refCC = ConnectedComponents.label(
             mask: reference, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
-            threads: settings.threads)
+            threads: settings.threads, reusing: &refStorage)
         let predCC = ConnectedComponents.label(
             mask: prediction, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
-            threads: settings.threads)
+            threads: settings.threads, reusing: &predStorage)
         let refStats = ComponentStats(refCC, mask: reference, grid: grid)
         let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
         let ml = grid.voxelVolumeML
@@ -445,8 +460,13 @@ enum IoUMatching {
         var result = LesionStructureResult(name: name, rows: rows, aggregates: aggregates)
         result.referenceMapIDs = mapRef
         result.predictionMapIDs = mapPred
-        result.referenceComponents = refCC
-        result.predictionComponents = predCC
+        if let pool {
+            pool.give(refCC.labels)
+            pool.give(predCC.labels)
+        } else {
+            result.referenceComponents = refCC
+            result.predictionComponents = predCC
+        }
         return result
     }
 }
