@@ -13,8 +13,8 @@ Per pair (ms46: 256x256x160, 46 MS-like lesions; brats: 240x240x155, labels 1/2/
 - BraTS 2023: nibabel load + scripts/brats2023_reference.get_lesion_wise_results (WT, TC, ET),
   one run. The challenge's own function reads both files again for each of the three regions;
   the re-implementation reads them once, so the challenge code is, if anything, slower;
-- components: cc3d.connected_components (26) on the same binary masks maskeval labels (each
-  structure's reference and prediction, and for brats2023 the dilated reference too), against
+- components: cc3d.connected_components (26) on the same binary masks maskeval labels (iou: each
+  label's reference and prediction; brats2023: each region's prediction and dilated reference), against
   the `components` time of `maskeval lesions --timings`.
 Prints measured seconds only.
 """
@@ -82,7 +82,7 @@ def time_brats(ref_path, pred_path):
 
 def time_cc3d(ref_path, pred_path):
     """cc3d on the masks `maskeval lesions --match iou:0.5` labels (per label, both sides), and
-    those `--match brats2023` labels (per region: both sides and the dilated reference)."""
+    those `--match brats2023` labels (per region: the prediction and the dilated reference)."""
     import cc3d
     import scipy.ndimage
     ref, pred, _ = load(ref_path, pred_path)
@@ -93,7 +93,7 @@ def time_cc3d(ref_path, pred_path):
     structure = scipy.ndimage.generate_binary_structure(3, 2)
     for labels in ((1, 2, 3), (1, 3), (3,)):
         r, p = np.isin(ref, labels).astype(np.uint8), np.isin(pred, labels).astype(np.uint8)
-        brats_masks += [r, p, scipy.ndimage.binary_dilation(r, structure=structure, iterations=3).astype(np.uint8)]
+        brats_masks += [p, scipy.ndimage.binary_dilation(r, structure=structure, iterations=3).astype(np.uint8)]
     out = []
     for masks in (iou_masks, brats_masks):
         start = time.perf_counter()

@@ -337,19 +337,22 @@ enum IoUMatching {
         var intersections: [Int: Int] = [:]
         refCC.labels.withUnsafeBufferPointer { r in
             predCC.labels.withUnsafeBufferPointer { p in
-                var runKey = -1
-                var runLength = 0
-                for index in 0..<r.count where r[index] != 0 && p[index] != 0 {
-                    let key = Int(r[index]) << 32 | Int(p[index])
-                    if key == runKey {
-                        runLength += 1
-                        continue
+                reference.withUnsafeBufferPointer { fg in
+                    var runKey = -1
+                    var runLength = 0
+                    ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
+                        guard p[index] != 0 else { return }
+                        let key = Int(r[index]) << 32 | Int(p[index])
+                        if key == runKey {
+                            runLength += 1
+                            return
+                        }
+                        if runLength > 0 { intersections[runKey, default: 0] += runLength }
+                        runKey = key
+                        runLength = 1
                     }
                     if runLength > 0 { intersections[runKey, default: 0] += runLength }
-                    runKey = key
-                    runLength = 1
                 }
-                if runLength > 0 { intersections[runKey, default: 0] += runLength }
             }
         }
         // Candidates by IoU descending; ties by predicted id, then reference id (the order
