@@ -49,7 +49,7 @@ public enum BraTS2023 {
         // component inside one dilated component that component's number).
         var predStorage = pool?.take() ?? []
         var dilatedStorage = pool?.take() ?? []
-        let predCC = ConnectedComponents.label(
+        var predCC = ConnectedComponents.label(
             mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads,
             reusing: &predStorage)
         let dilated = dilate18(reference, nx: nx, ny: ny, nz: nz, iterations: variant.dilationIterations)
@@ -81,7 +81,8 @@ public enum BraTS2023 {
                 if reference[index] == 0 { lesions[index] = 0 }
             }
         }
-        let lesionComponents = Components(labels: lesions, count: lesionCount)
+        var lesionComponents = Components(labels: lesions, count: lesionCount)
+        lesions = []  // the components hold the only reference
         let lesionStats = ComponentStats(lesionComponents, mask: reference, grid: grid)
         let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
         var predMatched = [[Int]](repeating: [], count: predCC.count + 1)
@@ -92,7 +93,7 @@ public enum BraTS2023 {
         // HD95 per matched lesion, in parallel (one engine call each, on the pair's crop).
         let matchedLesions = (0...lesionCount).filter { $0 > 0 && !matched[$0].isEmpty }
         var hd95 = [Double](repeating: .infinity, count: matchedLesions.count)
-        lesions.withUnsafeBufferPointer { l in
+        lesionComponents.labels.withUnsafeBufferPointer { l in
             predCC.labels.withUnsafeBufferPointer { p in
                 hd95.withUnsafeMutableBufferPointer { out in
                     let shared = UncheckedSendable(out)
@@ -174,8 +175,8 @@ public enum BraTS2023 {
         result.referenceMapIDs = mapRef
         result.predictionMapIDs = mapPred
         if let pool {
-            pool.give(lesionComponents.labels)
-            pool.give(predCC.labels)
+            pool.give(&lesionComponents.labels, labelledFrom: reference)
+            pool.give(&predCC.labels, labelledFrom: prediction)
         } else {
             result.referenceComponents = lesionComponents
             result.predictionComponents = predCC

@@ -316,10 +316,10 @@ enum IoUMatching {
     ) -> LesionStructureResult {
         var refStorage = pool?.take() ?? []
         var predStorage = pool?.take() ?? []
-        let refCC = ConnectedComponents.label(
+        var refCC = ConnectedComponents.label(
             mask: reference, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
             threads: settings.threads, reusing: &refStorage)
-        let predCC = ConnectedComponents.label(
+        var predCC = ConnectedComponents.label(
             mask: prediction, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
             threads: settings.threads, reusing: &predStorage)
         let refStats = ComponentStats(refCC, mask: reference, grid: grid)
@@ -464,8 +464,8 @@ enum IoUMatching {
         result.referenceMapIDs = mapRef
         result.predictionMapIDs = mapPred
         if let pool {
-            pool.give(refCC.labels)
-            pool.give(predCC.labels)
+            pool.give(&refCC.labels, labelledFrom: reference)
+            pool.give(&predCC.labels, labelledFrom: prediction)
         } else {
             result.referenceComponents = refCC
             result.predictionComponents = predCC
