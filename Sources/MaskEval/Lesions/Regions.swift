@@ -114,8 +114,8 @@ public enum Regions {
         }
     }
 
-    /// The non-zero labels present in any of `volumes`, ascending. One pass per volume over
-    /// a presence table when the labels span fewer than 2²⁰ values, else a set.
+    /// The non-zero labels present in any of `volumes`, ascending: one pass per volume,
+    /// zero pairs of voxels skipped at once.
     public static func labelsPresent(_ volumes: [LabelVolume]) -> [Int32] {
         /// Calls `body` for every non-zero label, skipping zero pairs of voxels at once.
         func forEachNonZero(_ labels: [Int32], _ body: (Int32) -> Void) {
@@ -132,22 +132,17 @@ public enum Regions {
                 }
             }
         }
-        var low = Int32.max
-        var high = Int32.min
+        // One pass: a set insert only when the value changes (labels come in runs).
+        var set = Set<Int32>()
         for volume in volumes {
+            var last: Int32 = 0
             forEachNonZero(volume.labels) { value in
-                low = min(low, value)
-                high = max(high, value)
+                if value != last {
+                    set.insert(value)
+                    last = value
+                }
             }
         }
-        guard low <= high else { return [] }
-        if Int(high) - Int(low) < 1 << 20 {
-            var seen = [Bool](repeating: false, count: Int(high) - Int(low) + 1)
-            for volume in volumes { forEachNonZero(volume.labels) { seen[Int($0) - Int(low)] = true } }
-            return seen.indices.filter { seen[$0] }.map { Int32(Int($0) + Int(low)) }
-        }
-        var set = Set<Int32>()
-        for volume in volumes { forEachNonZero(volume.labels) { set.insert($0) } }
         return set.sorted()
     }
 
