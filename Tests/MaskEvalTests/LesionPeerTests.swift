@@ -67,6 +67,21 @@ struct LesionPeerTests {
         }
     }
 
+    /// The report is the same byte for byte with 1 or 5 threads.
+    @Test(arguments: ["ms40", "brats"])
+    func threadCountChangesNothing(name: String) throws {
+        let (ref, pred) = try Self.read(name)
+        for matching in [LesionMatching.iou(threshold: 0.5, strict: false), .brats2023(.metastasis)] {
+            let reports = [1, 5].map { threads in
+                let evaluation = LesionEvaluator.evaluate(
+                    reference: ref, prediction: pred, structures: Region.brats,
+                    settings: LesionSettings(matching: matching, threads: threads))
+                return LesionReport(evaluation: evaluation, referencePath: "r", predictionPath: "p").json().rendered()
+            }
+            #expect(reports[0] == reports[1], "\(name) \(matching.description)")
+        }
+    }
+
     @Test(arguments: cases)
     func panopticaIoUMatching(name: String) throws {
         let (ref, pred) = try Self.read(name)
