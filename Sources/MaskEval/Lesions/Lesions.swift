@@ -111,9 +111,19 @@ public struct LesionRow: Sendable {
     public var status: LesionStatus
     /// False when the volume threshold leaves the lesion out of the aggregates.
     public var counted: Bool
+    /// 2|R∩P|/(|R|+|P|) of the lesion and its match. IoU rules: matched pairs only (panoptica
+    /// `sq_dsc` per instance). BraTS rules: the reference lesion against the union of all
+    /// its matched components, 0 with none (`get_dice_score`); FP rows 0.
     public var dice: Double?
+    /// |R∩P|/|R∪P| of a matched pair (IoU rules only; panoptica `sq` per instance).
     public var iou: Double?
+    /// mm. IoU rules: one 95th percentile of both directed boundary-voxel distance sets pooled
+    /// (panoptica HD95, MaskEval's `medpy` preset). BraTS rules: DeepMind's area-weighted
+    /// robust Hausdorff at 95 % (`compute_robust_hausdorff`, the `deepmind` preset), +∞ for
+    /// an unmatched lesion (374 in the aggregate). nil where not computed.
     public var hd95MM: Double?
+    /// mm, IoU rules only: the mean of the two directed mean distances (panoptica's ASSD;
+    /// MaskEval's `masd_mm`).
     public var assdMM: Double?
 }
 
@@ -122,7 +132,10 @@ public struct LesionStructureResult: Sendable {
     public var name: String
     public var rows: [LesionRow]
     /// Aggregates in report order: counts and rates (nil: undefined, e.g. precision with no
-    /// predicted lesion).
+    /// predicted lesion). IoU rules: `reference_lesions`, `prediction_lesions`, `tp`, `fp`,
+    /// `fn`, `precision`, `recall`, `f1`, `rq`, `sq`, `pq`, `sq_dice`, `pq_dice` (definitions
+    /// and edge cases as panoptica's `panoptica_result.py`). BraTS rules: the counts,
+    /// `left_out_lesions`, `lesion_dice`, `lesion_hd95_mm` (see `BraTS2023`).
     public var aggregates: [(key: String, value: Double?)]
     /// The lesion map ids of this structure's components: reference ids, then predicted ids
     /// (matched components take their reference lesion's map id).
