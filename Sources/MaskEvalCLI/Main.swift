@@ -54,7 +54,7 @@ struct MaskEvalCommand: ParsableCommand {
         abstract: "Evaluate 3-D segmentations: Dice, volumes and surface distances in mm, per structure.",
         discussion: "A file name that starts with '-' goes after '--': maskeval compare -- -a.nii -b.nii",
         version: MaskEvalVersion.string,
-        subcommands: [Compare.self, Batch.self, Merge.self, Diff.self, Info.self]
+        subcommands: [Compare.self, Batch.self, Merge.self, Diff.self, Lesions.self, Info.self]
     )
 }
 

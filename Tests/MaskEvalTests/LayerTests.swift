@@ -7,7 +7,7 @@ import Testing
 @Suite struct LayerTests {
     /// Lowest first; folders on one level are siblings and may not use each other either.
     static let levels: [[String]] = [
-        ["Support"], ["Volume"], ["IO"], ["Distance"], ["Surface"], ["Metrics"], ["Pipeline"], ["Inputs", "Report"],
+        ["Support"], ["Volume"], ["IO"], ["Distance"], ["Surface"], ["Metrics"], ["Lesions"], ["Pipeline"], ["Inputs", "Report"],
     ]
 
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

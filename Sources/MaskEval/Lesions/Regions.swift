@@ -1,0 +1,175 @@
+import Foundation
+
+/// A named structure evaluated as the union of some labels in both volumes (nnU-Net's
+/// "regions": for BraTS, whole tumour = {1, 2, 3}).
+public struct Region: Equatable, Sendable {
+    public var name: String
+    public var labels: [Int32]
+
+    public init(name: String, labels: [Int32]) {
+        self.name = name
+        self.labels = labels
+    }
+
+    /// The BraTS 2023 convention (labels 1 NCR, 2 ED, 3 ET): WT = {1, 2, 3}, TC = {1, 3},
+    /// ET = {3}; the unions `get_tissue_wise_mask` builds in the challenge's
+    /// `brats_2023_metrics/surface_distance/brats_metrics.py` (and `eval.py`'s
+    /// `get_TissueWiseSeg`). nnU-Net's relabelled BraTS datasets use other values; read
+    /// their dataset.json instead.
+    public static let brats: [Region] = [
+        Region(name: "WT", labels: [1, 2, 3]), Region(name: "TC", labels: [1, 3]), Region(name: "ET", labels: [3]),
+    ]
+
+    /// One region per label, named by its value.
+    public static func perLabel(_ labels: [Int32]) -> [Region] {
+        labels.map { Region(name: String($0), labels: [$0]) }
+    }
+}
+
+/// What a regions file holds: the regions, and nnU-Net's ignore label when it names one.
+public struct RegionFile: Equatable, Sendable {
+    public var regions: [Region]
+    public var ignoreLabel: Int32?
+}
+
+public enum Regions {
+    /// The non-zero labels present in any of `volumes`, ascending: one pass per volume,
+    /// zero pairs of voxels skipped at once.
+    public static func labelsPresent(_ volumes: [LabelVolume]) -> [Int32] {
+        /// Calls `body` for every non-zero label, skipping zero pairs of voxels at once.
+        func forEachNonZero(_ labels: [Int32], _ body: (Int32) -> Void) {
+            labels.withUnsafeBufferPointer { buffer in
+                guard let raw = buffer.baseAddress.map(UnsafeRawPointer.init) else { return }
+                var index = 0
+                while index < buffer.count {
+                    if index + 2 <= buffer.count && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0 {
+                        index += 2
+                        continue
+                    }
+                    if buffer[index] != 0 { body(buffer[index]) }
+                    index += 1
+                }
+            }
+        }
+        // One pass: a set insert only when the value changes (labels come in runs).
+        var set = Set<Int32>()
+        for volume in volumes {
+            var last: Int32 = 0
+            forEachNonZero(volume.labels) { value in
+                if value != last {
+                    set.insert(value)
+                    last = value
+                }
+            }
+        }
+        return set.sorted()
+    }
+
+    /// The region's mask of a volume: 1 where its label is one of `labels`, else 0.
+    public static func mask(_ volume: LabelVolume, labels: [Int32], threads: Int = 1) -> LabelVolume {
+        let bytes = binaryMask(volume.labels, labels: labels, threads: threads)
+        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, labels: bytes.map { Int32($0) })
+    }
+
+    /// 1 where the label is one of `labels`, else 0, one byte per voxel.
+    static func binaryMask(_ values: [Int32], labels: [Int32], threads: Int = 1) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: values.count)
+        let wanted = Set(labels)
+        let sorted = labels.sorted()
+        // A table for small non-negative label ranges; a set lookup otherwise.
+        let table: [Bool]? =
+            (sorted.first ?? 0) >= 0 && (sorted.last ?? 0) < 4096
+            ? (0...Int(sorted.last ?? 0)).map { wanted.contains(Int32($0)) } : nil
+        let count = values.count
+        let chunk = 1 << 16
+        let skipZeros = !wanted.contains(0)
+        values.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                let shared = UncheckedSendable(target)
+                parallelFor((count + chunk - 1) / chunk, threads: threads) { block in
+                    let t = shared.value
+                    guard let raw = source.baseAddress.map(UnsafeRawPointer.init) else { return }
+                    var index = block * chunk
+                    let end = min(count, (block + 1) * chunk)
+                    while index < end {
+                        // Four background voxels at once (label volumes are mostly 0).
+                        if skipZeros && index + 4 <= end
+                            && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0
+                            && raw.loadUnaligned(fromByteOffset: index * 4 + 8, as: UInt64.self) == 0
+                        {
+                            index += 4
+                            continue
+                        }
+                        defer { index += 1 }
+                        let value = source[index]
+                        let inside: Bool
+                        if let table {
+                            inside = value >= 0 && Int(value) < table.count && table[Int(value)]
+                        } else {
+                            inside = wanted.contains(value)
+                        }
+                        t[index] = inside ? 1 : 0
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Each region's two binary (0/1) volumes: the union of its labels in the reference and
+    /// in the prediction (which must share the reference's grid).
+    public static func regionVolumes(
+        reference: LabelVolume, prediction: LabelVolume, regions: [Region], threads: Int = 1
+    ) -> [(name: String, reference: LabelVolume, prediction: LabelVolume)] {
+        regions.map { region in
+            (
+                region.name, mask(reference, labels: region.labels, threads: threads),
+                mask(prediction, labels: region.labels, threads: threads)
+            )
+        }
+    }
+
+    /// Evaluates every region with every metric and preset of `settings` (its `labels` is
+    /// ignored): one `LabelResult` per region, in order, whose `label` is 1 (the region's
+    /// value in its binary masks) and whose name is the region's. Empty regions are
+    /// `absent` (Dice 1, distances 0), as `--labels` reports an asked-for empty label.
+    public static func evaluate(
+        reference: LabelVolume, prediction: LabelVolume, regions: [Region], settings: EvaluationSettings
+    ) -> [(name: String, result: LabelResult)] {
+        regionVolumes(reference: reference, prediction: prediction, regions: regions, threads: settings.threads).map {
+            region in
+            (
+                region.name,
+                EngineBridge.evaluateBinary(
+                    reference: region.reference, prediction: region.prediction,
+                    settings: settings)
+            )
+        }
+    }
+}
+
+/// nnU-Net's ignore label: reference voxels with that label take part in no metric.
+public enum IgnoreLabel {
+    /// Sets every voxel where the reference holds `label` to background in both volumes,
+    /// and returns how many voxels that was.
+    ///
+    /// This reproduces nnU-Net v2's `compute_metrics` (`nnunetv2/evaluation/
+    /// evaluate_predictions.py`): `ignore_mask = seg_ref == ignore_label`, and
+    /// `compute_tp_fp_fn_tn` counts TP, FP and FN only where the mask is false, so Dice and
+    /// IoU come out the same. nnU-Net's TN also leaves those voxels out, whereas here they
+    /// become background in both volumes: whoever reports TN subtracts the returned count.
+    /// Prediction voxels holding `label` outside the ignore mask stay as they are (nnU-Net
+    /// never evaluates the ignore label as a class; do not ask for it). The surfaces of both
+    /// masks lose the ignored voxels too (nnU-Net has no surface metrics to compare with).
+    @discardableResult
+    public static func apply(_ label: Int32, reference: inout LabelVolume, prediction: inout LabelVolume) -> Int {
+        precondition(reference.labels.count == prediction.labels.count, "volumes must share a grid")
+        var ignored = 0
+        for index in reference.labels.indices where reference.labels[index] == label {
+            reference.labels[index] = 0
+            prediction.labels[index] = 0
+            ignored += 1
+        }
+        return ignored
+    }
+}
