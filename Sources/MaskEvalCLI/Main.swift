@@ -112,7 +112,7 @@ struct MetricOptions: ParsableArguments {
     @Option(name: .customLong("penalty-mm"), help: "Replace +inf by this many mm (or 'diagonal') in aggregates.")
     var penalty: String?
 
-    @Option(help: "monai (default), medpy, deepmind, or all side by side.")
+    @Option(help: "monai (default), medpy, deepmind, meshmetrics, or all side by side.")
     var compat: String = "monai"
 
     @Flag(help: "Resample the prediction onto the reference grid (nearest neighbour).")
@@ -138,7 +138,7 @@ struct MetricOptions: ParsableArguments {
             throw ValidationError("--penalty-mm takes a non-negative number of mm or 'diagonal'")
         }
         guard compat == "all" || Compat(rawValue: compat) != nil else {
-            throw ValidationError("--compat takes monai, medpy, deepmind or all")
+            throw ValidationError("--compat takes monai, medpy, deepmind, meshmetrics or all")
         }
     }
 

@@ -132,7 +132,7 @@ public enum Evaluator {
         let threads = max(1, settings.threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         let boundaries =
-            settings.presets.contains { $0 != .deepmind }
+            settings.presets.contains { $0 == .monai || $0 == .medpy }
             ? BoundaryMap(
                 reference: reference.labels, prediction: prediction.labels, grid: grid, labels: matchedLabels,
                 threads: threads) : nil
@@ -187,7 +187,7 @@ public enum Evaluator {
         if let boundaries {
             let distances = voxelDistances(
                 label: label, slot: slot, box: box, volumes: volumes, boundaries: boundaries, threads: threads)
-            for preset in settings.presets where preset != .deepmind {
+            for preset in settings.presets where preset == .monai || preset == .medpy {
                 out[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
                     pooledPercentile: preset == .medpy)
@@ -196,6 +196,10 @@ public enum Evaluator {
         if settings.presets.contains(.deepmind) {
             let distances = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
             out[.deepmind] = Reduce.surfelMetrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
+        }
+        if settings.presets.contains(.meshmetrics) {
+            out[.meshmetrics] =
+                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads).surface
         }
         return out
     }

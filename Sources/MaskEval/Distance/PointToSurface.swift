@@ -1,0 +1,444 @@
+import Foundation
+import Synchronization
+
+/// Exact distances from the samples of one mask's voxel-face surface (`MeshSurface`) to the
+/// other mask's surface, for the `meshmetrics` preset.
+///
+/// The other surface ∂U is the boundary of U, the union of the other mask's closed voxel
+/// boxes. A sample x sits inside one face, between voxels v and w, so:
+/// - if exactly one of v, w is in the other mask, the face is on ∂U too: distance 0;
+/// - if neither is, x lies outside U and d(x, ∂U) = d(x, U), the distance to the nearest box
+///   of a voxel of the other mask;
+/// - if both are, x lies inside U and d(x, ∂U) is the distance to the nearest box of a voxel
+///   outside the other mask (the crop's padding stands for the rest of the image and beyond).
+///
+/// So every distance is a point-to-box distance, and the nearest point of a face (triangle)
+/// of the other surface is found without listing faces. Each sample walks a table of voxel
+/// offsets sorted by their exact box distance from that sample's position in its voxel (six
+/// tables in 3-D: three face normals × two triangles) and stops at the first voxel of the
+/// wanted kind: every offset nearer than it was tried first, so the distance is exact. A
+/// sample with no hit within the table's radius ("far") gets the nearest candidate from
+/// `ShellIndex`: the voxels on either side of the other surface grouped in 8³ bricks,
+/// visited only while a brick's lower bound is below the best distance found.
+///
+/// Distances are kept as their gaps along each axis in sixths of a voxel (integers, packed
+/// in a `GapKey`), so the reduction can decide d ≤ τ exactly and count equal distances
+/// together. Results are integer counts per distinct gap key: they do not depend on the
+/// thread count or on the order of the work.
+enum PointToSurface {
+    /// Offsets per sample kind: about a ball of radius 6 voxels on an isotropic grid.
+    static let tableSize = 1024
+
+    /// Packs per-axis gaps (sixths of a voxel, each below 2²¹) into one key.
+    struct GapKey {
+        static func pack(_ g: SIMD3<Int64>) -> UInt64 {
+            precondition(g.x >= 0 && g.y >= 0 && g.z >= 0 && g.x < 1 << 21 && g.y < 1 << 21 && g.z < 1 << 21)
+            return UInt64(g.x) | UInt64(g.y) << 21 | UInt64(g.z) << 42
+        }
+        static func unpack(_ key: UInt64) -> SIMD3<Int64> {
+            let mask: UInt64 = (1 << 21) - 1
+            return SIMD3(Int64(key & mask), Int64(key >> 21 & mask), Int64(key >> 42 & mask))
+        }
+        /// The distance in mm: √Σ (g_e·s_e/6)².
+        static func distance(_ key: UInt64, spacing s: SIMD3<Double>) -> Double {
+            let g = unpack(key)
+            let x = Double(g.x) * s.x / 6
+            let y = Double(g.y) * s.y / 6
+            let z = Double(g.z) * s.z / 6
+            return (x * x + y * y + z * z).squareRoot()
+        }
+    }
+
+    /// The gap (sixths) between a sample at `position` (sixths, relative to a voxel centre)
+    /// and the box of the voxel at offset `o` from that centre, along one axis.
+    @inline(__always) static func gap(_ offset: Int64, _ position: Int64) -> Int64 {
+        max(0, abs(6 * offset - position) - 3)
+    }
+
+    /// The offset tables of one grid spacing, one per sample kind, nearest first.
+    struct Table: Sendable {
+        var offsets: [[SIMD3<Int32>]]
+        var keys: [[UInt64]]
+        var distances: [[Double]]
+        /// Largest |offset| per axis over all kinds.
+        var half: SIMD3<Int>
+
+        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = PointToSurface.tableSize) {
+            let kinds = MeshSurface.kinds(flat: flat)
+            let isFlat = [flat.x, flat.y, flat.z]
+            let real = (0..<3).filter { !isFlat[$0] }
+            let cell = real.reduce(1.0) { $0 * s[$1] }
+            // Reach: the ball holding about 2·size voxels, as `SurfaceSearch.Table`.
+            let estimate: Double
+            switch real.count {
+            case 3: estimate = Foundation.cbrt(3 * Double(2 * size) * cell / (4 * Double.pi))
+            case 2: estimate = (Double(2 * size) * cell / Double.pi).squareRoot()
+            default: estimate = Double(size) * cell
+            }
+            // At most 24 voxels each way, as the voxel search.
+            let halves = (0..<3).map { axis -> Int in
+                let voxels = (estimate / s[axis]).rounded(.up)
+                return isFlat[axis] ? 0 : (voxels.isFinite && voxels < 23 ? Int(voxels) + 1 : 24)
+            }
+            // An offset outside the cube has a gap of at least halves[e] voxels along e.
+            let covered = real.map { Double(halves[$0]) * s[$0] }.min() ?? .infinity
+            var offsets = [[SIMD3<Int32>]](repeating: [], count: 6)
+            var keys = [[UInt64]](repeating: [], count: 6)
+            var distances = [[Double]](repeating: [], count: 6)
+            for (index, kind) in kinds.enumerated() {
+                guard let kind else { continue }
+                let p = SIMD3<Int64>(truncatingIfNeeded: kind.position)
+                var all: [(SIMD3<Int32>, UInt64, Double)] = []
+                for dk in -halves[2]...halves[2] {
+                    for dj in -halves[1]...halves[1] {
+                        for di in -halves[0]...halves[0] {
+                            let g = SIMD3(
+                                PointToSurface.gap(Int64(di), p.x), PointToSurface.gap(Int64(dj), p.y),
+                                PointToSurface.gap(Int64(dk), p.z))
+                            let key = GapKey.pack(g)
+                            let d = GapKey.distance(key, spacing: s)
+                            guard d < covered else { continue }
+                            all.append((SIMD3(Int32(di), Int32(dj), Int32(dk)), key, d))
+                        }
+                    }
+                }
+                all.sort { ($0.2, $0.0.z, $0.0.y, $0.0.x) < ($1.2, $1.0.z, $1.0.y, $1.0.x) }
+                let cut = all.count > size ? all[size - 1].2 : (all.last?.2 ?? 0)
+                let kept = all.prefix { $0.2 <= cut }
+                offsets[index] = kept.map(\.0)
+                keys[index] = kept.map(\.1)
+                distances[index] = kept.map(\.2)
+            }
+            self.offsets = offsets
+            self.keys = keys
+            self.distances = distances
+            half = SIMD3(halves[0], halves[1], halves[2])
+        }
+    }
+
+    /// Tables already built, by spacing and flat axes (at most 64 kept).
+    private static let cache = Mutex<[[UInt64]: Table]>([:])
+
+    static func table(spacing: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool)) -> Table {
+        let key = [
+            spacing.x.bitPattern, spacing.y.bitPattern, spacing.z.bitPattern, flat.x ? 1 : 0, flat.y ? 1 : 0,
+            flat.z ? 1 : 0,
+        ]
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let built = Table(spacing: spacing, flat: flat)
+        cache.withLock { tables in
+            if tables.count >= 64 { tables.removeAll() }
+            tables[key] = built
+        }
+        return built
+    }
+}
+
+/// The distinct distances of one direction with how many samples of each face normal
+/// reached them: a histogram keyed by exact per-axis gaps.
+public struct MeshHistogram: Sendable, Equatable {
+    /// Distinct gap keys (`PointToSurface.GapKey`), sorted by distance, then key.
+    var keys: [UInt64]
+    /// Their distances in mm.
+    public var distances: [Double]
+    /// Per key, the number of samples on faces normal to i, j, k.
+    public var counts: [SIMD3<Int>]
+
+    init(_ merged: [UInt64: SIMD3<Int>], spacing: SIMD3<Double>) {
+        let entries = merged.map { ($0.key, PointToSurface.GapKey.distance($0.key, spacing: spacing), $0.value) }
+            .filter { $0.2 != .zero }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        keys = entries.map(\.0)
+        distances = entries.map(\.1)
+        counts = entries.map(\.2)
+    }
+
+    /// Samples per face normal.
+    public var totals: SIMD3<Int> { counts.reduce(.zero, &+) }
+}
+
+/// D_PR and D_RP of the `meshmetrics` preset for one label, as histograms, with the sample
+/// weights per face normal.
+public struct MeshDistances: Sendable, Equatable {
+    /// For each prediction surface sample, the distance (mm) to the reference surface.
+    public var predictionToReference: MeshHistogram
+    /// For each reference surface sample, the distance (mm) to the prediction surface.
+    public var referenceToPrediction: MeshHistogram
+    /// The weight (mm², or mm in 2-D) of a sample on a face normal to i, j, k.
+    public var sampleAreas: SIMD3<Double>
+    public var spacing: SIMD3<Double>
+}
+
+extension PointToSurface {
+    /// A sample that found nothing within the table: searched in `ShellIndex` afterwards.
+    struct FarSample {
+        var direction: Int
+        var kind: Int
+        var voxel: Int
+        /// Whether the wanted voxels are inside the other mask.
+        var wantInside: Bool
+    }
+
+    /// D_PR and D_RP between the voxel-face surfaces of the crop's two masks.
+    ///
+    /// Both masks must be non-empty. Work is split over the crop's rows (j, k) on `threads`
+    /// workers, each tallying into its own counters; every result is an integer count, so it
+    /// does not depend on `threads`. Cost: O(crop voxels) for the faces, plus per sample off
+    /// the other surface the table positions walked (most stop within a few), plus the far
+    /// samples' brick visits.
+    static func distances(crop: MeshCrop, spacing: SIMD3<Double>, threads: Int) -> MeshDistances {
+        let table = Self.table(spacing: spacing, flat: crop.flat)
+        let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
+        let strideJ = nx
+        let strideK = nx * ny
+        let kinds = MeshSurface.kinds(flat: crop.flat)
+        // The six tables end to end: kind n holds positions kindStart[n]..<kindStart[n + 1].
+        var kindStart = [0]
+        for kind in 0..<6 { kindStart.append(kindStart[kind] + table.keys[kind].count) }
+        let entries = kindStart[6]
+        let offsets = table.offsets.flatMap { $0 }
+        let linear = offsets.map { Int($0.x) + strideJ * Int($0.y) + strideK * Int($0.z) }
+        let half = table.half
+        let real = (x: !crop.flat.x, y: !crop.flat.y, z: !crop.flat.z)
+        let workers = max(1, threads)
+        // Per worker: hits[(worker * 2 + direction) * entries + position], zero-distance
+        // samples zeros[(worker * 2 + direction) * 3 + normal], and the far samples.
+        var hits = [Int](repeating: 0, count: workers * 2 * entries)
+        var zeros = [Int](repeating: 0, count: workers * 2 * 3)
+        var farLists = [[FarSample]](repeating: [], count: workers)
+        crop.flags.withUnsafeBufferPointer { f in
+            linear.withUnsafeBufferPointer { linear in
+                offsets.withUnsafeBufferPointer { offsets in
+                    hits.withUnsafeMutableBufferPointer { hits in
+                        zeros.withUnsafeMutableBufferPointer { zeros in
+                            farLists.withUnsafeMutableBufferPointer { farLists in
+                                let shared = UncheckedSendable((hits, zeros, farLists))
+                                parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
+                                    let (hits, zeros, farLists) = shared.value
+                                    let j = line % ny
+                                    let k = line / ny
+                                    let row = strideJ * j + strideK * k
+                                    let deepJK = j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
+                                    // Walks kind `kind`'s table from voxel i of this row for
+                                    // a voxel whose `bit` status is `wantInside`: the table
+                                    // position (0-based within the kind), or -1.
+                                    func walk(_ kind: Int, _ i: Int, _ bit: UInt8, _ wantInside: Bool) -> Int {
+                                        let index = row + i
+                                        let first = kindStart[kind]
+                                        let end = kindStart[kind + 1]
+                                        let want: UInt8 = wantInside ? bit : 0
+                                        if deepJK && i >= half.x && i < nx - half.x {
+                                            for position in first..<end where f[index + linear[position]] & bit == want {
+                                                return position - first
+                                            }
+                                            return -1
+                                        }
+                                        for position in first..<end {
+                                            let o = offsets[position]
+                                            let ii = i + Int(o.x)
+                                            let jj = j + Int(o.y)
+                                            let kk = k + Int(o.z)
+                                            // Outside the crop: outside both masks.
+                                            let inside =
+                                                ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
+                                                && f[ii + strideJ * jj + strideK * kk] & bit != 0
+                                            if inside == wantInside { return position - first }
+                                        }
+                                        return -1
+                                    }
+                                    // The face between voxel i of this row and its neighbour
+                                    // `step` further along `normal`.
+                                    func face(_ normal: Int, _ i: Int, _ step: Int) {
+                                        let index = row + i
+                                        let fv = f[index]
+                                        let faces = fv ^ f[index + step]
+                                        if faces == 0 { return }
+                                        let first = normal * 2
+                                        let second = kinds[first + 1] == nil ? first : first + 1
+                                        let samples = second - first + 1
+                                        if faces == MeshSurface.inReference | MeshSurface.inPrediction {
+                                            // A face of both surfaces: its samples lie on the other.
+                                            zeros[(worker * 2) * 3 + normal] += samples
+                                            zeros[(worker * 2 + 1) * 3 + normal] += samples
+                                            return
+                                        }
+                                        // direction 0: prediction samples to the reference
+                                        // surface; 1: reference samples to the prediction's.
+                                        let direction = faces == MeshSurface.inPrediction ? 0 : 1
+                                        let other = direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                                        let wantInside = fv & other == 0
+                                        for kind in first...second {
+                                            let position = walk(kind, i, other, wantInside)
+                                            if position >= 0 {
+                                                hits[(worker * 2 + direction) * entries + kindStart[kind] + position] += 1
+                                            } else {
+                                                farLists[worker].append(
+                                                    FarSample(
+                                                        direction: direction, kind: kind, voxel: index,
+                                                        wantInside: wantInside))
+                                            }
+                                        }
+                                    }
+                                    for i in 0..<nx {
+                                        if real.x && i + 1 < nx { face(0, i, 1) }
+                                        if real.y && j + 1 < ny { face(1, i, strideJ) }
+                                        if real.z && k + 1 < nz { face(2, i, strideK) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Merge the tallies: integer sums, independent of the split.
+        var merged: [[UInt64: SIMD3<Int>]] = [[:], [:]]
+        for direction in 0..<2 {
+            var zero = SIMD3<Int>.zero
+            var byPosition = [Int](repeating: 0, count: entries)
+            for worker in 0..<workers {
+                for normal in 0..<3 { zero[normal] += zeros[(worker * 2 + direction) * 3 + normal] }
+                let base = (worker * 2 + direction) * entries
+                for position in 0..<entries { byPosition[position] += hits[base + position] }
+            }
+            if zero != .zero { merged[direction][0] = zero }
+            for kind in 0..<6 {
+                guard let normal = kinds[kind]?.normal else { continue }
+                for position in kindStart[kind]..<kindStart[kind + 1] where byPosition[position] > 0 {
+                    var add = SIMD3<Int>.zero
+                    add[normal] = byPosition[position]
+                    merged[direction][table.keys[kind][position - kindStart[kind]], default: .zero] &+= add
+                }
+            }
+        }
+        let far = farLists.flatMap { $0 }
+        if !far.isEmpty {
+            let keys = farKeys(far, crop: crop, kinds: kinds, spacing: spacing, threads: workers)
+            for (sample, key) in zip(far, keys) {
+                var unit = SIMD3<Int>.zero
+                unit[kinds[sample.kind]?.normal ?? 0] = 1
+                merged[sample.direction][key, default: .zero] &+= unit
+            }
+        }
+        return MeshDistances(
+            predictionToReference: MeshHistogram(merged[0], spacing: spacing),
+            referenceToPrediction: MeshHistogram(merged[1], spacing: spacing),
+            sampleAreas: MeshSurface.sampleAreas(spacing: spacing, flat: crop.flat), spacing: spacing)
+    }
+
+    /// Gap keys of the far samples, from the shell of the wanted side of the other surface.
+    static func farKeys(
+        _ far: [FarSample], crop: MeshCrop, kinds: [MeshSurface.Kind?], spacing: SIMD3<Double>, threads: Int
+    ) -> [UInt64] {
+        // Shells: [other mask bit][inside], built only when asked for.
+        var shells: [Int: ShellIndex] = [:]
+        for sample in far {
+            let bit = sample.direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+            let id = Int(bit) * 2 + (sample.wantInside ? 1 : 0)
+            if shells[id] == nil { shells[id] = ShellIndex(crop: crop, bit: bit, inside: sample.wantInside) }
+        }
+        var keys = [UInt64](repeating: 0, count: far.count)
+        let (nx, ny) = (crop.nx, crop.ny)
+        keys.withUnsafeMutableBufferPointer { out in
+            let shared = UncheckedSendable(out)
+            parallelFor(far.count, threads: threads, grain: 16) { n in
+                let sample = far[n]
+                let bit = sample.direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                let id = Int(bit) * 2 + (sample.wantInside ? 1 : 0)
+                guard let shell = shells[id], let kind = kinds[sample.kind] else { return }
+                let v = SIMD3<Int64>(
+                    Int64(sample.voxel % nx), Int64((sample.voxel / nx) % ny), Int64(sample.voxel / (nx * ny)))
+                let position = 6 &* v &+ SIMD3<Int64>(truncatingIfNeeded: kind.position)
+                shared.value[n] = shell.nearest(position, spacing: spacing)
+            }
+        }
+        return keys
+    }
+}
+
+/// The voxels on one side of a mask's surface, grouped by 8×8×8 bricks: the mask's voxels
+/// with a face neighbour outside it (`inside`), or the voxels outside it with a face
+/// neighbour in it. The nearest box of such a voxel is the nearest point of the surface for
+/// a point on that side.
+struct ShellIndex {
+    var lower: [SIMD3<Int64>]
+    var upper: [SIMD3<Int64>]
+    var start: [Int]
+    var voxels: [SIMD3<Int64>]
+
+    init(crop: MeshCrop, bit: UInt8, inside: Bool) {
+        let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
+        let isFlat = [crop.flat.x, crop.flat.y, crop.flat.z]
+        var byBrick: [SIMD3<Int64>: [SIMD3<Int64>]] = [:]
+        crop.flags.withUnsafeBufferPointer { f in
+            func isIn(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+                i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz && f[i + nx * (j + ny * k)] & bit != 0
+            }
+            for k in 0..<nz {
+                for j in 0..<ny {
+                    for i in 0..<nx where isIn(i, j, k) == inside {
+                        var shell = false
+                        for axis in 0..<3 where !isFlat[axis] {
+                            for step in [-1, 1] {
+                                let n = axis == 0 ? (i + step, j, k) : axis == 1 ? (i, j + step, k) : (i, j, k + step)
+                                if isIn(n.0, n.1, n.2) != inside { shell = true }
+                            }
+                        }
+                        guard shell else { continue }
+                        let v = SIMD3<Int64>(Int64(i), Int64(j), Int64(k))
+                        byBrick[v &>> 3, default: []].append(v)
+                    }
+                }
+            }
+        }
+        let bricks = byBrick.keys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) }
+        var lower: [SIMD3<Int64>] = []
+        var upper: [SIMD3<Int64>] = []
+        var start = [0]
+        var voxels: [SIMD3<Int64>] = []
+        for brick in bricks {
+            let list = byBrick[brick] ?? []
+            lower.append(list.reduce(list[0]) { pointwiseMin($0, $1) })
+            upper.append(list.reduce(list[0]) { pointwiseMax($0, $1) })
+            voxels += list
+            start.append(voxels.count)
+        }
+        self.lower = lower
+        self.upper = upper
+        self.start = start
+        self.voxels = voxels
+    }
+
+    /// The gap key of the nearest candidate box to a point at `position` (sixths of a voxel,
+    /// crop coordinates × 6). Bricks are visited nearest lower bound first for a first
+    /// answer, then every brick whose lower bound is below it.
+    func nearest(_ position: SIMD3<Int64>, spacing s: SIMD3<Double>) -> UInt64 {
+        @inline(__always) func squared(_ g: SIMD3<Int64>) -> Double {
+            let x = Double(g.x) * s.x
+            let y = Double(g.y) * s.y
+            let z = Double(g.z) * s.z
+            return x * x + y * y + z * z
+        }
+        let bounds = (0..<lower.count).map { b -> Double in
+            let below = 6 &* lower[b] &- 3 &- position
+            let above = position &- 6 &* upper[b] &- 3
+            return squared(pointwiseMax(pointwiseMax(below, above), .zero))
+        }
+        var best = Double.infinity
+        var bestGap = SIMD3<Int64>(repeating: 0)
+        func visit(_ b: Int) {
+            for v in voxels[start[b]..<start[b + 1]] {
+                let d = 6 &* v &- position
+                let g = pointwiseMax(SIMD3(abs(d.x), abs(d.y), abs(d.z)) &- 3, .zero)
+                let value = squared(g)
+                if value < best {
+                    best = value
+                    bestGap = g
+                }
+            }
+        }
+        if let first = bounds.indices.min(by: { (bounds[$0], $0) < (bounds[$1], $1) }) { visit(first) }
+        for b in bounds.indices where bounds[b] < best { visit(b) }
+        return PointToSurface.GapKey.pack(bestGap)
+    }
+}
