@@ -55,12 +55,23 @@ enum PointToSurface {
         max(0, abs(6 * offset - position) - 3)
     }
 
-    /// The offset tables of one grid spacing, one per sample kind, nearest first.
+    /// The offset tables of one grid spacing: one per face normal, holding for each offset
+    /// the box distance from each of the face's samples (one or two), sorted by the nearer of
+    /// them. Both samples of a face walk one table together and stop when the next offset
+    /// is no nearer than either's best: about the cost of one walk instead of two.
     struct Table: Sendable {
+        /// Per normal axis, the offsets, nearest (over the face's samples) first.
         var offsets: [[SIMD3<Int32>]]
-        var keys: [[UInt64]]
-        var distances: [[Double]]
-        /// Largest |offset| per axis over all kinds.
+        /// Per normal axis and sample (triangle), the gap key and distance of each offset.
+        var keys: [[[UInt64]]]
+        var distances: [[[Double]]]
+        /// Per normal axis, the smaller distance over the samples of each offset.
+        var nearest: [[Double]]
+        /// Per normal axis: every offset whose nearer distance is at most this is listed.
+        var radius: [Double]
+        /// Samples per face with each normal: 0 for a flat axis, else 1 or 2.
+        var samples: [Int]
+        /// Largest |offset| per axis.
         var half: SIMD3<Int>
 
         init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = PointToSurface.tableSize) {
@@ -82,36 +93,46 @@ enum PointToSurface {
             }
             // An offset outside the cube has a gap of at least halves[e] voxels along e.
             let covered = real.map { Double(halves[$0]) * s[$0] }.min() ?? .infinity
-            var offsets = [[SIMD3<Int32>]](repeating: [], count: 6)
-            var keys = [[UInt64]](repeating: [], count: 6)
-            var distances = [[Double]](repeating: [], count: 6)
-            for (index, kind) in kinds.enumerated() {
-                guard let kind else { continue }
-                let p = SIMD3<Int64>(truncatingIfNeeded: kind.position)
-                var all: [(SIMD3<Int32>, UInt64, Double)] = []
-                for dk in -halves[2]...halves[2] {
-                    for dj in -halves[1]...halves[1] {
-                        for di in -halves[0]...halves[0] {
-                            let g = SIMD3(
-                                PointToSurface.gap(Int64(di), p.x), PointToSurface.gap(Int64(dj), p.y),
-                                PointToSurface.gap(Int64(dk), p.z))
-                            let key = GapKey.pack(g)
-                            let d = GapKey.distance(key, spacing: s)
-                            guard d < covered else { continue }
-                            all.append((SIMD3(Int32(di), Int32(dj), Int32(dk)), key, d))
+            offsets = []
+            keys = []
+            distances = []
+            nearest = []
+            radius = []
+            samples = []
+            for normal in 0..<3 {
+                let positions = (0..<2).compactMap { kinds[normal * 2 + $0]?.position }
+                    .map { SIMD3<Int64>(truncatingIfNeeded: $0) }
+                var all: [(offset: SIMD3<Int32>, keys: [UInt64], distances: [Double], nearest: Double)] = []
+                if !positions.isEmpty {
+                    for dk in -halves[2]...halves[2] {
+                        for dj in -halves[1]...halves[1] {
+                            for di in -halves[0]...halves[0] {
+                                let keys = positions.map { p in
+                                    GapKey.pack(
+                                        SIMD3(
+                                            PointToSurface.gap(Int64(di), p.x), PointToSurface.gap(Int64(dj), p.y),
+                                            PointToSurface.gap(Int64(dk), p.z)))
+                                }
+                                let d = keys.map { GapKey.distance($0, spacing: s) }
+                                let near = d.min() ?? .infinity
+                                guard near < covered else { continue }
+                                all.append((SIMD3(Int32(di), Int32(dj), Int32(dk)), keys, d, near))
+                            }
                         }
                     }
                 }
-                all.sort { ($0.2, $0.0.z, $0.0.y, $0.0.x) < ($1.2, $1.0.z, $1.0.y, $1.0.x) }
-                let cut = all.count > size ? all[size - 1].2 : (all.last?.2 ?? 0)
-                let kept = all.prefix { $0.2 <= cut }
-                offsets[index] = kept.map(\.0)
-                keys[index] = kept.map(\.1)
-                distances[index] = kept.map(\.2)
+                all.sort {
+                    ($0.nearest, $0.offset.z, $0.offset.y, $0.offset.x) < ($1.nearest, $1.offset.z, $1.offset.y, $1.offset.x)
+                }
+                let cut = all.count > size ? all[size - 1].nearest : (all.last?.nearest ?? 0)
+                let kept = all.prefix { $0.nearest <= cut }
+                offsets.append(kept.map(\.offset))
+                keys.append((0..<positions.count).map { t in kept.map { $0.keys[t] } })
+                distances.append((0..<positions.count).map { t in kept.map { $0.distances[t] } })
+                nearest.append(kept.map(\.nearest))
+                radius.append(cut)
+                samples.append(positions.count)
             }
-            self.offsets = offsets
-            self.keys = keys
-            self.distances = distances
             half = SIMD3(halves[0], halves[1], halves[2])
         }
     }
@@ -183,106 +204,167 @@ extension PointToSurface {
     ///
     /// Both masks must be non-empty. Work is split over the crop's rows (j, k) on `threads`
     /// workers, each tallying into its own counters; every result is an integer count, so it
-    /// does not depend on `threads`. Cost: O(crop voxels) for the faces, plus per sample off
-    /// the other surface the table positions walked (most stop within a few), plus the far
-    /// samples' brick visits.
+    /// does not depend on `threads`. Cost: O(crop voxels) for the faces (eight voxels at a
+    /// time where they equal their neighbours), plus per face off the other surface the
+    /// table positions walked (most stop within a few dozen), plus the far samples' brick
+    /// visits.
     static func distances(crop: MeshCrop, spacing: SIMD3<Double>, threads: Int) -> MeshDistances {
         let table = Self.table(spacing: spacing, flat: crop.flat)
         let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
         let strideJ = nx
         let strideK = nx * ny
         let kinds = MeshSurface.kinds(flat: crop.flat)
-        // The six tables end to end: kind n holds positions kindStart[n]..<kindStart[n + 1].
-        var kindStart = [0]
-        for kind in 0..<6 { kindStart.append(kindStart[kind] + table.keys[kind].count) }
-        let entries = kindStart[6]
+        // The three tables end to end: normal n holds positions start[n]..<start[n + 1].
+        var start = [0]
+        for normal in 0..<3 { start.append(start[normal] + table.offsets[normal].count) }
+        let entries = start[3]
         let offsets = table.offsets.flatMap { $0 }
         let linear = offsets.map { Int($0.x) + strideJ * Int($0.y) + strideK * Int($0.z) }
+        let nearest = table.nearest.flatMap { $0 }
+        // distances[position * 2 + triangle]; a missing second sample never improves.
+        var pairDistances = [Double](repeating: -.infinity, count: 2 * entries)
+        for normal in 0..<3 {
+            for t in 0..<table.samples[normal] {
+                for (p, d) in table.distances[normal][t].enumerated() { pairDistances[(start[normal] + p) * 2 + t] = d }
+            }
+        }
+        let radius = table.radius
+        let samples = table.samples
         let half = table.half
-        let real = (x: !crop.flat.x, y: !crop.flat.y, z: !crop.flat.z)
+        // Steps to the face neighbour along each axis; 0 along a flat axis (no faces there).
+        let steps = [crop.flat.x ? 0 : 1, crop.flat.y ? 0 : strideJ, crop.flat.z ? 0 : strideK]
         let workers = max(1, threads)
-        // Per worker: hits[(worker * 2 + direction) * entries + position], zero-distance
-        // samples zeros[(worker * 2 + direction) * 3 + normal], and the far samples.
-        var hits = [Int](repeating: 0, count: workers * 2 * entries)
+        // Per worker: hits[((worker * 2 + direction) * entries + position) * 2 + triangle],
+        // zero-distance samples zeros[(worker * 2 + direction) * 3 + normal], far samples.
+        var hits = [Int](repeating: 0, count: workers * 2 * entries * 2)
         var zeros = [Int](repeating: 0, count: workers * 2 * 3)
         var farLists = [[FarSample]](repeating: [], count: workers)
+        let (stepX, stepY, stepZ) = (steps[0], steps[1], steps[2])
         crop.flags.withUnsafeBufferPointer { f in
             linear.withUnsafeBufferPointer { linear in
                 offsets.withUnsafeBufferPointer { offsets in
-                    hits.withUnsafeMutableBufferPointer { hits in
-                        zeros.withUnsafeMutableBufferPointer { zeros in
-                            farLists.withUnsafeMutableBufferPointer { farLists in
-                                let shared = UncheckedSendable((hits, zeros, farLists))
-                                parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
-                                    let (hits, zeros, farLists) = shared.value
-                                    let j = line % ny
-                                    let k = line / ny
-                                    let row = strideJ * j + strideK * k
-                                    let deepJK = j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
-                                    // Walks kind `kind`'s table from voxel i of this row for
-                                    // a voxel whose `bit` status is `wantInside`: the table
-                                    // position (0-based within the kind), or -1.
-                                    func walk(_ kind: Int, _ i: Int, _ bit: UInt8, _ wantInside: Bool) -> Int {
-                                        let index = row + i
-                                        let first = kindStart[kind]
-                                        let end = kindStart[kind + 1]
-                                        let want: UInt8 = wantInside ? bit : 0
-                                        if deepJK && i >= half.x && i < nx - half.x {
-                                            for position in first..<end where f[index + linear[position]] & bit == want {
-                                                return position - first
+                    nearest.withUnsafeBufferPointer { nearest in
+                        pairDistances.withUnsafeBufferPointer { pairDistances in
+                            hits.withUnsafeMutableBufferPointer { hits in
+                                zeros.withUnsafeMutableBufferPointer { zeros in
+                                    farLists.withUnsafeMutableBufferPointer { farLists in
+                                        let shared = UncheckedSendable((hits, zeros, farLists))
+                                        parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
+                                            let (hits, zeros, farLists) = shared.value
+                                            let j = line % ny
+                                            let k = line / ny
+                                            let row = strideJ * j + strideK * k
+                                            let deepJK =
+                                                j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
+                                            let raw = UnsafeRawPointer(f.baseAddress!)
+                                            // Walks the table of `normal` from voxel i of this row
+                                            // for the face's samples (both triangles at once) and
+                                            // tallies them; voxels count when their `bit` status
+                                            // is `wantInside`.
+                                            func walk(_ normal: Int, _ i: Int, _ direction: Int, _ bit: UInt8, _ wantInside: Bool) {
+                                                let index = row + i
+                                                let first = start[normal]
+                                                let end = start[normal + 1]
+                                                let want: UInt8 = wantInside ? bit : 0
+                                                let two = samples[normal] == 2
+                                                var best0 = Double.infinity
+                                                var best1 = two ? Double.infinity : -Double.infinity
+                                                var hit0 = -1
+                                                var hit1 = -1
+                                                var stopped = false
+                                                let deep = deepJK && i >= half.x && i < nx - half.x
+                                                for position in first..<end {
+                                                    if nearest[position] >= max(best0, best1) {
+                                                        stopped = true
+                                                        break
+                                                    }
+                                                    let isTarget: Bool
+                                                    if deep {
+                                                        isTarget = f[index + linear[position]] & bit == want
+                                                    } else {
+                                                        let o = offsets[position]
+                                                        let ii = i + Int(o.x)
+                                                        let jj = j + Int(o.y)
+                                                        let kk = k + Int(o.z)
+                                                        // Outside the crop: outside both masks.
+                                                        let inside =
+                                                            ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny
+                                                            && kk < nz && f[ii + strideJ * jj + strideK * kk] & bit != 0
+                                                        isTarget = inside == wantInside
+                                                    }
+                                                    if !isTarget { continue }
+                                                    let d0 = pairDistances[position * 2]
+                                                    if d0 < best0 {
+                                                        best0 = d0
+                                                        hit0 = position
+                                                    }
+                                                    let d1 = pairDistances[position * 2 + 1]
+                                                    if d1 < best1 {
+                                                        best1 = d1
+                                                        hit1 = position
+                                                    }
+                                                }
+                                                // Exact when the walk stopped, or when the best is
+                                                // within the table's radius; otherwise far.
+                                                let base = (worker * 2 + direction) * entries
+                                                if hit0 >= 0 && (stopped || best0 <= radius[normal]) {
+                                                    hits[(base + hit0) * 2] += 1
+                                                } else {
+                                                    farLists[worker].append(
+                                                        FarSample(
+                                                            direction: direction, kind: normal * 2, voxel: index,
+                                                            wantInside: wantInside))
+                                                }
+                                                guard two else { return }
+                                                if hit1 >= 0 && (stopped || best1 <= radius[normal]) {
+                                                    hits[(base + hit1) * 2 + 1] += 1
+                                                } else {
+                                                    farLists[worker].append(
+                                                        FarSample(
+                                                            direction: direction, kind: normal * 2 + 1, voxel: index,
+                                                            wantInside: wantInside))
+                                                }
                                             }
-                                            return -1
-                                        }
-                                        for position in first..<end {
-                                            let o = offsets[position]
-                                            let ii = i + Int(o.x)
-                                            let jj = j + Int(o.y)
-                                            let kk = k + Int(o.z)
-                                            // Outside the crop: outside both masks.
-                                            let inside =
-                                                ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
-                                                && f[ii + strideJ * jj + strideK * kk] & bit != 0
-                                            if inside == wantInside { return position - first }
-                                        }
-                                        return -1
-                                    }
-                                    // The face between voxel i of this row and its neighbour
-                                    // `step` further along `normal`.
-                                    func face(_ normal: Int, _ i: Int, _ step: Int) {
-                                        let index = row + i
-                                        let fv = f[index]
-                                        let faces = fv ^ f[index + step]
-                                        if faces == 0 { return }
-                                        let first = normal * 2
-                                        let second = kinds[first + 1] == nil ? first : first + 1
-                                        let samples = second - first + 1
-                                        if faces == MeshSurface.inReference | MeshSurface.inPrediction {
-                                            // A face of both surfaces: its samples lie on the other.
-                                            zeros[(worker * 2) * 3 + normal] += samples
-                                            zeros[(worker * 2 + 1) * 3 + normal] += samples
-                                            return
-                                        }
-                                        // direction 0: prediction samples to the reference
-                                        // surface; 1: reference samples to the prediction's.
-                                        let direction = faces == MeshSurface.inPrediction ? 0 : 1
-                                        let other = direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
-                                        let wantInside = fv & other == 0
-                                        for kind in first...second {
-                                            let position = walk(kind, i, other, wantInside)
-                                            if position >= 0 {
-                                                hits[(worker * 2 + direction) * entries + kindStart[kind] + position] += 1
-                                            } else {
-                                                farLists[worker].append(
-                                                    FarSample(
-                                                        direction: direction, kind: kind, voxel: index,
-                                                        wantInside: wantInside))
+                                            // The face between voxel i of this row and its
+                                            // neighbour along `normal`.
+                                            @inline(__always) func face(_ normal: Int, _ i: Int) {
+                                                let index = row + i
+                                                let fv = f[index]
+                                                let step = normal == 0 ? stepX : normal == 1 ? stepY : stepZ
+                                                let faces = fv ^ f[index + step]
+                                                if faces == 0 { return }
+                                                if faces == MeshSurface.inReference | MeshSurface.inPrediction {
+                                                    // A face of both surfaces: its samples lie on the other.
+                                                    zeros[(worker * 2) * 3 + normal] += samples[normal]
+                                                    zeros[(worker * 2 + 1) * 3 + normal] += samples[normal]
+                                                    return
+                                                }
+                                                // direction 0: prediction samples to the reference
+                                                // surface; 1: reference samples to the prediction's.
+                                                let direction = faces == MeshSurface.inPrediction ? 0 : 1
+                                                let other =
+                                                    direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                                                walk(normal, i, direction, other, fv & other == 0)
+                                            }
+                                            var i = 0
+                                            while i < nx {
+                                                // Eight voxels equal to their three neighbours: no face.
+                                                if i + 8 <= nx {
+                                                    let here = raw.loadUnaligned(fromByteOffset: row + i, as: UInt64.self)
+                                                    if here == raw.loadUnaligned(fromByteOffset: row + i + stepX, as: UInt64.self)
+                                                        && here == raw.loadUnaligned(fromByteOffset: row + i + stepY, as: UInt64.self)
+                                                        && here == raw.loadUnaligned(fromByteOffset: row + i + stepZ, as: UInt64.self)
+                                                    {
+                                                        i += 8
+                                                        continue
+                                                    }
+                                                }
+                                                face(0, i)
+                                                face(1, i)
+                                                face(2, i)
+                                                i += 1
                                             }
                                         }
-                                    }
-                                    for i in 0..<nx {
-                                        if real.x && i + 1 < nx { face(0, i, 1) }
-                                        if real.y && j + 1 < ny { face(1, i, strideJ) }
-                                        if real.z && k + 1 < nz { face(2, i, strideK) }
                                     }
                                 }
                             }
@@ -295,19 +377,20 @@ extension PointToSurface {
         var merged: [[UInt64: SIMD3<Int>]] = [[:], [:]]
         for direction in 0..<2 {
             var zero = SIMD3<Int>.zero
-            var byPosition = [Int](repeating: 0, count: entries)
+            var byPosition = [Int](repeating: 0, count: entries * 2)
             for worker in 0..<workers {
                 for normal in 0..<3 { zero[normal] += zeros[(worker * 2 + direction) * 3 + normal] }
-                let base = (worker * 2 + direction) * entries
-                for position in 0..<entries { byPosition[position] += hits[base + position] }
+                let base = (worker * 2 + direction) * entries * 2
+                for slot in 0..<(entries * 2) { byPosition[slot] += hits[base + slot] }
             }
             if zero != .zero { merged[direction][0] = zero }
-            for kind in 0..<6 {
-                guard let normal = kinds[kind]?.normal else { continue }
-                for position in kindStart[kind]..<kindStart[kind + 1] where byPosition[position] > 0 {
-                    var add = SIMD3<Int>.zero
-                    add[normal] = byPosition[position]
-                    merged[direction][table.keys[kind][position - kindStart[kind]], default: .zero] &+= add
+            for normal in 0..<3 {
+                for t in 0..<samples[normal] {
+                    for position in start[normal]..<start[normal + 1] where byPosition[position * 2 + t] > 0 {
+                        var add = SIMD3<Int>.zero
+                        add[normal] = byPosition[position * 2 + t]
+                        merged[direction][table.keys[normal][t][position - start[normal]], default: .zero] &+= add
+                    }
                 }
             }
         }

@@ -71,7 +71,9 @@ struct MeshCrop {
     let nx: Int
     let ny: Int
     let nz: Int
-    /// `MeshSurface.inReference` / `.inPrediction` per voxel.
+    /// `MeshSurface.inReference` / `.inPrediction` per voxel, followed by `slack` zeros so
+    /// that a face test one step past the last padding layer (or eight voxels at a time)
+    /// reads zeros instead of leaving the buffer.
     var flags: [UInt8]
     let flat: (x: Bool, y: Bool, z: Bool)
 
@@ -87,7 +89,7 @@ struct MeshCrop {
         nx = size.x + 2 * pad.0
         ny = size.y + 2 * pad.1
         nz = size.z + 2 * pad.2
-        var flags = [UInt8](repeating: 0, count: nx * ny * nz)
+        var flags = [UInt8](repeating: 0, count: nx * ny * nz + Self.slack(nx: nx, ny: ny))
         let (gx, gy) = (grid.nx, grid.ny)
         let (x0, y0, z0) = (Int(box.lower.x), Int(box.lower.y), Int(box.lower.z))
         let (strideJ, strideK) = (nx, nx * ny)
@@ -107,12 +109,6 @@ struct MeshCrop {
         self.flags = flags
     }
 
-    /// A crop straight from flags (tests).
-    init(nx: Int, ny: Int, nz: Int, flags: [UInt8], flat: (x: Bool, y: Bool, z: Bool)) {
-        self.nx = nx
-        self.ny = ny
-        self.nz = nz
-        self.flags = flags
-        self.flat = flat
-    }
+    /// Zeros after the voxels: one slice and one 8-byte read.
+    static func slack(nx: Int, ny: Int) -> Int { nx * ny + 8 }
 }

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Times the `meshmetrics` preset against the MeshMetrics 0.2.1 pipeline on VTK, and
+`--compat all` against the default preset.
+
+For each pair: `maskeval compare` (release build) with the default preset, with
+`--compat meshmetrics` and with `--compat all` (median of --runs runs, all cores), and once
+the VTK peer of scripts/cross_check_mesh.py as MeshMetrics runs it (float32 surface nets per
+label on the label's cropped, padded mask, vtkDistancePolyDataFilter both ways, cell areas,
+the HD/HD95/ASSD/MASD/NSD reductions; no BIoU, as `compare` computes none), loading the
+volumes with nibabel. The peer gets the crop that MeshMetrics 0.2.1 itself does not make (it
+meshes the whole image per label), so its time is a lower bound of MeshMetrics'.
+
+Usage: scripts/bench_mesh.py [--runs 5] [--pairs jhu,aal]
+(the AAL pair comes from scripts/bench_data.py; needs vtk nibabel numpy scipy)
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import nibabel as nib
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cross_check_mesh as peer  # noqa: E402
+
+ROOT = peer.ROOT
+PAIRS = {
+    "jhu": ("SampleVolumes/jhu_wm_2mm_reference.nii.gz", "SampleVolumes/jhu_wm_2mm_prediction.nii.gz"),
+    "aal": ("bench-data/aal_reference.nii.gz", "bench-data/aal_prediction.nii.gz"),
+    "abdomen": ("SampleVolumes/abdomen_ct_reference.nii.gz", "SampleVolumes/abdomen_ct_prediction.nii.gz"),
+}
+
+
+def time_maskeval(binary, ref, pred, extra, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([binary, "compare", ref, pred, "--format", "json", *extra], check=True,
+                       stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_peer(ref_path, pred_path):
+    start = time.perf_counter()
+    ref_img, pred_img = nib.load(ref_path), nib.load(pred_path)
+    ref = np.asarray(ref_img.dataobj).astype(np.int64)
+    pred = np.asarray(pred_img.dataobj).astype(np.int64)
+    spacing = peer.spacing_of(ref_img.affine)
+    labels = sorted(set(np.unique(ref[ref > 0])) & set(np.unique(pred[pred > 0])))
+    for label in labels:
+        r, p = ref == label, pred == label
+        where = np.argwhere(r | p)
+        lo, hi = where.min(0), where.max(0) + 1
+        crop = tuple(slice(a, b) for a, b in zip(lo, hi))
+        meshes = (peer.surface_nets(r[crop], spacing), peer.surface_nets(p[crop], spacing))
+        peer.reductions(*peer.directed(*meshes), 1.0, 95)
+    return time.perf_counter() - start, len(labels)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pairs", default="jhu,aal")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "maskeval"))
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args()
+    print("| pair | labels | default s | meshmetrics s | all s | all / default | VTK peer s | peer / meshmetrics |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in args.pairs.split(","):
+        ref, pred = (os.path.join(ROOT, p) for p in PAIRS[name])
+        default = time_maskeval(args.binary, ref, pred, [], args.runs)
+        mesh = time_maskeval(args.binary, ref, pred, ["--compat", "meshmetrics"], args.runs)
+        every = time_maskeval(args.binary, ref, pred, ["--compat", "all"], args.runs)
+        if args.no_peer:
+            peer_seconds, labels = float("nan"), 0
+        else:
+            peer_seconds, labels = time_peer(ref, pred)
+        print("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.1f | %.0f |" % (
+            name, labels, default, mesh, every, every / default, peer_seconds, peer_seconds / mesh))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
