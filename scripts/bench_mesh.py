@@ -15,6 +15,7 @@ Usage: scripts/bench_mesh.py [--runs 5] [--pairs jhu,aal]
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,18 +35,26 @@ PAIRS = {
 }
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_maskeval(binary, ref, pred, extra, runs):
-    times = []
+    """Median wall seconds and median CPU seconds (user + system, all threads)."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         subprocess.run([binary, "compare", ref, pred, "--format", "json", *extra], check=True,
                        stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(children_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def time_peer(ref_path, pred_path):
-    start = time.perf_counter()
+    """Wall and CPU seconds of one run (single-threaded)."""
+    start, cpu = time.perf_counter(), time.process_time()
     ref_img, pred_img = nib.load(ref_path), nib.load(pred_path)
     ref = np.asarray(ref_img.dataobj).astype(np.int64)
     pred = np.asarray(pred_img.dataobj).astype(np.int64)
@@ -58,7 +67,7 @@ def time_peer(ref_path, pred_path):
         crop = tuple(slice(a, b) for a, b in zip(lo, hi))
         meshes = (peer.surface_nets(r[crop], spacing), peer.surface_nets(p[crop], spacing))
         peer.reductions(*peer.directed(*meshes), 1.0, 95)
-    return time.perf_counter() - start, len(labels)
+    return time.perf_counter() - start, time.process_time() - cpu, len(labels)
 
 
 def main():
@@ -68,7 +77,9 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "maskeval"))
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
-    print("| pair | labels | default s | meshmetrics s | all s | all / default | VTK peer s | peer / meshmetrics |")
+    print("Wall seconds (median of %d runs for maskeval, one run of the peer) and, in brackets, CPU "
+          "seconds (user + system, all threads)." % args.runs)
+    print("| pair | labels | default | meshmetrics | all | all / default | VTK peer | peer / meshmetrics |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in args.pairs.split(","):
         ref, pred = (os.path.join(ROOT, p) for p in PAIRS[name])
@@ -76,11 +87,12 @@ def main():
         mesh = time_maskeval(args.binary, ref, pred, ["--compat", "meshmetrics"], args.runs)
         every = time_maskeval(args.binary, ref, pred, ["--compat", "all"], args.runs)
         if args.no_peer:
-            peer_seconds, labels = float("nan"), 0
+            peer_wall, peer_cpu, labels = float("nan"), float("nan"), 0
         else:
-            peer_seconds, labels = time_peer(ref, pred)
-        print("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.1f | %.0f |" % (
-            name, labels, default, mesh, every, every / default, peer_seconds, peer_seconds / mesh))
+            peer_wall, peer_cpu, labels = time_peer(ref, pred)
+        print("| %s | %d | %.3f (%.3f) | %.3f (%.3f) | %.3f (%.3f) | %.2f (%.2f) | %.1f (%.1f) | %.0f (%.0f) |" % (
+            name, labels, *default, *mesh, *every, every[0] / default[0], every[1] / default[1], peer_wall, peer_cpu,
+            peer_wall / mesh[0], peer_cpu / mesh[1]))
         sys.stdout.flush()
 
 

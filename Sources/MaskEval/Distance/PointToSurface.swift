@@ -102,21 +102,32 @@ enum PointToSurface {
             for normal in 0..<3 {
                 let positions = (0..<2).compactMap { kinds[normal * 2 + $0]?.position }
                     .map { SIMD3<Int64>(truncatingIfNeeded: $0) }
-                var all: [(offset: SIMD3<Int32>, keys: [UInt64], distances: [Double], nearest: Double)] = []
+                // Up to two samples per face: entries carry both (the second unused for one).
+                struct Entry {
+                    var offset: SIMD3<Int32>
+                    var keys: SIMD2<UInt64>
+                    var distances: SIMD2<Double>
+                    var nearest: Double
+                }
+                var all: [Entry] = []
                 if !positions.isEmpty {
+                    all.reserveCapacity((2 * halves[0] + 1) * (2 * halves[1] + 1) * (2 * halves[2] + 1))
                     for dk in -halves[2]...halves[2] {
                         for dj in -halves[1]...halves[1] {
                             for di in -halves[0]...halves[0] {
-                                let keys = positions.map { p in
-                                    GapKey.pack(
+                                var entry = Entry(
+                                    offset: SIMD3(Int32(di), Int32(dj), Int32(dk)), keys: .zero, distances: .zero,
+                                    nearest: .infinity)
+                                for (t, p) in positions.enumerated() {
+                                    let key = GapKey.pack(
                                         SIMD3(
                                             PointToSurface.gap(Int64(di), p.x), PointToSurface.gap(Int64(dj), p.y),
                                             PointToSurface.gap(Int64(dk), p.z)))
+                                    entry.keys[t] = key
+                                    entry.distances[t] = GapKey.distance(key, spacing: s)
+                                    entry.nearest = min(entry.nearest, entry.distances[t])
                                 }
-                                let d = keys.map { GapKey.distance($0, spacing: s) }
-                                let near = d.min() ?? .infinity
-                                guard near < covered else { continue }
-                                all.append((SIMD3(Int32(di), Int32(dj), Int32(dk)), keys, d, near))
+                                if entry.nearest < covered { all.append(entry) }
                             }
                         }
                     }

@@ -278,10 +278,19 @@ enum ExactArithmetic {
         return top > 0 ? 1 : -1
     }
 
+    /// A float comparison of two sums of a few rounded products is right whenever they
+    /// differ by more than this relative margin (each side is within a few ulps, ~1e-15,
+    /// of its exact value); closer cases are decided exactly.
+    static let margin = 1e-12
+
     /// Whether 100·Σ_e C_e·w_e ≥ q·Σ_e N_e·w_e exactly (cumulative area fraction ≥ q/100).
     static func reaches(cumulative c: SIMD3<Int>, totals n: SIMD3<Int>, areas w: SIMD3<Double>, percentile q: Double)
         -> Bool
     {
+        let reached = 100 * (Double(c.x) * w.x + Double(c.y) * w.y + Double(c.z) * w.z)
+        let target = q * (Double(n.x) * w.x + Double(n.y) * w.y + Double(n.z) * w.z)
+        if reached > target * (1 + margin) { return true }
+        if reached < target * (1 - margin) { return false }
         var terms: [Double] = []
         for axis in 0..<3 where w[axis] != 0 {
             let (high, low) = twoProduct(100 * Double(c[axis]), w[axis])
@@ -295,6 +304,11 @@ enum ExactArithmetic {
     /// Σ (g_e·s_e)² ≤ 36·τ².
     static func isWithin(key: UInt64, spacing s: SIMD3<Double>, toleranceMM tau: Double) -> Bool {
         let g = PointToSurface.GapKey.unpack(key)
+        let squared = SIMD3<Double>(Double(g.x) * s.x, Double(g.y) * s.y, Double(g.z) * s.z)
+        let value = (squared * squared).sum()
+        let limit = 36 * tau * tau
+        if value < limit * (1 - margin) { return true }
+        if value > limit * (1 + margin) { return false }
         var terms: [Double] = []
         for axis in 0..<3 where g[axis] != 0 { terms += product(Double(g[axis] * g[axis]), s[axis], s[axis]) }
         terms += product(36, tau, tau).map { -$0 }
