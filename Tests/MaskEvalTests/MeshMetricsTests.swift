@@ -265,6 +265,40 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         #expect(m.hausdorffMM == 1)
     }
 
+    @Test(arguments: [0.6, 1.0, 2.6])
+    func boundaryIoUEqualsBruteForce(tolerance: Double) {
+        // BIoU (METRICS.md): mask voxels whose centre is strictly closer than τ to the mask's
+        // own faces, measured by brute force over the faces; τ = 2.6 mm at 0.5–0.9 mm spacing
+        // takes the screened path (a list of more than 64 offsets).
+        let grid = Grid(nx: 12, ny: 11, nz: 9, affine: .diagonal(0.5, 0.9, 0.7))
+        var rng = SeededGenerator(seed: 7)
+        func blob() -> [Int32] {
+            let centre = SIMD3<Double>((3...8).randomElement(using: &rng).map(Double.init) ?? 5, 5, 4)
+            return makeLabels(12, 11, 9) { i, j, k in
+                let d = SIMD3<Double>(Double(i), Double(j), Double(k)) - centre
+                let noise = Double.random(in: 0..<1, using: &rng)
+                return (d * d).sum() < 12 + 8 * noise ? 1 : 0
+            }
+        }
+        let r = LabelVolume(grid: grid, labels: blob())
+        let p = LabelVolume(grid: grid, labels: blob())
+        func band(_ v: LabelVolume) -> Set<Int> {
+            let faces = MeshBruteForce.faces(v, label: 1)
+            let s = grid.spacingMM
+            var out = Set<Int>()
+            for index in v.labels.indices where v.labels[index] == 1 {
+                let c = SIMD3<Double>(Double(index % 12), Double((index / 12) % 11), Double(index / 132)) * s
+                if faces.map({ MeshBruteForce.distance(c, $0) }).min() ?? .infinity < tolerance { out.insert(index) }
+            }
+            return out
+        }
+        let (bandR, bandP) = (band(r), band(p))
+        let expected = Double(bandR.intersection(bandP).count) / Double(bandR.union(bandP).count)
+        let settings = EvaluationSettings(toleranceMM: tolerance, threads: 2)
+        let result = Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: settings)
+        #expect(close(result?.boundaryIoU ?? .nan, expected, rtol: 1e-15), "τ \(tolerance)")
+    }
+
     @Test func allPresetsIncludeMeshMetrics() {
         #expect(Compat.allCases.contains(.meshmetrics))
         let r = volume(6, 6, 6) { i, j, k in i < 3 && j < 4 && k < 5 ? 1 : 0 }

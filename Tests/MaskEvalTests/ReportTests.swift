@@ -127,7 +127,7 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(report.json().rendered().utf8)) as? [String: Any])
         let labels = try #require(object["labels"] as? [[String: Any]])
         let presets = try #require(labels[0]["presets"] as? [String: [String: Any]])
-        #expect(Set(presets.keys) == ["monai", "medpy", "deepmind"])
+        #expect(Set(presets.keys) == ["monai", "medpy", "deepmind", "meshmetrics"])
         // Foundation's JSON parser can be off in the last bits; the text itself round-trips.
         let nsd = try #require(evaluation.labels[0].surface[.deepmind]?.nsd)
         #expect(abs((presets["deepmind"]?["nsd"] as? Double ?? 0) - nsd) < 1e-15)

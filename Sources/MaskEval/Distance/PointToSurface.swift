@@ -250,7 +250,6 @@ extension PointToSurface {
         var hits = [Int](repeating: 0, count: workers * 2 * entries * 2)
         var zeros = [Int](repeating: 0, count: workers * 2 * 3)
         var farLists = [[FarSample]](repeating: [], count: workers)
-        let (stepX, stepY, stepZ) = (steps[0], steps[1], steps[2])
         crop.flags.withUnsafeBufferPointer { f in
             linear.withUnsafeBufferPointer { linear in
                 offsets.withUnsafeBufferPointer { offsets in
@@ -259,122 +258,19 @@ extension PointToSurface {
                             hits.withUnsafeMutableBufferPointer { hits in
                                 zeros.withUnsafeMutableBufferPointer { zeros in
                                     farLists.withUnsafeMutableBufferPointer { farLists in
+                                        let walker = FaceWalker(
+                                            flags: f, linear: linear, offsets: offsets, nearest: nearest,
+                                            pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
+                                            steps: SIMD3(steps[0], steps[1], steps[2]),
+                                            start: SIMD4(start[0], start[1], start[2], start[3]),
+                                            radius: SIMD3(radius[0], radius[1], radius[2]),
+                                            samples: SIMD3(samples[0], samples[1], samples[2]), half: half)
                                         let shared = UncheckedSendable((hits, zeros, farLists))
                                         parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
                                             let (hits, zeros, farLists) = shared.value
-                                            let j = line % ny
-                                            let k = line / ny
-                                            let row = strideJ * j + strideK * k
-                                            let deepJK =
-                                                j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
-                                            let raw = UnsafeRawPointer(f.baseAddress!)
-                                            // Walks the table of `normal` from voxel i of this row
-                                            // for the face's samples (both triangles at once) and
-                                            // tallies them; voxels count when their `bit` status
-                                            // is `wantInside`.
-                                            func walk(_ normal: Int, _ i: Int, _ direction: Int, _ bit: UInt8, _ wantInside: Bool) {
-                                                let index = row + i
-                                                let first = start[normal]
-                                                let end = start[normal + 1]
-                                                let want: UInt8 = wantInside ? bit : 0
-                                                let two = samples[normal] == 2
-                                                var best0 = Double.infinity
-                                                var best1 = two ? Double.infinity : -Double.infinity
-                                                var hit0 = -1
-                                                var hit1 = -1
-                                                var stopped = false
-                                                let deep = deepJK && i >= half.x && i < nx - half.x
-                                                for position in first..<end {
-                                                    if nearest[position] >= max(best0, best1) {
-                                                        stopped = true
-                                                        break
-                                                    }
-                                                    let isTarget: Bool
-                                                    if deep {
-                                                        isTarget = f[index + linear[position]] & bit == want
-                                                    } else {
-                                                        let o = offsets[position]
-                                                        let ii = i + Int(o.x)
-                                                        let jj = j + Int(o.y)
-                                                        let kk = k + Int(o.z)
-                                                        // Outside the crop: outside both masks.
-                                                        let inside =
-                                                            ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny
-                                                            && kk < nz && f[ii + strideJ * jj + strideK * kk] & bit != 0
-                                                        isTarget = inside == wantInside
-                                                    }
-                                                    if !isTarget { continue }
-                                                    let d0 = pairDistances[position * 2]
-                                                    if d0 < best0 {
-                                                        best0 = d0
-                                                        hit0 = position
-                                                    }
-                                                    let d1 = pairDistances[position * 2 + 1]
-                                                    if d1 < best1 {
-                                                        best1 = d1
-                                                        hit1 = position
-                                                    }
-                                                }
-                                                // Exact when the walk stopped, or when the best is
-                                                // within the table's radius; otherwise far.
-                                                let base = (worker * 2 + direction) * entries
-                                                if hit0 >= 0 && (stopped || best0 <= radius[normal]) {
-                                                    hits[(base + hit0) * 2] += 1
-                                                } else {
-                                                    farLists[worker].append(
-                                                        FarSample(
-                                                            direction: direction, kind: normal * 2, voxel: index,
-                                                            wantInside: wantInside))
-                                                }
-                                                guard two else { return }
-                                                if hit1 >= 0 && (stopped || best1 <= radius[normal]) {
-                                                    hits[(base + hit1) * 2 + 1] += 1
-                                                } else {
-                                                    farLists[worker].append(
-                                                        FarSample(
-                                                            direction: direction, kind: normal * 2 + 1, voxel: index,
-                                                            wantInside: wantInside))
-                                                }
-                                            }
-                                            // The face between voxel i of this row and its
-                                            // neighbour along `normal`.
-                                            @inline(__always) func face(_ normal: Int, _ i: Int) {
-                                                let index = row + i
-                                                let fv = f[index]
-                                                let step = normal == 0 ? stepX : normal == 1 ? stepY : stepZ
-                                                let faces = fv ^ f[index + step]
-                                                if faces == 0 { return }
-                                                if faces == MeshSurface.inReference | MeshSurface.inPrediction {
-                                                    // A face of both surfaces: its samples lie on the other.
-                                                    zeros[(worker * 2) * 3 + normal] += samples[normal]
-                                                    zeros[(worker * 2 + 1) * 3 + normal] += samples[normal]
-                                                    return
-                                                }
-                                                // direction 0: prediction samples to the reference
-                                                // surface; 1: reference samples to the prediction's.
-                                                let direction = faces == MeshSurface.inPrediction ? 0 : 1
-                                                let other =
-                                                    direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
-                                                walk(normal, i, direction, other, fv & other == 0)
-                                            }
-                                            var i = 0
-                                            while i < nx {
-                                                // Eight voxels equal to their three neighbours: no face.
-                                                if i + 8 <= nx {
-                                                    let here = raw.loadUnaligned(fromByteOffset: row + i, as: UInt64.self)
-                                                    if here == raw.loadUnaligned(fromByteOffset: row + i + stepX, as: UInt64.self)
-                                                        && here == raw.loadUnaligned(fromByteOffset: row + i + stepY, as: UInt64.self)
-                                                        && here == raw.loadUnaligned(fromByteOffset: row + i + stepZ, as: UInt64.self)
-                                                    {
-                                                        i += 8
-                                                        continue
-                                                    }
-                                                }
-                                                face(0, i)
-                                                face(1, i)
-                                                face(2, i)
-                                                i += 1
-                                            }
+                                            walker.faces(
+                                                line: line, hits: hits.baseAddress! + worker * 2 * entries * 2,
+                                                zeros: zeros.baseAddress! + worker * 6, far: &farLists[worker])
                                         }
                                     }
                                 }
@@ -418,6 +314,141 @@ extension PointToSurface {
             predictionToReference: MeshHistogram(merged[0], spacing: spacing),
             referenceToPrediction: MeshHistogram(merged[1], spacing: spacing),
             sampleAreas: MeshSurface.sampleAreas(spacing: spacing, flat: crop.flat), spacing: spacing)
+    }
+
+    /// The hot loop of `distances` on one crop row: its faces, and the table walks of the
+    /// faces that are not shared by both surfaces. Everything it reads is an unsafe buffer
+    /// or a SIMD value (no arrays or class references inside the loop).
+    struct FaceWalker {
+        let flags: UnsafeBufferPointer<UInt8>
+        /// Per table position: the linear offset (crop strides), the offset, the nearer of
+        /// the face's sample distances, and the two sample distances (position * 2 + t).
+        let linear: UnsafeBufferPointer<Int>
+        let offsets: UnsafeBufferPointer<SIMD3<Int32>>
+        let nearest: UnsafeBufferPointer<Double>
+        let pairDistances: UnsafeBufferPointer<Double>
+        let nx: Int
+        let ny: Int
+        let nz: Int
+        /// Linear step to the face neighbour along i, j, k (0 along a flat axis).
+        let steps: SIMD3<Int>
+        /// Normal n's table holds positions start[n]..<start[n + 1].
+        let start: SIMD4<Int>
+        let radius: SIMD3<Double>
+        let samples: SIMD3<Int>
+        let half: SIMD3<Int>
+
+        /// Tallies the faces between the voxels of crop row `line` (= j + ny·k) and their
+        /// next neighbours: `hits[(direction * entries + position) * 2 + triangle]`,
+        /// `zeros[direction * 3 + normal]`, and the far samples.
+        func faces(
+            line: Int, hits: UnsafeMutablePointer<Int>, zeros: UnsafeMutablePointer<Int>, far: inout [FarSample]
+        ) {
+            let f = flags
+            let j = line % ny
+            let k = line / ny
+            let strideJ = nx
+            let strideK = nx * ny
+            let row = strideJ * j + strideK * k
+            let deepJK = j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
+            let entries = start[3]
+            // Walks normal's table from voxel i for the face's samples (both triangles at
+            // once); voxels count when their `bit` status is `wantInside`.
+            func walk(_ normal: Int, _ i: Int, _ direction: Int, _ bit: UInt8, _ wantInside: Bool) {
+                let index = row + i
+                let want: UInt8 = wantInside ? bit : 0
+                let two = samples[normal] == 2
+                var best0 = Double.infinity
+                var best1 = two ? Double.infinity : -Double.infinity
+                var hit0 = -1
+                var hit1 = -1
+                var stopped = false
+                let deep = deepJK && i >= half.x && i < nx - half.x
+                for position in start[normal]..<start[normal + 1] {
+                    if nearest[position] >= max(best0, best1) {
+                        stopped = true
+                        break
+                    }
+                    let isTarget: Bool
+                    if deep {
+                        isTarget = f[index + linear[position]] & bit == want
+                    } else {
+                        let o = offsets[position]
+                        let ii = i + Int(o.x)
+                        let jj = j + Int(o.y)
+                        let kk = k + Int(o.z)
+                        // Outside the crop: outside both masks.
+                        let inside =
+                            ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
+                            && f[ii + strideJ * jj + strideK * kk] & bit != 0
+                        isTarget = inside == wantInside
+                    }
+                    if !isTarget { continue }
+                    let d0 = pairDistances[position * 2]
+                    if d0 < best0 {
+                        best0 = d0
+                        hit0 = position
+                    }
+                    let d1 = pairDistances[position * 2 + 1]
+                    if d1 < best1 {
+                        best1 = d1
+                        hit1 = position
+                    }
+                }
+                // Exact when the walk stopped, or when the best is within the table's
+                // radius; otherwise far.
+                let base = direction * entries * 2
+                if hit0 >= 0 && (stopped || best0 <= radius[normal]) {
+                    hits[base + hit0 * 2] += 1
+                } else {
+                    far.append(FarSample(direction: direction, kind: normal * 2, voxel: index, wantInside: wantInside))
+                }
+                guard two else { return }
+                if hit1 >= 0 && (stopped || best1 <= radius[normal]) {
+                    hits[base + hit1 * 2 + 1] += 1
+                } else {
+                    far.append(
+                        FarSample(direction: direction, kind: normal * 2 + 1, voxel: index, wantInside: wantInside))
+                }
+            }
+            // The face between voxel i of this row and its neighbour along `normal`.
+            @inline(__always) func face(_ normal: Int, _ i: Int) {
+                let index = row + i
+                let fv = f[index]
+                let faces = fv ^ f[index + steps[normal]]
+                if faces == 0 { return }
+                if faces == MeshSurface.inReference | MeshSurface.inPrediction {
+                    // A face of both surfaces: its samples lie on the other one.
+                    zeros[normal] += samples[normal]
+                    zeros[3 + normal] += samples[normal]
+                    return
+                }
+                // direction 0: prediction samples to the reference surface; 1: reference
+                // samples to the prediction's.
+                let direction = faces == MeshSurface.inPrediction ? 0 : 1
+                let other = direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                walk(normal, i, direction, other, fv & other == 0)
+            }
+            let raw = UnsafeRawPointer(f.baseAddress!)
+            var i = 0
+            while i < nx {
+                // Eight voxels equal to their three neighbours have no face: one test.
+                if i + 8 <= nx {
+                    let here = raw.loadUnaligned(fromByteOffset: row + i, as: UInt64.self)
+                    if here == raw.loadUnaligned(fromByteOffset: row + i + steps.x, as: UInt64.self)
+                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.y, as: UInt64.self)
+                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.z, as: UInt64.self)
+                    {
+                        i += 8
+                        continue
+                    }
+                }
+                face(0, i)
+                face(1, i)
+                face(2, i)
+                i += 1
+            }
+        }
     }
 
     /// Gap keys of the far samples, from the shell of the wanted side of the other surface.

@@ -191,6 +191,18 @@ enum MeshReduce {
         offsets.sort { ($0.1, $0.0.z, $0.0.y, $0.0.x) < ($1.1, $1.0.z, $1.0.y, $1.0.x) }
         let list = offsets.map(\.0)
         let linear = list.map { $0.x + strideJ * $0.y + strideK * $0.z }
+        // A long list (τ many voxels wide) is screened first with the exact centre-to-centre
+        // transform D to the nearest voxel outside the mask: the box of that voxel is nearer
+        // than its centre, so D < τ puts a voxel in the band; every box is farther than its
+        // centre less h (half a voxel diagonal), and the crop's transform misses voxels
+        // beyond the padding by at most another h, so D − 2h > τ keeps it out. Only the
+        // voxels in between walk the list.
+        let screens = list.count > 64 ? [MeshSurface.inReference, MeshSurface.inPrediction].map {
+            centreDistances(crop: crop, bit: $0, spacing: s, threads: threads)
+        } : nil
+        let halfDiagonal = 0.5 * (0..<3).filter { !isFlat[$0] }.map { s[$0] * s[$0] }.reduce(0, +).squareRoot()
+        let inside = tau * (1 - ExactArithmetic.margin)
+        let outside = tau * (1 + ExactArithmetic.margin) + 2 * halfDiagonal
         // Per row: |B_R ∩ B_P| and |B_R ∪ B_P|.
         var counts = [SIMD2<Int>](repeating: .zero, count: ny * nz)
         crop.flags.withUnsafeBufferPointer { f in
@@ -203,6 +215,11 @@ enum MeshReduce {
                     let deepJK = j >= reach[1] && j < ny - reach[1] && k >= reach[2] && k < nz - reach[2]
                     func inBand(_ i: Int, _ bit: UInt8) -> Bool {
                         let index = row + i
+                        if let screens {
+                            let d = screens[bit == MeshSurface.inReference ? 0 : 1][index]
+                            if d < inside { return true }
+                            if d > outside { return false }
+                        }
                         if deepJK && i >= reach[0] && i < nx - reach[0] {
                             for o in linear where f[index + o] & bit == 0 { return true }
                             return false
@@ -232,6 +249,25 @@ enum MeshReduce {
         }
         let total = counts.reduce(SIMD2<Int>.zero, &+)
         return total[1] == 0 ? .nan : Double(total[0]) / Double(total[1])
+    }
+
+    /// Per crop voxel of the mask `bit`, the exact distance (mm) from its centre to the
+    /// nearest voxel centre outside the mask within the crop (`DistanceTransform`); 0 elsewhere.
+    static func centreDistances(crop: MeshCrop, bit: UInt8, spacing: SIMD3<Double>, threads: Int) -> [Double] {
+        let count = crop.nx * crop.ny * crop.nz
+        let flags = (0..<count).map { crop.flags[$0] & bit != 0 ? UInt8(2) : UInt8(1) }
+        let distances = flags.withUnsafeBufferPointer {
+            DistanceTransform.distances(
+                flags: $0, nx: crop.nx, ny: crop.ny, nz: crop.nz, spacing: spacing, source: 1, query: 2,
+                threads: threads)
+        }
+        var out = [Double](repeating: 0, count: count)
+        var next = 0
+        for index in 0..<count where flags[index] == 2 {
+            out[index] = distances[next]
+            next += 1
+        }
+        return out
     }
 }
 
