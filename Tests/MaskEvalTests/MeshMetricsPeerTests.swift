@@ -96,7 +96,8 @@ import Testing
             // neighbouring double (0.06306306306306306 = 7/111 in the file reads as …307).
             if let expectedBIoU = values["biou"] ?? nil {
                 let full = try #require(
-                    Evaluator.meshMetrics(reference: reference, prediction: prediction, label: label, settings: settings))
+                    Evaluator.meshMetrics(
+                        reference: reference, prediction: prediction, label: label, settings: settings))
                 #expect(close(full.boundaryIoU ?? .nan, expectedBIoU, rtol: 1e-15), "\(peer.name) \(label) biou")
             }
         }

@@ -244,9 +244,13 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         // nearest 1/3 is above it), so the exact rule does not take that distance, whatever a
         // running float sum says.
         let w = SIMD3<Double>(0.1, 0.1, 0.1)
-        #expect(!ExactArithmetic.reaches(cumulative: SIMD3(1, 0, 0), totals: SIMD3(3, 0, 0), areas: w, percentile: 100.0 / 3))
+        #expect(
+            !ExactArithmetic.reaches(
+                cumulative: SIMD3(1, 0, 0), totals: SIMD3(3, 0, 0), areas: w, percentile: 100.0 / 3))
         #expect(ExactArithmetic.reaches(cumulative: SIMD3(1, 0, 0), totals: SIMD3(2, 0, 0), areas: w, percentile: 50))
-        #expect(!ExactArithmetic.reaches(cumulative: SIMD3(1, 0, 0), totals: SIMD3(2, 0, 0), areas: w, percentile: 50.000001))
+        #expect(
+            !ExactArithmetic.reaches(
+                cumulative: SIMD3(1, 0, 0), totals: SIMD3(2, 0, 0), areas: w, percentile: 50.000001))
         #expect(ExactArithmetic.sign(of: [1e300, 1, -1e300]) == 1)
         #expect(ExactArithmetic.sign(of: [0.1, 0.2, -0.3]) == 1)  // 0.1 + 0.2 > 0.3 in doubles exactly
         #expect(ExactArithmetic.sign(of: [0.5, 0.25, -0.75]) == 0)

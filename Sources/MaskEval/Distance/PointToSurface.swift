@@ -133,7 +133,9 @@ enum PointToSurface {
                     }
                 }
                 all.sort {
-                    ($0.nearest, $0.offset.z, $0.offset.y, $0.offset.x) < ($1.nearest, $1.offset.z, $1.offset.y, $1.offset.x)
+                    ($0.nearest, $0.offset.z, $0.offset.y, $0.offset.x) < (
+                        $1.nearest, $1.offset.z, $1.offset.y, $1.offset.x
+                    )
                 }
                 let cut = all.count > size ? all[size - 1].nearest : (all.last?.nearest ?? 0)
                 let kept = all.prefix { $0.nearest <= cut }

@@ -197,9 +197,11 @@ enum MeshReduce {
         // centre less h (half a voxel diagonal), and the crop's transform misses voxels
         // beyond the padding by at most another h, so D − 2h > τ keeps it out. Only the
         // voxels in between walk the list.
-        let screens = list.count > 64 ? [MeshSurface.inReference, MeshSurface.inPrediction].map {
-            centreDistances(crop: crop, bit: $0, spacing: s, threads: threads)
-        } : nil
+        let screens =
+            list.count > 64
+            ? [MeshSurface.inReference, MeshSurface.inPrediction].map {
+                centreDistances(crop: crop, bit: $0, spacing: s, threads: threads)
+            } : nil
         let halfDiagonal = 0.5 * (0..<3).filter { !isFlat[$0] }.map { s[$0] * s[$0] }.reduce(0, +).squareRoot()
         let inside = tau * (1 - ExactArithmetic.margin)
         let outside = tau * (1 + ExactArithmetic.margin) + 2 * halfDiagonal
