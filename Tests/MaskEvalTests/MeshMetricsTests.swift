@@ -269,11 +269,13 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         #expect(m.hausdorffMM == 1)
     }
 
-    @Test(arguments: [0.6, 1.0, 2.6])
-    func boundaryIoUEqualsBruteForce(tolerance: Double) {
+    @Test(arguments: [0.6, 1.0, 2.6, .infinity])
+    func boundaryIoUEqualsBruteForce(tolerance: Double) throws {
         // BIoU (METRICS.md): mask voxels whose centre is strictly closer than τ to the mask's
-        // own faces, measured by brute force over the faces; τ = 2.6 mm at 0.5–0.9 mm spacing
-        // takes the screened path (a list of more than 64 offsets).
+        // own faces, measured by brute force over the faces. At 0.5–0.9 mm spacing τ = 2.6 mm
+        // takes the screened path (more than 64 offsets); τ = ∞ gives the masks' IoU. Each τ
+        // also runs the unlisted path (`listLimit: 0`, used for cubes of more than 20,000
+        // offsets): the screen, then `ShellIndex` for what it cannot decide.
         let grid = Grid(nx: 12, ny: 11, nz: 9, affine: .diagonal(0.5, 0.9, 0.7))
         var rng = SeededGenerator(seed: 7)
         func blob() -> [Int32] {
@@ -301,6 +303,16 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         let settings = EvaluationSettings(toleranceMM: tolerance, threads: 2)
         let result = Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: settings)
         #expect(close(result?.boundaryIoU ?? .nan, expected, rtol: 1e-15), "τ \(tolerance)")
+        let crop = r.labels.withUnsafeBufferPointer { ref in
+            p.labels.withUnsafeBufferPointer { pred in
+                MeshCrop(
+                    label: 1, box: VoxelBox(lower: .zero, upper: SIMD3(11, 10, 8)), reference: ref, prediction: pred,
+                    grid: grid)
+            }
+        }
+        let unlisted = MeshReduce.boundaryIoU(
+            crop: crop, spacing: grid.spacingMM, toleranceMM: tolerance, threads: 2, listLimit: 0)
+        #expect(close(unlisted, expected, rtol: 1e-15), "unlisted, τ \(tolerance)")
     }
 
     @Test func allPresetsIncludeMeshMetrics() {

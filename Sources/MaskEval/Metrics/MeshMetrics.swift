@@ -158,20 +158,24 @@ enum MeshReduce {
     /// (reported as undefined) when both bands are empty, τ being at most half a voxel
     /// (MeshMetrics raises an error there). Follows the definition, not MeshMetrics
     /// 0.2.1's placement of voxel centres under a non-identity direction.
-    static func boundaryIoU(crop: MeshCrop, spacing s: SIMD3<Double>, toleranceMM tau: Double, threads: Int)
-        -> Double
-    {
+    static func boundaryIoU(
+        crop: MeshCrop, spacing s: SIMD3<Double>, toleranceMM tau: Double, threads: Int, listLimit: Double = 20_000
+    ) -> Double {
         let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
         let strideJ = nx
         let strideK = nx * ny
         let isFlat = [crop.flat.x, crop.flat.y, crop.flat.z]
         // Offsets whose box is strictly within τ of the centre: gaps in halves of a voxel,
         // g = max(0, 2|o| − 1), Σ (g·s)² < 4τ² exactly; nearest first.
-        let reach = (0..<3).map { axis -> Int in
-            guard !isFlat[axis], tau.isFinite else { return 0 }
-            let voxels = (tau / s[axis] + 0.5).rounded(.up)
-            return voxels < 64 ? Int(voxels) : 64
+        // Offsets up to ⌈τ/s + 1/2⌉ voxels each way. A cube of more than `listLimit` offsets (τ
+        // many voxels wide) is not listed: then every voxel the screen below cannot decide
+        // asks `ShellIndex` for its nearest box outside the mask, also exactly.
+        let wantedReach = (0..<3).map { axis -> Double in
+            isFlat[axis] ? 0 : (tau / s[axis] + 0.5).rounded(.up)
         }
+        let wide = !(wantedReach.map { 2 * $0 + 1 }.reduce(1, *) <= listLimit)
+        if tau == .infinity { return maskIoU(crop) }
+        let reach = wantedReach.map { wide ? 0 : Int($0) }
         var offsets: [(SIMD3<Int>, Double)] = []
         for dk in -reach[2]...reach[2] {
             for dj in -reach[1]...reach[1] {
@@ -202,6 +206,10 @@ enum MeshReduce {
             ? [MeshSurface.inReference, MeshSurface.inPrediction].map {
                 centreDistances(crop: crop, bit: $0, spacing: s, threads: threads)
             } : nil
+        let shells =
+            wide
+            ? [MeshSurface.inReference, MeshSurface.inPrediction].map { ShellIndex(crop: crop, bit: $0, inside: false) }
+            : nil
         let halfDiagonal = 0.5 * (0..<3).filter { !isFlat[$0] }.map { s[$0] * s[$0] }.reduce(0, +).squareRoot()
         let inside = tau * (1 - ExactArithmetic.margin)
         let outside = tau * (1 + ExactArithmetic.margin) + 2 * halfDiagonal
@@ -221,6 +229,13 @@ enum MeshReduce {
                             let d = screens[bit == MeshSurface.inReference ? 0 : 1][index]
                             if d < inside { return true }
                             if d > outside { return false }
+                        }
+                        if let shells {
+                            // Gaps of a voxel centre are multiples of 3 sixths: halves = gaps / 3.
+                            let key = shells[bit == MeshSurface.inReference ? 0 : 1].nearest(
+                                6 &* SIMD3<Int64>(Int64(i), Int64(j), Int64(k)), spacing: s)
+                            let halves = PointToSurface.GapKey.unpack(key) / 3
+                            return ExactArithmetic.isStrictlyWithinHalves(gaps: halves, spacing: s, toleranceMM: tau)
                         }
                         if deepJK && i >= reach[0] && i < nx - reach[0] {
                             for o in linear where f[index + o] & bit == 0 { return true }
@@ -251,6 +266,18 @@ enum MeshReduce {
         }
         let total = counts.reduce(SIMD2<Int>.zero, &+)
         return total[1] == 0 ? .nan : Double(total[0]) / Double(total[1])
+    }
+
+    /// The IoU of the two masks of a crop (BIoU at τ = ∞: every voxel is in its band).
+    static func maskIoU(_ crop: MeshCrop) -> Double {
+        var both = 0
+        var either = 0
+        for index in 0..<(crop.nx * crop.ny * crop.nz) {
+            let v = crop.flags[index]
+            if v == MeshSurface.inReference | MeshSurface.inPrediction { both += 1 }
+            if v != 0 { either += 1 }
+        }
+        return either == 0 ? .nan : Double(both) / Double(either)
     }
 
     /// Per crop voxel of the mask `bit`, the exact distance (mm) from its centre to the
