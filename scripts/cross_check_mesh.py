@@ -278,11 +278,13 @@ def spacing_of(affine):
     return tuple(float(np.linalg.norm(affine[:3, c])) for c in range(3))
 
 
-def run_peer(names):
+def run_peer(names, extra=None):
+    """Peer values for the named cases (and `extra`: {name: (reference, prediction)})."""
+    cases = dict(CASES, **(extra or {}))
     result = {"vtk_version": vtk.vtkVersion.GetVTKVersion(), "numpy_version": np.__version__, "tolerance_mm": TAU,
               "percentile": PERCENTILE, "cases": {}}
     for name in names:
-        ref_path, pred_path = CASES[name]
+        ref_path, pred_path = cases[name]
         ref_img, pred_img = nib.load(os.path.join(ROOT, ref_path)), nib.load(os.path.join(ROOT, pred_path))
         ref = np.asarray(ref_img.dataobj).astype(np.int64)
         pred = np.asarray(pred_img.dataobj).astype(np.int64)
@@ -349,7 +351,14 @@ def main():
     parser.add_argument("--compare", action="store_true", help="compare maskeval with expected.json")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "maskeval"))
+    parser.add_argument("--check", nargs=2, metavar=("REF", "PRED"),
+                        help="run the peer on one more pair and compare, storing nothing")
     args = parser.parse_args()
+    if args.check:
+        ref, pred = (os.path.relpath(os.path.abspath(p), ROOT) for p in args.check)
+        result = run_peer(["check"], {"check": (ref, pred)})
+        print(json.dumps(noise(result), indent=1, sort_keys=True))
+        sys.exit(0 if compare(result, args.binary) else 1)
     expected = os.path.join(FIXTURES, "expected.json")
     if args.make_fixtures:
         make_fixtures()

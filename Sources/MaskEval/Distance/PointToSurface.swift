@@ -13,11 +13,12 @@ import Synchronization
 ///   outside the other mask (the crop's padding stands for the rest of the image and beyond).
 ///
 /// So every distance is a point-to-box distance, and the nearest point of a face (triangle)
-/// of the other surface is found without listing faces. Each sample walks a table of voxel
-/// offsets sorted by their exact box distance from that sample's position in its voxel (six
-/// tables in 3-D: three face normals × two triangles) and stops at the first voxel of the
-/// wanted kind: every offset nearer than it was tried first, so the distance is exact. A
-/// sample with no hit within the table's radius ("far") gets the nearest candidate from
+/// of the other surface is found without listing faces. The samples of a face walk a table
+/// of voxel offsets (one per face normal) holding each offset's exact box distance from each
+/// sample, sorted by the nearer one, and stop at the first offset no nearer than either
+/// sample's best hit of the wanted kind: every nearer offset was tried first, so the
+/// distances are exact. A sample with no such answer within the table's radius ("far") gets
+/// the nearest candidate from
 /// `ShellIndex`: the voxels on either side of the other surface grouped in 8³ bricks,
 /// visited only while a brick's lower bound is below the best distance found.
 ///
@@ -26,7 +27,7 @@ import Synchronization
 /// together. Results are integer counts per distinct gap key: they do not depend on the
 /// thread count or on the order of the work.
 enum PointToSurface {
-    /// Offsets per sample kind: about a ball of radius 6 voxels on an isotropic grid.
+    /// Offsets per face normal: about a ball of radius 6 voxels on an isotropic grid.
     static let tableSize = 1024
 
     /// Packs per-axis gaps (sixths of a voxel, each below 2²¹) into one key.
