@@ -94,14 +94,32 @@ struct MeshCrop {
         let (x0, y0, z0) = (Int(box.lower.x), Int(box.lower.y), Int(box.lower.z))
         let (strideJ, strideK) = (nx, nx * ny)
         flags.withUnsafeMutableBufferPointer { f in
+            let labels = SIMD8<Int32>(repeating: label)
+            let ones = SIMD8<Int32>(repeating: 1)
+            let rows = (UnsafeRawPointer(reference.baseAddress!), UnsafeRawPointer(prediction.baseAddress!))
             for k in 0..<size.z {
                 for j in 0..<size.y {
                     let source = x0 + gx * ((y0 + j) + gy * (z0 + k))
                     let target = pad.0 + strideJ * (j + pad.1) + strideK * (k + pad.2)
-                    for i in 0..<size.x {
+                    var i = 0
+                    // Eight voxels per step: compare, select 1 | 2, narrow to bytes. Measured on
+                    // the AAL bench pair (`compare --compat meshmetrics --threads 1`, user time,
+                    // median of 7): 0.20 s with the scalar loop, 0.17 s with this one.
+                    while i + 8 <= size.x {
+                        let r = rows.0.loadUnaligned(fromByteOffset: 4 * (source + i), as: SIMD8<Int32>.self)
+                        let p = rows.1.loadUnaligned(fromByteOffset: 4 * (source + i), as: SIMD8<Int32>.self)
+                        let bits =
+                            SIMD8<Int32>.zero.replacing(with: ones, where: r .== labels)
+                            | SIMD8<Int32>.zero.replacing(with: ones &<< 1, where: p .== labels)
+                        UnsafeMutableRawPointer(f.baseAddress! + target + i).storeBytes(
+                            of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
+                        i += 8
+                    }
+                    while i < size.x {
                         f[target + i] =
                             (reference[source + i] == label ? MeshSurface.inReference : 0)
                             | (prediction[source + i] == label ? MeshSurface.inPrediction : 0)
+                        i += 1
                     }
                 }
             }
