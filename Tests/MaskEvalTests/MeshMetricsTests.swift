@@ -202,6 +202,30 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         #expect(one == Evaluator.meshDistances(reference: r, prediction: p, label: 1, threads: 5))
     }
 
+    @Test func evaluationIsTheSameForAnyThreadCount() {
+        // A label of more than 2^18 crop voxels runs alone with the threads inside it
+        // (`Evaluator.evaluate`); one thread and four give the same numbers, BIoU included.
+        func blobs(_ shift: Int) -> LabelVolume {
+            volume(92, 80, 64, spacing: (0.8, 0.9, 1.7)) { i, j, k in
+                let (x, y, z) = (Double(i - 45 - shift), Double(j - 40), Double(k - 32))
+                let inside = x * x / 1600 + y * y / 1296 + z * z / 900 < 1 + 0.1 * sin(Double(i * j + k) / 7)
+                return inside ? 1 : (i + shift < 6 && j < 9 ? 2 : 0)
+            }
+        }
+        let r = blobs(0)
+        let p = blobs(2)
+        func run(_ threads: Int) -> [Int32: SurfaceMetrics] {
+            let settings = EvaluationSettings(presets: [.meshmetrics], threads: threads)
+            let evaluation = Evaluator.evaluate(reference: r, prediction: p, settings: settings)
+            return Dictionary(uniqueKeysWithValues: evaluation.labels.map { ($0.label, $0.surface[.meshmetrics]!) })
+        }
+        #expect(run(1) == run(4))
+        let one = Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: EvaluationSettings(threads: 1))
+        let four = Evaluator.meshMetrics(
+            reference: r, prediction: p, label: 1, settings: EvaluationSettings(threads: 4))
+        #expect(one != nil && one == four)
+    }
+
     @Test func identicalMasksGiveZeroAndNSDOne() {
         let v = volume(8, 7, 6, spacing: (0.5, 1, 2)) { i, j, k in i > 1 && i < 6 && j > 2 && k < 4 ? 1 : 0 }
         let m = try! #require(evaluateLabel(v, v, presets: [.meshmetrics]).surface[.meshmetrics])
