@@ -13,7 +13,8 @@ NSD (tau = 1 mm) is printed next to the continuous value:
 - an ellipsoid (20, 15, 12 mm) around a sphere of radius 16 mm, concentric: ellipsoid to
   sphere | |x| - r |; sphere to ellipsoid by exact point-to-ellipsoid distances (root of
   Eberly's secular equation by bisection), integrated over both surfaces with area weights
-  on a 1600 x 3200 midpoint grid (quadrature error well below 1e-3 mm).
+  on a 1600 x 3200 midpoint grid (a 400 x 800 grid differs from it by at most 2.7e-4 mm in
+  HD95, 3.4e-5 mm in HD, 7.3e-6 mm in ASSD and 3.0e-4 in NSD).
 
 The shapes' centre sits off the voxel grid by (0.31, 0.17, 0.43) mm so no symmetry of the
 grid helps any definition. Percentiles of the continuous truth are area quantiles, as the
