@@ -77,6 +77,7 @@ import Testing
             threads: 2)
         let evaluation = Evaluator.evaluate(reference: reference, prediction: prediction, settings: settings)
         let rows = Dictionary(uniqueKeysWithValues: evaluation.labels.map { ($0.label, $0) })
+        let full = Evaluator.meshMetrics(reference: reference, prediction: prediction, settings: settings)
         #expect(peer.labels.count > 0)
         for (label, values) in peer.labels.sorted(by: { $0.key < $1.key }) {
             let row = try #require(rows[label], "\(peer.name) label \(label)")
@@ -94,11 +95,10 @@ import Testing
             // BIoU: a ratio of voxel counts, the same counts as the peer's. Compared within
             // 4 ulps: Foundation's JSONSerialization on Linux parses some stored decimals to a
             // neighbouring double (0.06306306306306306 = 7/111 in the file reads as …307).
+            let result = try #require(full[label])
+            #expect(result.surface == metrics, "\(peer.name) \(label): the library entry point equals evaluate")
             if let expectedBIoU = values["biou"] ?? nil {
-                let full = try #require(
-                    Evaluator.meshMetrics(
-                        reference: reference, prediction: prediction, label: label, settings: settings))
-                #expect(close(full.boundaryIoU ?? .nan, expectedBIoU, rtol: 1e-15), "\(peer.name) \(label) biou")
+                #expect(close(result.boundaryIoU ?? .nan, expectedBIoU, rtol: 1e-15), "\(peer.name) \(label) biou")
             }
         }
     }

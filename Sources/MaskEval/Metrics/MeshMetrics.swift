@@ -59,28 +59,49 @@ extension Evaluator {
         }
     }
 
-    /// The whole `meshmetrics` result (with `biou`) of one label of two volumes; `nil` unless
-    /// both masks are non-empty (the caller applies the empty-mask table).
+    /// The whole `meshmetrics` result, `biou` included, of every label of two volumes
+    /// (`settings.labels`, or every non-zero label of either): one census, then each label
+    /// with `settings.threads` threads inside it. Labels that are not matched get the values
+    /// of their status (`MeshMetricsResult.empty`).
+    public static func meshMetrics(reference: LabelVolume, prediction: LabelVolume, settings: EvaluationSettings)
+        -> [Int32: MeshMetricsResult]
+    {
+        precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
+        let grid = reference.grid
+        let census = Census.count(
+            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            threads: settings.threads)
+        let byLabel = Dictionary(uniqueKeysWithValues: census.map { ($0.label, $0) })
+        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
+        var out: [Int32: MeshMetricsResult] = [:]
+        reference.labels.withUnsafeBufferPointer { ref in
+            prediction.labels.withUnsafeBufferPointer { pred in
+                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
+                for label in settings.labels ?? census.map(\.label) {
+                    let c = byLabel[label] ?? LabelCensus(label: label)
+                    guard c.referenceVoxels > 0 && c.predictionVoxels > 0 else {
+                        out[label] = .empty(absent: c.referenceVoxels == 0 && c.predictionVoxels == 0)
+                        continue
+                    }
+                    out[label] = meshMetrics(
+                        label: label, box: c.referenceBox.union(c.predictionBox), volumes: volumes, settings: settings,
+                        threads: max(1, settings.threads), boundaryIoU: true)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The whole `meshmetrics` result of one label of two volumes; `nil` unless both masks
+    /// are non-empty.
     public static func meshMetrics(
         reference: LabelVolume, prediction: LabelVolume, label: Int32, settings: EvaluationSettings
     ) -> MeshMetricsResult? {
-        let grid = reference.grid
-        let census =
-            Census.count(
-                reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-                threads: settings.threads
-            ).first { $0.label == label } ?? LabelCensus(label: label)
-        guard census.referenceVoxels > 0 && census.predictionVoxels > 0 else { return nil }
-        let box = census.referenceBox.union(census.predictionBox)
-        let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
-        return reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
-                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                return meshMetrics(
-                    label: label, box: box, volumes: volumes, settings: settings, threads: max(1, settings.threads),
-                    boundaryIoU: true)
-            }
-        }
+        let both = [reference.labels, prediction.labels].allSatisfy { $0.contains(label) }
+        guard both else { return nil }
+        var one = settings
+        one.labels = [label]
+        return meshMetrics(reference: reference, prediction: prediction, settings: one)[label]
     }
 }
 
