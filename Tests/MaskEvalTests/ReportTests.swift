@@ -131,7 +131,7 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(report.json().rendered().utf8)) as? [String: Any])
         let labels = try #require(object["labels"] as? [[String: Any]])
         // Every preset's surface metrics are columns: bare for the first, PRESET.KEY after.
-        for key in ["hd95_mm", "medpy.hd95_mm", "deepmind.hd95_mm", "medpy.nsd", "deepmind.assd_mm"] {
+        for key in ["hd95_mm", "medpy.hd95_mm", "deepmind.hd95_mm", "medpy.nsd", "deepmind.assd_mm", "meshmetrics.hd95_mm"] {
             #expect(labels[0][key] is Double, "\(key)")
         }
         // Foundation's JSON parser can be off in the last bits; the text itself round-trips.

@@ -90,7 +90,8 @@ public struct LabelDetail: Sendable {
     /// Their distances (mm) to the other mask's boundary voxels.
     public var distances: DirectedDistances
     /// The voxel where the first preset's Hausdorff distance is reached (for `deepmind`, the
-    /// voxel at the surfel corner), and that distance.
+    /// voxel at the surfel corner; for `meshmetrics`, where the boundary voxels' distance is
+    /// largest), and that distance.
     public var hausdorffVoxel: SIMD3<Int>
     public var hausdorffMM: Double
 }
@@ -159,7 +160,7 @@ public enum Evaluator {
         let failed =
             settings.keepDetail ? results.indices.filter { [.missed, .spurious].contains(results[$0].status) } : []
         let boundaries =
-            settings.presets.contains { $0 != .deepmind } || settings.keepDetail
+            settings.presets.contains { $0 == .monai || $0 == .medpy } || settings.keepDetail
             ? BoundaryMap(
                 reference: reference.labels, prediction: prediction.labels, grid: grid,
                 labels: matchedLabels + failed.map { results[$0].label }, threads: threads) : nil
@@ -241,7 +242,7 @@ public enum Evaluator {
         if let boundaries {
             let distances = voxelDistances(
                 label: label, slot: slot, box: box, volumes: volumes, boundaries: boundaries, threads: threads)
-            for preset in settings.presets where preset != .deepmind {
+            for preset in settings.presets where preset == .monai || preset == .medpy {
                 out.metrics[preset] = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
                     pooledPercentile: preset == .medpy)
@@ -271,6 +272,10 @@ public enum Evaluator {
                     ])
                 hausdorff = (surfels.voxel(ofCorner: corner, box: box), distance)
             }
+        }
+        if settings.presets.contains(.meshmetrics) {
+            out.metrics[.meshmetrics] =
+                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads).surface
         }
         if let hausdorff {
             out.detail?.hausdorffVoxel = hausdorff.voxel

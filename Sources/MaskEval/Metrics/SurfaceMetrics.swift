@@ -71,6 +71,9 @@ public enum Compat: String, CaseIterable, Sendable, Comparable {
     case medpy
     /// google-deepmind/surface-distance: area-weighted surfels on the voxel-corner grid.
     case deepmind
+    /// MeshMetrics 0.2.1: samples on the voxel-face surface, exact point-to-surface
+    /// distances, area-weighted (`MeshReduce`).
+    case meshmetrics
 
     public static func < (a: Compat, b: Compat) -> Bool {
         allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0

@@ -1,0 +1,572 @@
+import Foundation
+import Synchronization
+
+/// Exact distances from the samples of one mask's voxel-face surface (`MeshSurface`) to the
+/// other mask's surface, for the `meshmetrics` preset.
+///
+/// The other surface ∂U is the boundary of U, the union of the other mask's closed voxel
+/// boxes. A sample x sits inside one face, between voxels v and w, so:
+/// - if exactly one of v, w is in the other mask, the face is on ∂U too: distance 0;
+/// - if neither is, x lies outside U and d(x, ∂U) = d(x, U), the distance to the nearest box
+///   of a voxel of the other mask;
+/// - if both are, x lies inside U and d(x, ∂U) is the distance to the nearest box of a voxel
+///   outside the other mask (the crop's padding stands for the rest of the image and beyond).
+///
+/// So every distance is a point-to-box distance, and the nearest point of a face (triangle)
+/// of the other surface is found without listing faces. The samples of a face walk a table
+/// of voxel offsets (one per face normal) holding each offset's exact box distance from each
+/// sample, sorted by the nearer one, and stop at the first offset no nearer than either
+/// sample's best hit of the wanted kind: every nearer offset was tried first, so the
+/// distances are exact. A sample with no such answer within the table's radius ("far") gets
+/// the nearest candidate from
+/// `ShellIndex`: the voxels on either side of the other surface grouped in 8³ bricks,
+/// visited only while a brick's lower bound is below the best distance found.
+///
+/// Distances are kept as their gaps along each axis in sixths of a voxel (integers, packed
+/// in a `GapKey`), so the reduction can decide d ≤ τ exactly and count equal distances
+/// together. Results are integer counts per distinct gap key: they do not depend on the
+/// thread count or on the order of the work.
+enum PointToSurface {
+    /// Offsets per face normal: about a ball of radius 6 voxels on an isotropic grid.
+    static let tableSize = 1024
+
+    /// Packs per-axis gaps (sixths of a voxel, each below 2²¹) into one key.
+    struct GapKey {
+        static func pack(_ g: SIMD3<Int64>) -> UInt64 {
+            precondition(g.x >= 0 && g.y >= 0 && g.z >= 0 && g.x < 1 << 21 && g.y < 1 << 21 && g.z < 1 << 21)
+            return UInt64(g.x) | UInt64(g.y) << 21 | UInt64(g.z) << 42
+        }
+        static func unpack(_ key: UInt64) -> SIMD3<Int64> {
+            let mask: UInt64 = (1 << 21) - 1
+            return SIMD3(Int64(key & mask), Int64(key >> 21 & mask), Int64(key >> 42 & mask))
+        }
+        /// The distance in mm: √Σ (g_e·s_e/6)².
+        static func distance(_ key: UInt64, spacing s: SIMD3<Double>) -> Double {
+            let g = unpack(key)
+            let x = Double(g.x) * s.x / 6
+            let y = Double(g.y) * s.y / 6
+            let z = Double(g.z) * s.z / 6
+            return (x * x + y * y + z * z).squareRoot()
+        }
+    }
+
+    /// The gap (sixths) between a sample at `position` (sixths, relative to a voxel centre)
+    /// and the box of the voxel at offset `o` from that centre, along one axis.
+    @inline(__always) static func gap(_ offset: Int64, _ position: Int64) -> Int64 {
+        max(0, abs(6 * offset - position) - 3)
+    }
+
+    /// The offset tables of one grid spacing: one per face normal, holding for each offset
+    /// the box distance from each of the face's samples (one or two), sorted by the nearer of
+    /// them. Both samples of a face walk one table together and stop when the next offset
+    /// is no nearer than either's best: about the cost of one walk instead of two.
+    struct Table: Sendable {
+        /// Per normal axis, the offsets, nearest (over the face's samples) first.
+        var offsets: [[SIMD3<Int32>]]
+        /// Per normal axis and sample (triangle), the gap key and distance of each offset.
+        var keys: [[[UInt64]]]
+        var distances: [[[Double]]]
+        /// Per normal axis, the smaller distance over the samples of each offset.
+        var nearest: [[Double]]
+        /// Per normal axis: every offset whose nearer distance is at most this is listed.
+        var radius: [Double]
+        /// Samples per face with each normal: 0 for a flat axis, else 1 or 2.
+        var samples: [Int]
+        /// Largest |offset| per axis.
+        var half: SIMD3<Int>
+
+        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = PointToSurface.tableSize) {
+            let kinds = MeshSurface.kinds(flat: flat)
+            let isFlat = [flat.x, flat.y, flat.z]
+            let real = (0..<3).filter { !isFlat[$0] }
+            let cell = real.reduce(1.0) { $0 * s[$1] }
+            // Reach: the ball holding about 2·size voxels, as `SurfaceSearch.Table`.
+            let estimate: Double
+            switch real.count {
+            case 3: estimate = Foundation.cbrt(3 * Double(2 * size) * cell / (4 * Double.pi))
+            case 2: estimate = (Double(2 * size) * cell / Double.pi).squareRoot()
+            default: estimate = Double(size) * cell
+            }
+            // At most 24 voxels each way, as the voxel search.
+            let halves = (0..<3).map { axis -> Int in
+                let voxels = (estimate / s[axis]).rounded(.up)
+                return isFlat[axis] ? 0 : (voxels.isFinite && voxels < 23 ? Int(voxels) + 1 : 24)
+            }
+            // An offset outside the cube has a gap of at least halves[e] voxels along e.
+            let covered = real.map { Double(halves[$0]) * s[$0] }.min() ?? .infinity
+            offsets = []
+            keys = []
+            distances = []
+            nearest = []
+            radius = []
+            samples = []
+            for normal in 0..<3 {
+                let positions = (0..<2).compactMap { kinds[normal * 2 + $0]?.position }
+                    .map { SIMD3<Int64>(truncatingIfNeeded: $0) }
+                // Up to two samples per face: entries carry both (the second unused for one).
+                struct Entry {
+                    var offset: SIMD3<Int32>
+                    var keys: SIMD2<UInt64>
+                    var distances: SIMD2<Double>
+                    var nearest: Double
+                }
+                var all: [Entry] = []
+                if !positions.isEmpty {
+                    all.reserveCapacity((2 * halves[0] + 1) * (2 * halves[1] + 1) * (2 * halves[2] + 1))
+                    for dk in -halves[2]...halves[2] {
+                        for dj in -halves[1]...halves[1] {
+                            for di in -halves[0]...halves[0] {
+                                var entry = Entry(
+                                    offset: SIMD3(Int32(di), Int32(dj), Int32(dk)), keys: .zero, distances: .zero,
+                                    nearest: .infinity)
+                                for (t, p) in positions.enumerated() {
+                                    let key = GapKey.pack(
+                                        SIMD3(
+                                            PointToSurface.gap(Int64(di), p.x), PointToSurface.gap(Int64(dj), p.y),
+                                            PointToSurface.gap(Int64(dk), p.z)))
+                                    entry.keys[t] = key
+                                    entry.distances[t] = GapKey.distance(key, spacing: s)
+                                    entry.nearest = min(entry.nearest, entry.distances[t])
+                                }
+                                if entry.nearest < covered { all.append(entry) }
+                            }
+                        }
+                    }
+                }
+                all.sort {
+                    ($0.nearest, $0.offset.z, $0.offset.y, $0.offset.x) < (
+                        $1.nearest, $1.offset.z, $1.offset.y, $1.offset.x
+                    )
+                }
+                let cut = all.count > size ? all[size - 1].nearest : (all.last?.nearest ?? 0)
+                let kept = all.prefix { $0.nearest <= cut }
+                offsets.append(kept.map(\.offset))
+                keys.append((0..<positions.count).map { t in kept.map { $0.keys[t] } })
+                distances.append((0..<positions.count).map { t in kept.map { $0.distances[t] } })
+                nearest.append(kept.map(\.nearest))
+                radius.append(cut)
+                samples.append(positions.count)
+            }
+            half = SIMD3(halves[0], halves[1], halves[2])
+        }
+    }
+
+    /// Tables already built, by spacing and flat axes (at most 64 kept).
+    private static let cache = Mutex<[[UInt64]: Table]>([:])
+
+    static func table(spacing: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool)) -> Table {
+        let key = [
+            spacing.x.bitPattern, spacing.y.bitPattern, spacing.z.bitPattern, flat.x ? 1 : 0, flat.y ? 1 : 0,
+            flat.z ? 1 : 0,
+        ]
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let built = Table(spacing: spacing, flat: flat)
+        cache.withLock { tables in
+            if tables.count >= 64 { tables.removeAll() }
+            tables[key] = built
+        }
+        return built
+    }
+}
+
+/// The distinct distances of one direction with how many samples of each face normal
+/// reached them: a histogram keyed by exact per-axis gaps.
+public struct MeshHistogram: Sendable, Equatable {
+    /// Distinct gap keys (`PointToSurface.GapKey`), sorted by distance, then key.
+    var keys: [UInt64]
+    /// Their distances in mm.
+    public var distances: [Double]
+    /// Per key, the number of samples on faces normal to i, j, k.
+    public var counts: [SIMD3<Int>]
+
+    init(_ merged: [UInt64: SIMD3<Int>], spacing: SIMD3<Double>) {
+        let entries = merged.map { ($0.key, PointToSurface.GapKey.distance($0.key, spacing: spacing), $0.value) }
+            .filter { $0.2 != .zero }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        keys = entries.map(\.0)
+        distances = entries.map(\.1)
+        counts = entries.map(\.2)
+    }
+
+    /// Samples per face normal.
+    public var totals: SIMD3<Int> { counts.reduce(.zero, &+) }
+}
+
+/// D_PR and D_RP of the `meshmetrics` preset for one label, as histograms, with the sample
+/// weights per face normal.
+public struct MeshDistances: Sendable, Equatable {
+    /// For each prediction surface sample, the distance (mm) to the reference surface.
+    public var predictionToReference: MeshHistogram
+    /// For each reference surface sample, the distance (mm) to the prediction surface.
+    public var referenceToPrediction: MeshHistogram
+    /// The weight (mm², or mm in 2-D) of a sample on a face normal to i, j, k.
+    public var sampleAreas: SIMD3<Double>
+    public var spacing: SIMD3<Double>
+}
+
+extension PointToSurface {
+    /// A sample that found nothing within the table: searched in `ShellIndex` afterwards.
+    struct FarSample {
+        var direction: Int
+        var kind: Int
+        var voxel: Int
+        /// Whether the wanted voxels are inside the other mask.
+        var wantInside: Bool
+    }
+
+    /// D_PR and D_RP between the voxel-face surfaces of the crop's two masks.
+    ///
+    /// Both masks must be non-empty. Work is split over the crop's rows (j, k) on `threads`
+    /// workers, each tallying into its own counters; every result is an integer count, so it
+    /// does not depend on `threads`. Cost: O(crop voxels) for the faces (eight voxels at a
+    /// time where they equal their neighbours), plus per face off the other surface the
+    /// table positions walked (most stop within a few dozen), plus the far samples' brick
+    /// visits.
+    static func distances(crop: MeshCrop, spacing: SIMD3<Double>, threads: Int) -> MeshDistances {
+        let table = Self.table(spacing: spacing, flat: crop.flat)
+        let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
+        let strideJ = nx
+        let strideK = nx * ny
+        let kinds = MeshSurface.kinds(flat: crop.flat)
+        // The three tables end to end: normal n holds positions start[n]..<start[n + 1].
+        var start = [0]
+        for normal in 0..<3 { start.append(start[normal] + table.offsets[normal].count) }
+        let entries = start[3]
+        let offsets = table.offsets.flatMap { $0 }
+        let linear = offsets.map { Int($0.x) + strideJ * Int($0.y) + strideK * Int($0.z) }
+        let nearest = table.nearest.flatMap { $0 }
+        // distances[position * 2 + triangle]; a missing second sample never improves.
+        var pairDistances = [Double](repeating: -.infinity, count: 2 * entries)
+        for normal in 0..<3 {
+            for t in 0..<table.samples[normal] {
+                for (p, d) in table.distances[normal][t].enumerated() { pairDistances[(start[normal] + p) * 2 + t] = d }
+            }
+        }
+        let radius = table.radius
+        let samples = table.samples
+        let half = table.half
+        // Steps to the face neighbour along each axis; 0 along a flat axis (no faces there).
+        let steps = [crop.flat.x ? 0 : 1, crop.flat.y ? 0 : strideJ, crop.flat.z ? 0 : strideK]
+        let workers = max(1, threads)
+        // Per worker: hits[((worker * 2 + direction) * entries + position) * 2 + triangle],
+        // zero-distance samples zeros[(worker * 2 + direction) * 3 + normal], far samples.
+        var hits = [Int](repeating: 0, count: workers * 2 * entries * 2)
+        var zeros = [Int](repeating: 0, count: workers * 2 * 3)
+        var farLists = [[FarSample]](repeating: [], count: workers)
+        crop.flags.withUnsafeBufferPointer { f in
+            linear.withUnsafeBufferPointer { linear in
+                offsets.withUnsafeBufferPointer { offsets in
+                    nearest.withUnsafeBufferPointer { nearest in
+                        pairDistances.withUnsafeBufferPointer { pairDistances in
+                            hits.withUnsafeMutableBufferPointer { hits in
+                                zeros.withUnsafeMutableBufferPointer { zeros in
+                                    farLists.withUnsafeMutableBufferPointer { farLists in
+                                        let walker = FaceWalker(
+                                            flags: f, linear: linear, offsets: offsets, nearest: nearest,
+                                            pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
+                                            steps: SIMD3(steps[0], steps[1], steps[2]),
+                                            start: SIMD4(start[0], start[1], start[2], start[3]),
+                                            radius: SIMD3(radius[0], radius[1], radius[2]),
+                                            samples: SIMD3(samples[0], samples[1], samples[2]), half: half)
+                                        let shared = UncheckedSendable((hits, zeros, farLists))
+                                        parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
+                                            let (hits, zeros, farLists) = shared.value
+                                            walker.faces(
+                                                line: line, hits: hits.baseAddress! + worker * 2 * entries * 2,
+                                                zeros: zeros.baseAddress! + worker * 6, far: &farLists[worker])
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Merge the tallies: integer sums, independent of the split.
+        var merged: [[UInt64: SIMD3<Int>]] = [[:], [:]]
+        for direction in 0..<2 {
+            var zero = SIMD3<Int>.zero
+            var byPosition = [Int](repeating: 0, count: entries * 2)
+            for worker in 0..<workers {
+                for normal in 0..<3 { zero[normal] += zeros[(worker * 2 + direction) * 3 + normal] }
+                let base = (worker * 2 + direction) * entries * 2
+                for slot in 0..<(entries * 2) { byPosition[slot] += hits[base + slot] }
+            }
+            if zero != .zero { merged[direction][0] = zero }
+            for normal in 0..<3 {
+                for t in 0..<samples[normal] {
+                    for position in start[normal]..<start[normal + 1] where byPosition[position * 2 + t] > 0 {
+                        var add = SIMD3<Int>.zero
+                        add[normal] = byPosition[position * 2 + t]
+                        merged[direction][table.keys[normal][t][position - start[normal]], default: .zero] &+= add
+                    }
+                }
+            }
+        }
+        let far = farLists.flatMap { $0 }
+        if !far.isEmpty {
+            let keys = farKeys(far, crop: crop, kinds: kinds, spacing: spacing, threads: workers)
+            for (sample, key) in zip(far, keys) {
+                var unit = SIMD3<Int>.zero
+                unit[kinds[sample.kind]?.normal ?? 0] = 1
+                merged[sample.direction][key, default: .zero] &+= unit
+            }
+        }
+        return MeshDistances(
+            predictionToReference: MeshHistogram(merged[0], spacing: spacing),
+            referenceToPrediction: MeshHistogram(merged[1], spacing: spacing),
+            sampleAreas: MeshSurface.sampleAreas(spacing: spacing, flat: crop.flat), spacing: spacing)
+    }
+
+    /// The hot loop of `distances` on one crop row: its faces, and the table walks of the
+    /// faces that are not shared by both surfaces. Everything it reads is an unsafe buffer
+    /// or a SIMD value (no arrays or class references inside the loop).
+    struct FaceWalker {
+        let flags: UnsafeBufferPointer<UInt8>
+        /// Per table position: the linear offset (crop strides), the offset, the nearer of
+        /// the face's sample distances, and the two sample distances (position * 2 + t).
+        let linear: UnsafeBufferPointer<Int>
+        let offsets: UnsafeBufferPointer<SIMD3<Int32>>
+        let nearest: UnsafeBufferPointer<Double>
+        let pairDistances: UnsafeBufferPointer<Double>
+        let nx: Int
+        let ny: Int
+        let nz: Int
+        /// Linear step to the face neighbour along i, j, k (0 along a flat axis).
+        let steps: SIMD3<Int>
+        /// Normal n's table holds positions start[n]..<start[n + 1].
+        let start: SIMD4<Int>
+        let radius: SIMD3<Double>
+        let samples: SIMD3<Int>
+        let half: SIMD3<Int>
+
+        /// Tallies the faces between the voxels of crop row `line` (= j + ny·k) and their
+        /// next neighbours: `hits[(direction * entries + position) * 2 + triangle]`,
+        /// `zeros[direction * 3 + normal]`, and the far samples.
+        func faces(
+            line: Int, hits: UnsafeMutablePointer<Int>, zeros: UnsafeMutablePointer<Int>, far: inout [FarSample]
+        ) {
+            let f = flags
+            let j = line % ny
+            let k = line / ny
+            let strideJ = nx
+            let strideK = nx * ny
+            let row = strideJ * j + strideK * k
+            let deepJK = j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
+            let entries = start[3]
+            // Walks normal's table from voxel i for the face's samples (both triangles at
+            // once); voxels count when their `bit` status is `wantInside`.
+            func walk(_ normal: Int, _ i: Int, _ direction: Int, _ bit: UInt8, _ wantInside: Bool) {
+                let index = row + i
+                let want: UInt8 = wantInside ? bit : 0
+                let two = samples[normal] == 2
+                var best0 = Double.infinity
+                var best1 = two ? Double.infinity : -Double.infinity
+                var hit0 = -1
+                var hit1 = -1
+                var stopped = false
+                let deep = deepJK && i >= half.x && i < nx - half.x
+                for position in start[normal]..<start[normal + 1] {
+                    if nearest[position] >= max(best0, best1) {
+                        stopped = true
+                        break
+                    }
+                    let isTarget: Bool
+                    if deep {
+                        isTarget = f[index + linear[position]] & bit == want
+                    } else {
+                        let o = offsets[position]
+                        let ii = i + Int(o.x)
+                        let jj = j + Int(o.y)
+                        let kk = k + Int(o.z)
+                        // Outside the crop: outside both masks.
+                        let inside =
+                            ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
+                            && f[ii + strideJ * jj + strideK * kk] & bit != 0
+                        isTarget = inside == wantInside
+                    }
+                    if !isTarget { continue }
+                    let d0 = pairDistances[position * 2]
+                    if d0 < best0 {
+                        best0 = d0
+                        hit0 = position
+                    }
+                    let d1 = pairDistances[position * 2 + 1]
+                    if d1 < best1 {
+                        best1 = d1
+                        hit1 = position
+                    }
+                }
+                // Exact when the walk stopped, or when the best is within the table's
+                // radius; otherwise far.
+                let base = direction * entries * 2
+                if hit0 >= 0 && (stopped || best0 <= radius[normal]) {
+                    hits[base + hit0 * 2] += 1
+                } else {
+                    far.append(FarSample(direction: direction, kind: normal * 2, voxel: index, wantInside: wantInside))
+                }
+                guard two else { return }
+                if hit1 >= 0 && (stopped || best1 <= radius[normal]) {
+                    hits[base + hit1 * 2 + 1] += 1
+                } else {
+                    far.append(
+                        FarSample(direction: direction, kind: normal * 2 + 1, voxel: index, wantInside: wantInside))
+                }
+            }
+            // The face between voxel i of this row and its neighbour along `normal`.
+            @inline(__always) func face(_ normal: Int, _ i: Int) {
+                let index = row + i
+                let fv = f[index]
+                let faces = fv ^ f[index + steps[normal]]
+                if faces == 0 { return }
+                if faces == MeshSurface.inReference | MeshSurface.inPrediction {
+                    // A face of both surfaces: its samples lie on the other one.
+                    zeros[normal] += samples[normal]
+                    zeros[3 + normal] += samples[normal]
+                    return
+                }
+                // direction 0: prediction samples to the reference surface; 1: reference
+                // samples to the prediction's.
+                let direction = faces == MeshSurface.inPrediction ? 0 : 1
+                let other = direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                walk(normal, i, direction, other, fv & other == 0)
+            }
+            let raw = UnsafeRawPointer(f.baseAddress!)
+            var i = 0
+            while i < nx {
+                // Eight voxels equal to their three neighbours have no face: one test.
+                if i + 8 <= nx {
+                    let here = raw.loadUnaligned(fromByteOffset: row + i, as: UInt64.self)
+                    if here == raw.loadUnaligned(fromByteOffset: row + i + steps.x, as: UInt64.self)
+                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.y, as: UInt64.self)
+                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.z, as: UInt64.self)
+                    {
+                        i += 8
+                        continue
+                    }
+                }
+                face(0, i)
+                face(1, i)
+                face(2, i)
+                i += 1
+            }
+        }
+    }
+
+    /// Gap keys of the far samples, from the shell of the wanted side of the other surface.
+    static func farKeys(
+        _ far: [FarSample], crop: MeshCrop, kinds: [MeshSurface.Kind?], spacing: SIMD3<Double>, threads: Int
+    ) -> [UInt64] {
+        // Shells: [other mask bit][inside], built only when asked for.
+        var shells: [Int: ShellIndex] = [:]
+        for sample in far {
+            let bit = sample.direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+            let id = Int(bit) * 2 + (sample.wantInside ? 1 : 0)
+            if shells[id] == nil { shells[id] = ShellIndex(crop: crop, bit: bit, inside: sample.wantInside) }
+        }
+        var keys = [UInt64](repeating: 0, count: far.count)
+        let (nx, ny) = (crop.nx, crop.ny)
+        keys.withUnsafeMutableBufferPointer { out in
+            let shared = UncheckedSendable(out)
+            parallelFor(far.count, threads: threads, grain: 16) { n in
+                let sample = far[n]
+                let bit = sample.direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
+                let id = Int(bit) * 2 + (sample.wantInside ? 1 : 0)
+                guard let shell = shells[id], let kind = kinds[sample.kind] else { return }
+                let v = SIMD3<Int64>(
+                    Int64(sample.voxel % nx), Int64((sample.voxel / nx) % ny), Int64(sample.voxel / (nx * ny)))
+                let position = 6 &* v &+ SIMD3<Int64>(truncatingIfNeeded: kind.position)
+                shared.value[n] = shell.nearest(position, spacing: spacing)
+            }
+        }
+        return keys
+    }
+}
+
+/// The voxels on one side of a mask's surface, grouped by 8×8×8 bricks: the mask's voxels
+/// with a face neighbour outside it (`inside`), or the voxels outside it with a face
+/// neighbour in it. The nearest box of such a voxel is the nearest point of the surface for
+/// a point on that side.
+struct ShellIndex {
+    var lower: [SIMD3<Int64>]
+    var upper: [SIMD3<Int64>]
+    var start: [Int]
+    var voxels: [SIMD3<Int64>]
+
+    init(crop: MeshCrop, bit: UInt8, inside: Bool) {
+        let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
+        let isFlat = [crop.flat.x, crop.flat.y, crop.flat.z]
+        var byBrick: [SIMD3<Int64>: [SIMD3<Int64>]] = [:]
+        crop.flags.withUnsafeBufferPointer { f in
+            func isIn(_ i: Int, _ j: Int, _ k: Int) -> Bool {
+                i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz && f[i + nx * (j + ny * k)] & bit != 0
+            }
+            for k in 0..<nz {
+                for j in 0..<ny {
+                    for i in 0..<nx where isIn(i, j, k) == inside {
+                        var shell = false
+                        for axis in 0..<3 where !isFlat[axis] {
+                            for step in [-1, 1] {
+                                let n = axis == 0 ? (i + step, j, k) : axis == 1 ? (i, j + step, k) : (i, j, k + step)
+                                if isIn(n.0, n.1, n.2) != inside { shell = true }
+                            }
+                        }
+                        guard shell else { continue }
+                        let v = SIMD3<Int64>(Int64(i), Int64(j), Int64(k))
+                        byBrick[v &>> 3, default: []].append(v)
+                    }
+                }
+            }
+        }
+        let bricks = byBrick.keys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) }
+        var lower: [SIMD3<Int64>] = []
+        var upper: [SIMD3<Int64>] = []
+        var start = [0]
+        var voxels: [SIMD3<Int64>] = []
+        for brick in bricks {
+            let list = byBrick[brick] ?? []
+            lower.append(list.reduce(list[0]) { pointwiseMin($0, $1) })
+            upper.append(list.reduce(list[0]) { pointwiseMax($0, $1) })
+            voxels += list
+            start.append(voxels.count)
+        }
+        self.lower = lower
+        self.upper = upper
+        self.start = start
+        self.voxels = voxels
+    }
+
+    /// The gap key of the nearest candidate box to a point at `position` (sixths of a voxel,
+    /// crop coordinates × 6). Bricks are visited nearest lower bound first for a first
+    /// answer, then every brick whose lower bound is below it.
+    func nearest(_ position: SIMD3<Int64>, spacing s: SIMD3<Double>) -> UInt64 {
+        @inline(__always) func squared(_ g: SIMD3<Int64>) -> Double {
+            let x = Double(g.x) * s.x
+            let y = Double(g.y) * s.y
+            let z = Double(g.z) * s.z
+            return x * x + y * y + z * z
+        }
+        let bounds = (0..<lower.count).map { b -> Double in
+            let below = 6 &* lower[b] &- 3 &- position
+            let above = position &- 6 &* upper[b] &- 3
+            return squared(pointwiseMax(pointwiseMax(below, above), .zero))
+        }
+        var best = Double.infinity
+        var bestGap = SIMD3<Int64>(repeating: 0)
+        func visit(_ b: Int) {
+            for v in voxels[start[b]..<start[b + 1]] {
+                let d = 6 &* v &- position
+                let g = pointwiseMax(SIMD3(abs(d.x), abs(d.y), abs(d.z)) &- 3, .zero)
+                let value = squared(g)
+                if value < best {
+                    best = value
+                    bestGap = g
+                }
+            }
+        }
+        if let first = bounds.indices.min(by: { (bounds[$0], $0) < (bounds[$1], $1) }) { visit(first) }
+        for b in bounds.indices where bounds[b] < best { visit(b) }
+        return PointToSurface.GapKey.pack(bestGap)
+    }
+}
