@@ -182,6 +182,17 @@ struct Pair {
         #expect(value.status == 64 && value.stderr.contains("label 9"))
         let anyCase = try Run(base + ["--label-names", pair.names, "--require", "SPLEEN:dice>0.1"])
         #expect(anyCase.status == 0, "\(anyCase.stderr)")
+        // batch: the same rule, checked against the structures of every case.
+        try "case,reference,prediction\na,ref.nii.gz,pred.nii.gz\n".write(
+            toFile: pair.folder + "/pairs.csv", atomically: true, encoding: .utf8)
+        let batch = try Run([
+            "batch", "--pairs", pair.folder + "/pairs.csv", "--label-names", pair.names, "--require", "livr:dice>0.1",
+        ])
+        #expect(batch.status == 64 && batch.stderr.contains("known names: spleen"), "\(batch.stderr)")
+        // A tolerance map that names one label twice.
+        try "{\"3\": 2, \"liver\": 1}".write(toFile: pair.folder + "/t.json", atomically: true, encoding: .utf8)
+        let twice = try Run(base + ["--label-names", pair.names, "--tolerance-map", pair.folder + "/t.json"])
+        #expect(twice.status == 64 && twice.stderr.contains("given twice"), "\(twice.stderr)")
         let wrongOperator = try Run(base + ["--require", "dice=>0.8"])
         #expect(wrongOperator.status == 64 && wrongOperator.stderr.contains("did you mean '>='"))
     }
@@ -299,7 +310,10 @@ struct Pair {
             "--penalty-mm", "diagonal", "--allow-missing",
         ])
         #expect(merged.status == 65)
-        #expect(bytes(folder + "/m.json.summary").map { $0.count > 0 } == true)
+        let mergedSummary = try JSONSerialization.jsonObject(with: bytes(folder + "/m.json.summary") ?? Data()) as? [String: Any]
+        let mergedHD = (((mergedSummary?["overall"] as? [String: Any])?["metrics"] as? [String: Any])?["hausdorff_mm"])
+            as? [String: Any]
+        #expect(abs((mergedHD?["max"] as? Double ?? 0) - diagonal) < 1e-9 && mergedHD?["left_out"] as? Int == 0)
         let compare = try Run([
             "compare", folder + "/ref/a_good.nii.gz", folder + "/pred/a_good.nii.gz", "--compat", "all", "--format", "csv",
         ])
