@@ -97,10 +97,10 @@ enum Bridge {
 
     /// The rows `maskeval batch` writes for one case: an error becomes an `error` row, not a
     /// failed call.
-    static func batchCase(
-        id: String, reference: String?, prediction: String?, problem: String? = nil, options: CallOptions
-    ) -> CallOutcome {
-        outcome {
+    static func batchCase(id: String, reference: String?, prediction: String?, options: CallOptions) -> CallOutcome {
+        // What the pairing found wrong with the case (two files for one id): an error row.
+        let problem = options.values["case-problem"]
+        return outcome {
             let options = try options.checked()
             var comparison = try self.comparison(options, threads: options.threads ?? activeCoreCount)
             comparison.settings.bootstrap = BootstrapSettings()  // batch's default

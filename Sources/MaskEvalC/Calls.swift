@@ -50,6 +50,7 @@ struct CallOptions {
     static let names: Set<String> = [
         "labels", "label-names", "compat", "tolerance", "percentile", "penalty-mm", "binary", "threads", "resample",
         "ignore-geometry", "geometry-tolerance", "max-voxels", "references", "predictions", "pairs",
+        "case-problem",
     ]
 
     /// Where a batch's cases came from, recorded in its settings as the CLI does.

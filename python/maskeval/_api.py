@@ -226,9 +226,10 @@ class BatchResult:
         return self._table
 
 
-def _evaluate_case(case_id, reference, prediction, option_values):
+def _evaluate_case(case_id, reference, prediction, option_values, problem=None):
     """One case's rows as JSON text; module-level so that process pools and Dask can ship it."""
-    return _native.batch_case(case_id, reference, prediction, _native.Options(option_values)).json_text
+    values = dict(option_values, **({"case-problem": problem} if problem else {}))
+    return _native.batch_case(case_id, reference, prediction, _native.Options(values)).json_text
 
 
 def _cases(pairs_or_folders):
@@ -262,7 +263,10 @@ def _cases(pairs_or_folders):
             cases.append({"case": case_id, "reference": None if reference is None else os.fspath(reference),
                           "prediction": None if prediction is None else os.fspath(prediction)})
         document = {"cases": sorted(cases, key=lambda c: c["case"]), "warnings": []}
-    return [(c["case"], c["reference"], c["prediction"]) for c in document["cases"]], document["warnings"], inputs
+    # A case the pairing found broken (two files for one id) carries its problem, so the
+    # engine reports it as an error row exactly as the CLI does.
+    return ([(c["case"], c["reference"], c["prediction"], c.get("problem")) for c in document["cases"]],
+            document["warnings"], inputs)
 
 
 def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, percentile=95.0, penalty_mm=None,
@@ -289,9 +293,9 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     cases, warnings, inputs = _cases(pairs_or_folders)
     values.update(inputs)
     if executor is None:
-        texts = [_evaluate_case(c, r, p, values) for c, r, p in cases]
+        texts = [_evaluate_case(c, r, p, values, problem) for c, r, p, problem in cases]
     else:
-        futures = [executor.submit(_evaluate_case, c, r, p, values) for c, r, p in cases]
+        futures = [executor.submit(_evaluate_case, c, r, p, values, problem) for c, r, p, problem in cases]
         texts = [future.result() for future in futures]
     rows = []
     for text in texts:

@@ -19,6 +19,10 @@ def make_folders(tmp_path):
     os.symlink(sample_path(PAIRS["jhu"][0]), refs / "unpredicted.nii.gz")
     (refs / "broken.nii").write_bytes(b"not a NIfTI file")
     (preds / "broken.nii").write_bytes(b"not a NIfTI file")
+    # One case with two prediction files: an error row, never one of them picked silently.
+    os.symlink(sample_path(PAIRS["jhu"][0]), refs / "twice.nii.gz")
+    os.symlink(sample_path(PAIRS["jhu"][1]), preds / "twice.nii.gz")
+    os.symlink(sample_path(PAIRS["jhu"][1]), preds / "twice.nii")
     return str(refs), str(preds)
 
 
@@ -33,7 +37,8 @@ def test_batch_with_a_process_pool_equals_the_cli(tmp_path):
     assert result.rows_document() == json.loads(rows_path.read_text())
     assert result.summary == json.loads(summary_path.read_text())
     assert repr(result) == table
-    assert result.error_cases == ["broken"]
+    assert result.error_cases == ["broken", "twice"]
+    assert any("has 2 files" in row["error"] for row in result.rows if row["case"] == "twice")
     serial = maskeval.batch([("jhu", sample_path(PAIRS["jhu"][0]), sample_path(PAIRS["jhu"][1]))])
     assert serial.rows == [row for row in result.rows if row["case"] == "jhu"]
 
