@@ -430,7 +430,9 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
             "dice": .higherIsBetter, "jaccard": .higherIsBetter, "hausdorff_mm": .lowerIsBetter,
             "hd95_mm": .lowerIsBetter, "assd_mm": .lowerIsBetter, "masd_mm": .lowerIsBetter,
             "asd_reference_to_prediction_mm": .lowerIsBetter, "asd_prediction_to_reference_mm": .lowerIsBetter,
-            "nsd": .higherIsBetter,
+            "nsd": .higherIsBetter, "tp_voxels": nil, "fp_voxels": nil, "fn_voxels": nil, "tn_voxels": nil,
+            "sensitivity": .higherIsBetter, "precision": .higherIsBetter, "specificity": .higherIsBetter,
+            "volume_similarity": .higherIsBetter,
         ]
         let keys = MetricKey.allCases.map { $0.name(percentile: 95) }
         #expect(Set(keys) == Set(expected.keys))

@@ -57,6 +57,8 @@ public struct LabelResult: Sendable {
     /// With `EvaluationSettings.keepDetail`, for matched, missed and spurious labels: what maps
     /// and pictures draw (a missed or spurious label's distances are all +∞).
     public var detail: LabelDetail?
+    /// Voxels of the whole image (for true negatives); 0 when unknown.
+    public var imageVoxels = 0
 
     public var referenceVolumeML: Double { Double(referenceVoxels) * voxelVolumeML }
     public var predictionVolumeML: Double { Double(predictionVoxels) * voxelVolumeML }
@@ -143,7 +145,8 @@ public enum Evaluator {
             }
             return LabelResult(
                 label: label, status: status, referenceVoxels: c.referenceVoxels, predictionVoxels: c.predictionVoxels,
-                intersectionVoxels: c.intersectionVoxels, voxelVolumeML: grid.voxelVolumeML, surface: surface)
+                intersectionVoxels: c.intersectionVoxels, voxelVolumeML: grid.voxelVolumeML, surface: surface,
+                imageVoxels: grid.voxelCount)
         }
 
         let distanceStart = DispatchTime.now()

@@ -11,6 +11,14 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     case relativeVolumeDifference = "relative_volume_difference"
     case dice
     case jaccard
+    case truePositiveVoxels = "tp_voxels"
+    case falsePositiveVoxels = "fp_voxels"
+    case falseNegativeVoxels = "fn_voxels"
+    case trueNegativeVoxels = "tn_voxels"
+    case sensitivity
+    case precision
+    case specificity
+    case volumeSimilarity = "volume_similarity"
     case hausdorff = "hausdorff_mm"
     /// `hd95_mm`, or `hdQ_mm` for another percentile: see `name(percentile:)`.
     case hdPercentile = "hd95_mm"
@@ -113,6 +121,14 @@ extension LabelResult {
         case .relativeVolumeDifference: return relativeVolumeDifference
         case .dice: return dice
         case .jaccard: return jaccard
+        case .truePositiveVoxels: return Double(intersectionVoxels)
+        case .falsePositiveVoxels: return Double(falsePositiveVoxels)
+        case .falseNegativeVoxels: return Double(falseNegativeVoxels)
+        case .trueNegativeVoxels: return trueNegativeVoxels.map(Double.init)
+        case .sensitivity: return sensitivity
+        case .precision: return precision
+        case .specificity: return specificity
+        case .volumeSimilarity: return volumeSimilarity
         case .hausdorff: return surface[preset]?.hausdorffMM
         case .hdPercentile: return surface[preset]?.hdPercentileMM
         case .assd: return surface[preset]?.assdMM

@@ -13,7 +13,8 @@ public enum MetricDirection: String, Sendable, CaseIterable {
     /// magnitude.
     public static func forKey(_ key: String) -> MetricDirection? {
         switch key {
-        case "dice", "jaccard", "nsd", "biou": return .higherIsBetter
+        case "dice", "jaccard", "nsd", "biou", "sensitivity", "precision", "specificity", "volume_similarity":
+            return .higherIsBetter
         case "volume_difference_ml", "relative_volume_difference": return .smallerMagnitudeIsBetter
         default: return key.hasSuffix("_mm") ? .lowerIsBetter : nil
         }
