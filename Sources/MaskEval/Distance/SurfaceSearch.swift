@@ -54,14 +54,15 @@ enum SurfaceSearch {
         var radius: Double
         var half: (i: Int, j: Int, k: Int)
 
-        /// The nearest `size` offsets and all ties at the cut, sorted by distance (then
-        /// dk, dj, di, so the table is deterministic). Axes marked flat (image extent 1)
-        /// get no offsets.
-        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = SurfaceSearch.tableSize) {
+        /// Voxels each way of the cube that holds about 2·`size` offsets (the ball of that
+        /// volume for the spacing, plus one voxel of slack), at most 24 each way and 0 along a
+        /// flat axis. Shared with the mesh search (`PointToSurface`). The cap keeps the table
+        /// small for extreme spacings (0.001 × 0.001 × 1000 mm would otherwise ask for 10¹²
+        /// offsets); the radius only counts what the cube covers, so a capped table is exact.
+        static func halfWidths(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int) -> [Int] {
             let spacing = [s.x, s.y, s.z]
             let isFlat = [flat.x, flat.y, flat.z]
             let real = (0..<3).filter { !isFlat[$0] }
-            // Reach: the ellipsoid holding about 2·size offsets, plus one voxel of slack.
             let cell = real.reduce(1.0) { $0 * spacing[$1] }
             let estimate: Double
             switch real.count {
@@ -69,14 +70,19 @@ enum SurfaceSearch {
             case 2: estimate = (Double(2 * size) * cell / Double.pi).squareRoot()
             default: estimate = Double(size) * cell
             }
-            // One voxel of slack per axis, and at most 24 voxels each way: the table stays
-            // small even for extreme spacings (0.001 × 0.001 × 1000 mm would otherwise ask for
-            // 10¹² offsets); the radius below only counts what the cube covers, so a capped
-            // table is still exact, just shorter.
-            let halves = (0..<3).map { axis in
+            return (0..<3).map { axis in
                 let voxels = (estimate / spacing[axis]).rounded(.up)
                 return isFlat[axis] ? 0 : (voxels.isFinite && voxels < 23 ? Int(voxels) + 1 : 24)
             }
+        }
+
+        /// The nearest `size` offsets and all ties at the cut, sorted by distance (then
+        /// dk, dj, di, so the table is deterministic). Axes marked flat (image extent 1)
+        /// get no offsets.
+        init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = SurfaceSearch.tableSize) {
+            let spacing = [s.x, s.y, s.z]
+            let real = (0..<3).filter { ![flat.x, flat.y, flat.z][$0] }
+            let halves = Self.halfWidths(spacing: s, flat: flat, size: size)
             var all: [(Int, Int, Int, Double)] = []
             for dk in -halves[2]...halves[2] {
                 for dj in -halves[1]...halves[1] {

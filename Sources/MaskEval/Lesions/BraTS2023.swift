@@ -171,17 +171,9 @@ public enum BraTS2023 {
             ("left_out_lesions", Double(lesionCount - kept)), ("lesion_dice", lesionDice),
             ("lesion_hd95_mm", lesionHD95),
         ]
-        var result = LesionStructureResult(name: name, rows: rows, aggregates: aggregates)
-        result.referenceMapIDs = mapRef
-        result.predictionMapIDs = mapPred
-        if let pool {
-            pool.give(&lesionComponents.labels, labelledFrom: reference)
-            pool.give(&predCC.labels, labelledFrom: prediction)
-        } else {
-            result.referenceComponents = lesionComponents
-            result.predictionComponents = predCC
-        }
-        return result
+        return LesionStructureResult(
+            name: name, rows: rows, aggregates: aggregates, mapIDs: (mapRef, mapPred),
+            referenceComponents: &lesionComponents, predictionComponents: &predCC, masks: (reference, prediction), pool: pool)
     }
 
     /// `iterations` dilations of a binary mask by the 18-neighbour structure (face and edge

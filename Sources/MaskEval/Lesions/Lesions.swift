@@ -145,6 +145,26 @@ public struct LesionStructureResult: Sendable {
     var predictionComponents: Components?
 
     public func aggregate(_ key: String) -> Double? { aggregates.first { $0.key == key }?.value ?? nil }
+
+    /// A structure's result with its map ids; its component buffers go back to `pool` for
+    /// the next structure, or stay with the result when there is none (the lesion map).
+    init(
+        name: String, rows: [LesionRow], aggregates: [(key: String, value: Double?)], mapIDs: ([Int32], [Int32]),
+        referenceComponents reference: inout Components, predictionComponents prediction: inout Components,
+        masks: ([UInt8], [UInt8]), pool: ComponentBuffers?
+    ) {
+        self.name = name
+        self.rows = rows
+        self.aggregates = aggregates
+        (referenceMapIDs, predictionMapIDs) = mapIDs
+        if let pool {
+            pool.give(&reference.labels, labelledFrom: masks.0)
+            pool.give(&prediction.labels, labelledFrom: masks.1)
+        } else {
+            referenceComponents = reference
+            predictionComponents = prediction
+        }
+    }
 }
 
 /// The result of `LesionEvaluator.evaluate`.
@@ -473,16 +493,8 @@ enum IoUMatching {
             ("rq", rq), ("sq", sq), ("pq", sq.flatMap { s in rq.map { s * $0 } }), ("sq_dice", sqDice),
             ("pq_dice", sqDice.flatMap { s in rq.map { s * $0 } }),
         ]
-        var result = LesionStructureResult(name: name, rows: rows, aggregates: aggregates)
-        result.referenceMapIDs = mapRef
-        result.predictionMapIDs = mapPred
-        if let pool {
-            pool.give(&refCC.labels, labelledFrom: reference)
-            pool.give(&predCC.labels, labelledFrom: prediction)
-        } else {
-            result.referenceComponents = refCC
-            result.predictionComponents = predCC
-        }
-        return result
+        return LesionStructureResult(
+            name: name, rows: rows, aggregates: aggregates, mapIDs: (mapRef, mapPred),
+            referenceComponents: &refCC, predictionComponents: &predCC, masks: (reference, prediction), pool: pool)
     }
 }

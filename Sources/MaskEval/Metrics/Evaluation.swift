@@ -373,17 +373,23 @@ public enum Evaluator {
         }
     }
 
-    /// D_PR and D_RP of one label of two volumes (tests and tools).
-    static func directedDistances(
-        reference: LabelVolume, prediction: LabelVolume, label: Int32, surfels: Bool = false, threads: Int = 1
-    ) -> DirectedDistances {
+    /// The union box of one label's two masks, from a census (tests and tools).
+    static func unionBox(reference: LabelVolume, prediction: LabelVolume, label: Int32, threads: Int) -> VoxelBox {
         let grid = reference.grid
         let census =
             Census.count(
                 reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
                 threads: threads
             ).first { $0.label == label } ?? LabelCensus(label: label)
-        let box = census.referenceBox.union(census.predictionBox)
+        return census.referenceBox.union(census.predictionBox)
+    }
+
+    /// D_PR and D_RP of one label of two volumes (tests and tools).
+    static func directedDistances(
+        reference: LabelVolume, prediction: LabelVolume, label: Int32, surfels: Bool = false, threads: Int = 1
+    ) -> DirectedDistances {
+        let grid = reference.grid
+        let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in

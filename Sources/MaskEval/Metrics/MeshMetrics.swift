@@ -45,12 +45,7 @@ extension Evaluator {
         -> MeshDistances
     {
         let grid = reference.grid
-        let census =
-            Census.count(
-                reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-                threads: threads
-            ).first { $0.label == label } ?? LabelCensus(label: label)
-        let box = census.referenceBox.union(census.predictionBox)
+        let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)

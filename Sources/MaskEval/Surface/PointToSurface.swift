@@ -79,19 +79,8 @@ enum PointToSurface {
             let kinds = MeshSurface.kinds(flat: flat)
             let isFlat = [flat.x, flat.y, flat.z]
             let real = (0..<3).filter { !isFlat[$0] }
-            let cell = real.reduce(1.0) { $0 * s[$1] }
-            // Reach: the ball holding about 2·size voxels, as `SurfaceSearch.Table`.
-            let estimate: Double
-            switch real.count {
-            case 3: estimate = Foundation.cbrt(3 * Double(2 * size) * cell / (4 * Double.pi))
-            case 2: estimate = (Double(2 * size) * cell / Double.pi).squareRoot()
-            default: estimate = Double(size) * cell
-            }
-            // At most 24 voxels each way, as the voxel search.
-            let halves = (0..<3).map { axis -> Int in
-                let voxels = (estimate / s[axis]).rounded(.up)
-                return isFlat[axis] ? 0 : (voxels.isFinite && voxels < 23 ? Int(voxels) + 1 : 24)
-            }
+            // The same reach as the voxel search's table.
+            let halves = SurfaceSearch.Table.halfWidths(spacing: s, flat: flat, size: size)
             // An offset outside the cube has a gap of at least halves[e] voxels along e.
             let covered = real.map { Double(halves[$0]) * s[$0] }.min() ?? .infinity
             offsets = []
