@@ -117,6 +117,7 @@ public enum NIfTIReader {
             let prefix = whole ? (layout.dataOffset + 63) / 64 * 64 : 0
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: prefix + max(bytes, 1), alignment: 64)
             storage = buffer
+            HugePages.advise(buffer.baseAddress, count: buffer.count)
             data = UnsafeMutableRawBufferPointer(rebasing: buffer[prefix..<(prefix + bytes)])
             if whole {
                 let stream = UnsafeMutableRawBufferPointer(
@@ -216,6 +217,7 @@ enum LabelConversion {
         // Uninitialised storage: every element is written by the conversion (or the array
         // is dropped with the error), which saves a 4-byte-per-voxel memset.
         let labels = [Int32](unsafeUninitializedCapacity: count) { output, initialized in
+            HugePages.advise(UnsafeMutableRawPointer(output.baseAddress), count: count * MemoryLayout<Int32>.size)
             firstBad.withUnsafeMutableBufferPointer { bad in
                 let out = UncheckedSendable(output)
                 let badOut = UncheckedSendable(bad)
