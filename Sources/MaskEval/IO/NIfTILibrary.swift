@@ -105,12 +105,15 @@ extension ReadHandle {
     /// streaming path, which reads or refuses the file exactly as it always has. Call it
     /// before any `read` or `seek` (it reads with `pread` beside the gzip handle).
     ///
-    /// Why libdeflate, not ISA-L: `scripts/read_floor.c` on the CT-sized pair (2 × 105 M
-    /// uint8 voxels, 1.6 MB of gzip; 2-core Xeon, best of 10, load average ~2): see the
-    /// figures in README, Performance. ISA-L's igzip inflates about as fast, but Debian
-    /// ships no static archive of it (libdeflate.a is there, for the static binary of
-    /// scripts/scaling and the wheel), and libdeflate checks the trailer's CRC-32 and ISIZE
-    /// itself in the one call.
+    /// Why libdeflate, not ISA-L: `scripts/read_floor.c`, both files of a pair into fresh
+    /// buffers, best of 10, on the 2-core development machine (AMD EPYC, load average 4.5–5
+    /// from other work): CT-sized pair (2 × 105 M uint8 voxels, 1.6 MB of gzip) zlib 0.360 s,
+    /// libdeflate 0.122 s, ISA-L igzip 0.141 s; whole-body pair (2 × 224 M) 0.810 / 0.266 /
+    /// 0.315 s; AAL pair 0.0215 / 0.0032 / 0.0043 s. libdeflate was faster in all but one of
+    /// 12 such measurements here (the issue saw ISA-L 15 % ahead on a quiet machine); it
+    /// checks the trailer's CRC-32 and ISIZE in the same call; and Debian ships its static
+    /// archive (position-independent), which the static binary of scripts/scaling and the
+    /// wheel need, but no libisal.a.
     func inflateWhole(into destination: UnsafeMutableRawBufferPointer, maxCompressedBytes: Int) -> Bool {
         let size = sizeOnDisk
         guard isCompressed, size >= Self.minimumGzipSize, size <= maxCompressedBytes,
