@@ -19,9 +19,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CNIfTI", path: "Sources/CNIfTI"),
+        // libdeflate (Debian libdeflate-dev): gzip voxel data inflated in one call.
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .target(
             name: "MaskEval",
-            dependencies: ["CNIfTI"],
+            dependencies: ["CNIfTI", "CDeflate"],
             swiftSettings: niftiInclude
         ),
         .executableTarget(

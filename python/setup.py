@@ -32,7 +32,7 @@ def native_library():
         sys.exit("maskeval: cannot find the Swift package above %s; build from the repository's python/ folder, "
                  "or set MASKEVAL_PREBUILT_LIBRARY" % HERE)
     if shutil.which("swift") is None:
-        sys.exit("maskeval: building from source needs the Swift toolchain (swift on PATH) and libnifti-dev; "
+        sys.exit("maskeval: building from source needs the Swift toolchain (swift on PATH) and libnifti-dev + libdeflate-dev (scripts/install-deps); "
                  "or install a binary wheel made by scripts/wheel")
     command = ["swift", "build", "-c", "release", "--product", "MaskEvalC"]
     print("maskeval: " + " ".join(command), flush=True)

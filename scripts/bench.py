@@ -62,7 +62,11 @@ def main():
     for index in [int(i) for i in args.pairs.split(",")]:
         title, ref, pred, peers = PAIRS[index]
         print("\n== %s" % title)
-        floor = float(subprocess.run([floor_binary, ref, pred], capture_output=True, text=True, cwd=ROOT).stdout)
+        # "reader seconds" per line: nifticlib, zlib, libdeflate (and isal), both files, best of 5.
+        floors = {name: float(value) for name, value in
+                  (line.split() for line in subprocess.run([floor_binary, "--runs", "5", ref, pred],
+                                                           capture_output=True, text=True, cwd=ROOT,
+                                                           check=True).stdout.splitlines())}
         rows = []
         base, base_rss, phases = maskeval(ref, pred, args.runs, [])
         rows.append(("maskeval (default preset)", base, base_rss))
@@ -81,7 +85,11 @@ def main():
                 print("%-30s %10s %12s %14s" % (name, "timeout/failed", "", ""))
                 continue
             print("%-30s %10.3f %12.0f %14.1f" % (name, wall, rss, wall / base))
-        print("nifticlib read of both files (floor): %.3f s; MaskEval / floor = %.1f" % (floor, base / floor))
+        print("read floor, both files into fresh buffers (scripts/read_floor.c, best of 5): "
+              + ", ".join("%s %.3f s" % item for item in floors.items()))
+        print("MaskEval %.3f s = %s" % (base, ", ".join("%.1fx the %s floor" % (base / value, name)
+                                                      for name, value in floors.items() if value > 0)))
+        print("load average: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
         print("threads 1 -> %d: %.2fx" % (os.cpu_count(), one / base))
         print("deepmind preset / default: %.2fx" % (dm / base))
         print("MaskEval phases (median run): %s" % phases)

@@ -7,7 +7,9 @@
 2. ct_reference / ct_prediction: the same pair upsampled with nearest neighbour to
    500 x 500 x 400 voxels (0.362 x 0.434 x 0.4525 mm), a CT-sized volume, with boundary
    voxels dropped at the fine scale too.
-3. a copy of AICHA and HarvardOxford with perturbations, for scripts/cross-check.
+3. wb_reference / wb_prediction: the same again at 512 x 512 x 855 voxels (224 M, whole-body-CT
+   sized; for scripts/scaling).
+4. a copy of AICHA and HarvardOxford with perturbations, for scripts/cross-check.
 """
 import os
 import sys
@@ -28,30 +30,37 @@ def upsample(volume, shape):
     return volume[np.ix_(*idx)]
 
 
+def upsampled_pair(aal, pred, affine, shape, reference_path, prediction_path):
+    """The AAL pair upsampled (nearest neighbour) to `shape`, with boundary voxels of the
+    prediction dropped at the fine scale too."""
+    scale = np.array(aal.shape) / np.array(shape)
+    fine_affine = affine.copy()
+    fine_affine[:3, :3] = affine[:3, :3] * scale
+    # Voxel centres: the fine grid starts at the coarse grid's first corner.
+    fine_affine[:3, 3] = affine[:3, 3] + affine[:3, :3] @ (scale / 2 - 0.5)
+    fine_ref = upsample(aal, shape)
+    fine_pred = upsample(pred, shape)
+    rng = np.random.default_rng(5)
+    edge = (fine_pred > 0) & ~erode(fine_pred > 0)
+    fine_pred[edge & (rng.random(fine_pred.shape, dtype=np.float32) < 0.05)] = 0
+    nifti_lite.write(reference_path, fine_ref, fine_affine)
+    nifti_lite.write(prediction_path, fine_pred, fine_affine)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     aal, affine = nifti_lite.read(os.path.join(MRICRON, "aal.nii.gz"))
     aal = aal.astype(np.uint8)
     pred = perturb(aal, seed=11)
     paths = {name: os.path.join(OUT, name + ".nii.gz") for name in
-             ("aal_reference", "aal_prediction", "ct_reference", "ct_prediction")}
+             ("aal_reference", "aal_prediction", "ct_reference", "ct_prediction", "wb_reference",
+              "wb_prediction")}
     if not os.path.exists(paths["aal_prediction"]):
         nifti_lite.write(paths["aal_reference"], aal, affine)
         nifti_lite.write(paths["aal_prediction"], pred, affine)
-    if not os.path.exists(paths["ct_prediction"]):
-        shape = (500, 500, 400)
-        scale = np.array(aal.shape) / np.array(shape)
-        ct_affine = affine.copy()
-        ct_affine[:3, :3] = affine[:3, :3] * scale
-        # Voxel centres: the fine grid starts at the coarse grid's first corner.
-        ct_affine[:3, 3] = affine[:3, 3] + affine[:3, :3] @ (scale / 2 - 0.5)
-        ct_ref = upsample(aal, shape)
-        ct_pred = upsample(pred, shape)
-        rng = np.random.default_rng(5)
-        edge = (ct_pred > 0) & ~erode(ct_pred > 0)
-        ct_pred[edge & (rng.random(ct_pred.shape, dtype=np.float32) < 0.05)] = 0
-        nifti_lite.write(paths["ct_reference"], ct_ref, ct_affine)
-        nifti_lite.write(paths["ct_prediction"], ct_pred, ct_affine)
+    for prefix, shape in (("ct", (500, 500, 400)), ("wb", (512, 512, 855))):
+        if not os.path.exists(paths[prefix + "_prediction"]):
+            upsampled_pair(aal, pred, affine, shape, paths[prefix + "_reference"], paths[prefix + "_prediction"])
     for name in ("AICHAmc", "HarvardOxford-cort-maxprob-thr0-1mm"):
         target = os.path.join(OUT, name + "_prediction.nii.gz")
         if not os.path.exists(target):

@@ -19,9 +19,16 @@ public enum NIfTIReader {
     public static func read(path: String, maxVoxels: Int? = nil, threads: Int = activeCoreCount)
         throws -> LabelVolume
     {
+        try read(path: path, maxVoxels: maxVoxels, threads: threads, inflation: .default)
+    }
+
+    /// `read`, inflating gzip data as `inflation` says (the tests read both ways).
+    static func read(path: String, maxVoxels: Int? = nil, threads: Int = activeCoreCount, inflation: Inflation)
+        throws -> LabelVolume
+    {
         let layout = try VoxelLayout.read(path: path)
         try MemoryGuard.check([layout], maxVoxels: maxVoxels)
-        return try labels(of: layout, threads: threads)
+        return try labels(of: layout, threads: threads, inflation: inflation)
     }
 
     /// Reads a reference and a prediction, side by side when `threads` allows (each file is
@@ -61,10 +68,12 @@ public enum NIfTIReader {
         return IntensityVolume(path: path, grid: layout.grid, values: values)
     }
 
-    private static func labels(of layout: VoxelLayout, threads: Int) throws -> LabelVolume {
+    private static func labels(of layout: VoxelLayout, threads: Int, inflation: Inflation = .default) throws
+        -> LabelVolume
+    {
         let header = layout.header
         let (nx, ny) = (layout.nx, layout.ny)
-        let labels = try withVoxelBytes(layout, threads: threads) { raw in
+        let labels = try withVoxelBytes(layout, threads: threads, inflation: inflation) { raw in
             try LabelConversion.labels(
                 from: raw, type: layout.type, count: layout.voxelCount, slope: header.sclSlope,
                 intercept: header.sclInter, threads: threads
@@ -85,13 +94,42 @@ public enum NIfTIReader {
     /// Reads the layout's voxel bytes into a new buffer, in native byte order, and hands
     /// them to `body`; the buffer is freed when `body` returns.
     static func withVoxelBytes<T>(
-        _ layout: VoxelLayout, threads: Int = 1, _ body: (UnsafeRawBufferPointer) throws -> T
+        _ layout: VoxelLayout, threads: Int = 1, inflation: Inflation = .default,
+        _ body: (UnsafeRawBufferPointer) throws -> T
+    ) throws -> T {
+        try withVoxelBytes(layout, threads: threads, inflation: inflation) { raw, _ in try body(raw) }
+    }
+
+    /// `withVoxelBytes`, telling `body` too whether the data were inflated in one call.
+    static func withVoxelBytes<T>(
+        _ layout: VoxelLayout, threads: Int = 1, inflation: Inflation,
+        reportingPath body: (UnsafeRawBufferPointer, _ inflatedWhole: Bool) throws -> T
     ) throws -> T {
         let bytes = layout.byteCount
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
-        defer { buffer.deallocate() }
-        let data = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes])
+        var storage: UnsafeMutableRawBufferPointer?
+        defer { storage?.deallocate() }
+        var inflatedWhole = false
+        var data = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         let read = try ReadHandle.withOpened(path: layout.dataPath) { file -> Int in
+            // The one-call path inflates the header and extensions too: room for them goes
+            // before the voxels, which start on a 64-byte boundary either way.
+            let whole = inflation == .whole && file.isCompressed && layout.dataOffset <= Inflation.maxPrefix
+            let prefix = whole ? (layout.dataOffset + 63) / 64 * 64 : 0
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: prefix + max(bytes, 1), alignment: 64)
+            storage = buffer
+            HugePages.advise(buffer.baseAddress, count: buffer.count)
+            data = UnsafeMutableRawBufferPointer(rebasing: buffer[prefix..<(prefix + bytes)])
+            if whole {
+                let stream = UnsafeMutableRawBufferPointer(
+                    rebasing: buffer[(prefix - layout.dataOffset)..<(prefix + bytes)])
+                // The compressed bytes live only while they are inflated, before the labels
+                // are made: at most 4 per voxel keeps the run inside MemoryGuard's estimate.
+                let budget = max(4 * layout.voxelCount, 1 << 20)
+                if file.inflateWhole(into: stream, maxCompressedBytes: budget) {
+                    inflatedWhole = true
+                    return bytes
+                }
+            }
             try file.seek(to: layout.dataOffset)
             return try file.read(into: data)
         }
@@ -100,8 +138,29 @@ public enum NIfTIReader {
                 path: layout.dataPath, reason: "voxel data are truncated or corrupt (read \(read) of \(bytes) bytes)")
         }
         if layout.swapBytes { layout.type.visit(ByteSwap(data: data, threads: threads)) }
-        return try body(UnsafeRawBufferPointer(data))
+        return try body(UnsafeRawBufferPointer(data), inflatedWhole)
     }
+}
+
+/// How the voxel data of a gzip file are inflated.
+enum Inflation: Sendable, Equatable {
+    /// In one call by libdeflate when the file is a single member of the expected size
+    /// (`ReadHandle.inflateWhole`), else streaming: the default.
+    case whole
+    /// Always through zlib's streaming reader (`MASKEVAL_INFLATE=stream`; the tests read
+    /// each file both ways).
+    case streaming
+
+    /// `.streaming` when the environment sets `MASKEVAL_INFLATE=stream`, else `.whole`;
+    /// read once.
+    static let `default`: Inflation = {
+        guard let value = getenv("MASKEVAL_INFLATE") else { return .whole }
+        return String(cString: value) == "stream" ? .streaming : .whole
+    }()
+
+    /// Header and extensions longer than this are streamed past rather than inflated into
+    /// memory before the voxels.
+    static let maxPrefix = 1 << 20
 }
 
 extension NIfTIHeader {
@@ -158,6 +217,7 @@ enum LabelConversion {
         // Uninitialised storage: every element is written by the conversion (or the array
         // is dropped with the error), which saves a 4-byte-per-voxel memset.
         let labels = [Int32](unsafeUninitializedCapacity: count) { output, initialized in
+            HugePages.advise(UnsafeMutableRawPointer(output.baseAddress), count: count * MemoryLayout<Int32>.size)
             firstBad.withUnsafeMutableBufferPointer { bad in
                 let out = UncheckedSendable(output)
                 let badOut = UncheckedSendable(bad)

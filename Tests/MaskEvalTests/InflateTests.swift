@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+@testable import MaskEval
+
+/// The one-call inflation of gzip voxel data (libdeflate, `ReadHandle.inflateWhole`) against
+/// zlib's streaming reader: each file is read both ways (`Inflation.whole`, `.streaming`) and
+/// must give the same voxels, or the same error, and the one-call path must be taken exactly
+/// when the file is a single gzip member of the size its header implies.
+@Suite struct InflateTests {
+    /// The outcome of reading `path` one way: the raw voxel bytes and labels, or the error's
+    /// text and exit status; and whether the data were inflated in one call.
+    struct Outcome: Equatable {
+        var bytes: [UInt8]?
+        var labels: [Int32]?
+        var error: String?
+        var status: Int32?
+        var inflatedWhole = false
+    }
+
+    static func outcome(_ path: String, _ inflation: Inflation) -> Outcome {
+        var result = Outcome()
+        do {
+            let layout = try VoxelLayout.read(path: path)
+            try MemoryGuard.check([layout], maxVoxels: nil)
+            (result.bytes, result.inflatedWhole) = try NIfTIReader.withVoxelBytes(
+                layout, inflation: inflation
+            ) { raw, whole in (Array(raw), whole) }
+            result.labels = try NIfTIReader.read(path: path, threads: 1, inflation: inflation).labels
+        } catch let error as ReadError {
+            result.error = error.description
+            result.status = error.exitStatus.rawValue
+        } catch {
+            result.error = "\(error)"
+        }
+        return result
+    }
+
+    /// Reads `path` both ways; returns the one-call outcome after checking that it matches
+    /// the streaming one (apart from the path taken).
+    @discardableResult
+    static func bothWays(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> (Outcome, Outcome) {
+        let whole = outcome(path, .whole)
+        let streamed = outcome(path, .streaming)
+        #expect(!streamed.inflatedWhole, sourceLocation: sourceLocation)
+        var same = whole
+        same.inflatedWhole = false
+        #expect(same == streamed, "\(path)", sourceLocation: sourceLocation)
+        return (whole, streamed)
+    }
+
+    static let labels = makeLabels(7, 5, 4) { i, j, k in Int32((i * 3 + j * 5 + k * 7) % 11) }
+
+    /// The uncompressed bytes of a single-file volume of `type` holding `labels`.
+    static func plainBytes(_ type: VoxelType, version: Int = 1) -> [UInt8] {
+        NIfTIWriter.encode(values: labels.map(Double.init), header: header(7, 5, 4, type: type, version: version))
+    }
+
+    static func write(_ bytes: [UInt8], _ path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func withFolder(_ body: (String) throws -> Void) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try body(folder)
+    }
+
+    /// Writes the gzip trailer's ISIZE (last 4 bytes, little-endian).
+    static func settingSize(_ gzip: [UInt8], _ size: Int) -> [UInt8] {
+        var bytes = gzip
+        let value = UInt32(truncatingIfNeeded: size)
+        for index in 0..<4 { bytes[bytes.count - 4 + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+        return bytes
+    }
+
+    @Test(arguments: VoxelType.allCases, [1, 2])
+    func everyVoxelTypeInflatesInOneCallToTheStreamedVoxels(type: VoxelType, version: Int) throws {
+        try Self.withFolder { folder in
+            let path = folder + "/v.nii.gz"
+            try Self.write(Zlib.gzip(Self.plainBytes(type, version: version)), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(whole.inflatedWhole)
+            #expect(whole.labels == Self.labels)
+        }
+    }
+
+    @Test(arguments: VoxelType.allCases)
+    func gzipImageOfAPairInflatesInOneCall(type: VoxelType) throws {
+        try Self.withFolder { folder in
+            try NIfTIWriter.write(
+                values: Self.labels.map(Double.init), header: header(7, 5, 4, type: type), to: folder + "/p.hdr")
+            let image = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/p.img")))
+            try FileManager.default.removeItem(atPath: folder + "/p.img")
+            try Self.write(Zlib.gzip(image), folder + "/p.img.gz")
+            let (whole, _) = Self.bothWays(folder + "/p.hdr")
+            #expect(whole.inflatedWhole)
+            #expect(whole.labels == Self.labels)
+        }
+    }
+
+    @Test func bigEndianCorpusFileInflatesInOneCall() {
+        // Tests/Corpus/hostile/ok_big_endian_int16.nii.gz (scripts/make_hostile.py).
+        let (whole, _) = Self.bothWays(HostileCorpus.folder + "/ok_big_endian_int16.nii.gz")
+        #expect(whole.inflatedWhole && whole.labels != nil)
+    }
+
+    @Test func voxOffsetOffAlignmentStillLandsTheVoxels() throws {
+        // vox_offset 357: five padding bytes after the header, voxels at an odd stream offset.
+        try Self.withFolder { folder in
+            var plain = Self.plainBytes(.int16)
+            let offset: Float = 357
+            withUnsafeBytes(of: offset.bitPattern.littleEndian) { plain.replaceSubrange(108..<112, with: $0) }
+            plain.insert(contentsOf: [UInt8](repeating: 0, count: 5), at: 352)
+            let path = folder + "/odd.nii.gz"
+            try Self.write(Zlib.gzip(plain), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(whole.inflatedWhole)
+            #expect(whole.labels == Self.labels)
+        }
+    }
+
+    @Test(arguments: [1, 100, 352, 360, 500])
+    func multiMemberFileIsStreamed(cut: Int) throws {
+        // Two gzip members, split inside the header, at its end, or inside the voxels.
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.int16)
+            let path = folder + "/two.nii.gz"
+            try Self.write(Zlib.gzip(Array(plain[..<cut])) + Zlib.gzip(Array(plain[cut...])), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+            #expect(whole.labels == Self.labels)
+        }
+    }
+
+    @Test func trailerClaimingTheRightSizeOverAShortStreamGivesTheStreamingError() throws {
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.int16)
+            let path = folder + "/short.nii.gz"
+            try Self.write(Self.settingSize(Zlib.gzip(Array(plain.dropLast(10))), plain.count), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+            #expect(whole.status == 65 && whole.error?.contains("short.nii.gz") == true)
+        }
+    }
+
+    @Test func trailerClaimingTheRightSizeOverALongStreamReadsAsStreamed() throws {
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.int16)
+            let path = folder + "/long.nii.gz"
+            try Self.write(Self.settingSize(Zlib.gzip(plain + [1, 2, 3, 4]), plain.count), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+        }
+    }
+
+    @Test(arguments: [-1, 1, 256])
+    func trailerWithTheWrongSizeIsStreamed(delta: Int) throws {
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.uint8)
+            let path = folder + "/lying.nii.gz"
+            try Self.write(Self.settingSize(Zlib.gzip(plain), plain.count + delta), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+        }
+    }
+
+    @Test func corruptCRCIsStreamed() throws {
+        try Self.withFolder { folder in
+            var gzip = Zlib.gzip(Self.plainBytes(.int32))
+            gzip[gzip.count - 8] ^= 0xFF
+            let path = folder + "/crc.nii.gz"
+            try Self.write(gzip, path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+        }
+    }
+
+    @Test func trailingBytesAfterTheMemberAreStreamed() throws {
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.uint8)
+            let path = folder + "/padded.nii.gz"
+            // Padding that ends in a copy of the real trailer: the ISIZE check alone passes.
+            let gzip = Zlib.gzip(plain)
+            try Self.write(gzip + [UInt8](repeating: 0, count: 12) + gzip.suffix(8), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+        }
+    }
+
+    @Test(arguments: [0.3, 0.6, 0.9])
+    func truncatedGzipGivesTheSameOneLineError(fraction: Double) throws {
+        try Self.withFolder { folder in
+            let gzip = Zlib.gzip(Self.plainBytes(.float32))
+            let path = folder + "/cut.nii.gz"
+            try Self.write(Array(gzip.prefix(Int(Double(gzip.count) * fraction))), path)
+            let (whole, _) = Self.bothWays(path)
+            #expect(!whole.inflatedWhole)
+            #expect(whole.status == 65)
+            #expect(whole.error.map { !$0.contains("\n") && $0.hasPrefix(path) } == true)
+        }
+    }
+
+    @Test(arguments: HostileCorpus.names)
+    func hostileCorpusFileReadsTheSameBothWays(name: String) {
+        // Tests/Corpus/hostile (scripts/make_hostile.py): the same voxels or the same error.
+        Self.bothWays(HostileCorpus.folder + "/" + name)
+    }
+}
+
+/// The hostile corpus's files (Tests/Corpus/hostile, made by scripts/make_hostile.py).
+enum HostileCorpus {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Corpus/hostile").path
+
+    static let names: [String] =
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+        .filter { !$0.hasSuffix(".json") }.sorted()
+}
