@@ -39,6 +39,11 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     case lesionDice = "lesion_dice"
     case lesionHD95 = "lesion_hd95_mm"
 
+    /// Whole numbers, written without a fraction: voxel counts and lesion counts.
+    public var isWhole: Bool {
+        isCount || [.referenceLesions, .predictionLesions, .tp, .fp, .fn, .leftOutLesions].contains(self)
+    }
+
     /// The lesion aggregate keys (`precision` aside).
     public var isLesion: Bool { Self.lesionKeys.contains(self) }
     static let lesionKeys: Set<MetricKey> = [

@@ -150,7 +150,8 @@ public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
     public var n: Int = 0
 
     public var description: String {
-        let shown = Format.exact(value).isEmpty ? "null" : Format.exact(value)
+        let whole = gate.column.key.isWhole && value.map { $0 == $0.rounded() && abs($0) < 1e15 } == true
+        let shown = whole ? String(Int(value ?? 0)) : Format.exact(value).isEmpty ? "null" : Format.exact(value)
         let required = "required \(gate.metricName)\(gate.comparison.rawValue)\(Format.compact(gate.threshold))"
         guard let row else {
             let scope = gate.label.map { "label \($0)" } ?? "all structures"
