@@ -184,6 +184,9 @@ struct RegionsLesionsCLITests {
         }
         #expect(lesionDice?["n"] as? Int == 4)
         #expect(abs((lesionDice?["mean"] as? Double ?? 0) - values.reduce(0, +) / 4) < 1e-12)
+        // diff of two lesion row files compares the lesion metrics by default.
+        let diff = try Run(["diff", rowsPath, rowsPath])
+        #expect(diff.stdout.contains("lesion_dice (higher") && diff.stdout.contains("lesion_hd95_mm (lower"), "\(diff.stderr)")
         // Without the broken case and with --allow-missing: gates decide the status.
         try manager.removeItem(atPath: "\(refs)/broken.nii.gz")
         let base = ["batch", refs, preds, "--lesions", "--match", "brats2023", "--allow-missing"]

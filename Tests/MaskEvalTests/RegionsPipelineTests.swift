@@ -130,6 +130,28 @@ struct RegionsPipelineTests {
         #expect(throws: InputError.self) { try settings.checkStructures() }
     }
 
+    /// Lesion keys: columns of lesion runs only, with the side `diff` counts as better.
+    @Test func lesionKeys() {
+        #expect(!MetricColumn.all(presets: Compat.allCases).contains { $0.key.isLesion })
+        #expect(
+            MetricColumn.lesion(.iou(threshold: 0.5, strict: false)).map { $0.name(percentile: 95) } == [
+                "reference_lesions", "prediction_lesions", "tp", "fp", "fn", "precision", "recall", "f1", "rq", "sq",
+                "pq", "sq_dice", "pq_dice",
+            ])
+        #expect(
+            MetricColumn.lesion(.brats2023(.glioma)).map { $0.name(percentile: 95) } == [
+                "reference_lesions", "prediction_lesions", "tp", "fp", "fn", "left_out_lesions", "lesion_dice",
+                "lesion_hd95_mm",
+            ])
+        let expected: [MetricKey: MetricDirection?] = [
+            .tp: .higherIsBetter, .fp: .lowerIsBetter, .fn: .lowerIsBetter, .f1: .higherIsBetter,
+            .pq: .higherIsBetter, .lesionDice: .higherIsBetter, .lesionHD95: .lowerIsBetter, .referenceLesions: nil,
+            .leftOutLesions: nil, .recall: .higherIsBetter,
+        ]
+        for (key, direction) in expected { #expect(key.direction == direction, "\(key)") }
+        #expect(MetricKey.tp.isWhole && MetricKey.leftOutLesions.isWhole && !MetricKey.f1.isWhole)
+    }
+
     /// Regions, the ignore label and the lesion rules are recorded and read back; a run with
     /// other regions is another run.
     @Test func settingsRecordRegionsIgnoreLabelAndLesions() throws {
