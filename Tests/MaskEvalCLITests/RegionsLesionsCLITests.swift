@@ -48,9 +48,12 @@ struct RegionsLesionsCLITests {
         let plain = try #require(try Run(["compare"] + Self.pair("brats") + ["--format", "json"]).json)
         let label3 = try #require((plain["labels"] as? [[String: Any]])?.first { $0["label"] as? Int == 3 })
         for key in ["dice", "tp_voxels", "fp_voxels", "hd95_mm", "nsd"] {
-            #expect(rows[2][key] as? Double == label3[key] as? Double || rows[2][key] as? Int == label3[key] as? Int, "\(key)")
+            #expect(
+                rows[2][key] as? Double == label3[key] as? Double || rows[2][key] as? Int == label3[key] as? Int,
+                "\(key)")
         }
-        let csv = Self.csvRows(try Run(["compare"] + Self.pair("brats") + ["--regions", "brats", "--format", "csv"]).stdout)
+        let csv = Self.csvRows(
+            try Run(["compare"] + Self.pair("brats") + ["--regions", "brats", "--format", "csv"]).stdout)
         let dice = try #require(csv.first?["dice"])
         let pass = try Run(["compare"] + Self.pair("brats") + ["--regions", "brats", "--require", "wt:dice>=\(dice)"])
         #expect(pass.status == 0, "\(pass.stderr)")
@@ -139,7 +142,9 @@ struct RegionsLesionsCLITests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (refs, preds) = (folder + "/refs", folder + "/preds")
-        for path in [refs, preds] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        for path in [refs, preds] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
         let manager = FileManager.default
         for name in ["split", "diagonal", "brats", "merged"] {
             let pair = Self.pair(name)
@@ -150,8 +155,10 @@ struct RegionsLesionsCLITests {
         try manager.copyItem(atPath: Self.pair("split")[1], toPath: "\(preds)/broken.nii.gz")
         let rowsPath = folder + "/rows.csv"
         let run = try Run(
-            ["batch", refs, preds, "--lesions", "--match", "brats2023", "--output", rowsPath, "--summary",
-             folder + "/summary.json", "--require", "TC:lesion_dice>=0"])
+            [
+                "batch", refs, preds, "--lesions", "--match", "brats2023", "--output", rowsPath, "--summary",
+                folder + "/summary.json", "--require", "TC:lesion_dice>=0",
+            ])
         #expect(run.status == 65, "an error case and a missing prediction: \(run.stderr)")
         #expect(run.stdout.contains("lesion_dice_mean"))
         let rows = Self.csvRows(try String(contentsOfFile: rowsPath, encoding: .utf8))
@@ -186,13 +193,16 @@ struct RegionsLesionsCLITests {
         #expect(abs((lesionDice?["mean"] as? Double ?? 0) - values.reduce(0, +) / 4) < 1e-12)
         // diff of two lesion row files compares the lesion metrics by default.
         let diff = try Run(["diff", rowsPath, rowsPath])
-        #expect(diff.stdout.contains("lesion_dice (higher") && diff.stdout.contains("lesion_hd95_mm (lower"), "\(diff.stderr)")
+        #expect(
+            diff.stdout.contains("lesion_dice (higher") && diff.stdout.contains("lesion_hd95_mm (lower"),
+            "\(diff.stderr)")
         // Without the broken case and with --allow-missing: gates decide the status.
         try manager.removeItem(atPath: "\(refs)/broken.nii.gz")
         let base = ["batch", refs, preds, "--lesions", "--match", "brats2023", "--allow-missing"]
         #expect(try Run(base + ["--require", "ET:fn<=1"]).status == 0)
         let failed = try Run(base + ["--require", "WT:tp>=2"])
-        #expect(failed.status == 1 && failed.stderr.contains("label 1 (WT): tp = 1, required tp>=2"), "\(failed.stderr)")
+        #expect(
+            failed.status == 1 && failed.stderr.contains("label 1 (WT): tp = 1, required tp>=2"), "\(failed.stderr)")
         #expect(try Run(base + ["--require", "WT:f1>=0.5"]).status == 64)
         #expect(try Run(base + ["--require", "core:tp>=0"]).status == 64)
         #expect(try Run(["batch", refs, preds, "--match", "brats2023"]).status == 64)

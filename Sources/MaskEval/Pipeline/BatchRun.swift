@@ -75,7 +75,9 @@ public struct BatchRun: Sendable {
                 throw InputError.badFile(path: item.prediction ?? item.id, reason: "no reference")
             }
             if comparison.settings.lesions != nil {
-                return try comparison.runLesions(reference: reference, prediction: item.prediction, caseID: item.id).rows
+                let result = try comparison.runLesions(
+                    reference: reference, prediction: item.prediction, caseID: item.id)
+                return result.rows
             }
             let result = try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id)
             try onCase?(item, result)

@@ -46,7 +46,7 @@ struct Batch: ParsableCommand {
     @Flag(name: .customLong("allow-missing"), help: "A reference without a prediction does not fail the run.")
     var allowMissing = false
 
-    @Flag(help: "Lesion-wise: one row of lesion aggregates (tp, fp, fn, f1, pq, lesion_dice, …) per case and structure.")
+    @Flag(help: "Lesion-wise: a row of lesion aggregates (tp, fp, fn, f1, pq, lesion_dice, …) per case and structure.")
     var lesions = false
 
     @OptionGroup var lesionRules: LesionOptions
@@ -66,9 +66,8 @@ struct Batch: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
         try baseline.validate(pairs: pairs)
         if let option = lesionRules.given.first, !lesions { throw ValidationError("\(option) needs --lesions") }
-        if lesions, let option = [("--html", outputs.html), ("--html-cases", htmlCases), ("--baseline", baseline.baseline)]
-            .first(where: { $0.1 != nil })?.0
-        {
+        let pictures = [("--html", outputs.html), ("--html-cases", htmlCases), ("--baseline", baseline.baseline)]
+        if lesions, let option = pictures.first(where: { $0.1 != nil })?.0 {
             throw ValidationError("\(option) is not available with --lesions (lesion rows have no per-voxel pictures)")
         }
     }

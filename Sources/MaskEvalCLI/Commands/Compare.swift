@@ -52,10 +52,10 @@ struct Compare: ParsableCommand {
         if pictures.window != nil && image == nil {
             throw ValidationError("--window applies to the --image: give --image too")
         }
-        if definitions.structures.regions != nil,
-            let option = [("--html", html), ("--error-map", errorMap), ("--distance-map", distanceMap),
-                ("--surfaces", surfaces)].first(where: { $0.1 != nil })?.0
-        {
+        let maps = [
+            ("--html", html), ("--error-map", errorMap), ("--distance-map", distanceMap), ("--surfaces", surfaces),
+        ]
+        if definitions.structures.regions != nil, let option = maps.first(where: { $0.1 != nil })?.0 {
             throw ValidationError("\(option) draws labels; regions overlap, so it is not available with --regions")
         }
     }

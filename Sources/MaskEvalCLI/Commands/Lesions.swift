@@ -71,7 +71,9 @@ struct Lesions: ParsableCommand {
         settings.inputs = ["reference": reference, "prediction": prediction]
         try settings.applyStructures(regions: structures.regions, ignoreLabel: structures.ignoreLabel)
         settings.applyLesionDefaults()
-        var gates = try self.gates.map { try Gate.parse($0, columns: settings.columns, percentile: settings.percentile) }
+        var gates = try self.gates.map {
+            try Gate.parse($0, columns: settings.columns, percentile: settings.percentile)
+        }
         let comparison = Comparison(settings: settings, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
         let result = try comparison.runLesions(
             reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
