@@ -207,5 +207,7 @@ struct RegionsLesionsCLITests {
         #expect(try Run(base + ["--require", "core:tp>=0"]).status == 64)
         #expect(try Run(["batch", refs, preds, "--match", "brats2023"]).status == 64)
         #expect(try Run(base + ["--html", folder + "/x.html"]).status == 64)
+        let cases = ["--regions", "brats", "--html", folder + "/x.html", "--html-cases", folder + "/cases"]
+        #expect(try Run(["batch", refs, preds] + cases).status == 64)
     }
 }

@@ -66,6 +66,9 @@ struct Batch: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
         try baseline.validate(pairs: pairs)
         if let option = lesionRules.given.first, !lesions { throw ValidationError("\(option) needs --lesions") }
+        if definitions.structures.regions != nil && htmlCases != nil {
+            throw ValidationError("--html-cases draws labels; regions overlap, so it is not available with --regions")
+        }
         let pictures = [("--html", outputs.html), ("--html-cases", htmlCases), ("--baseline", baseline.baseline)]
         if lesions, let option = pictures.first(where: { $0.1 != nil })?.0 {
             throw ValidationError("\(option) is not available with --lesions (lesion rows have no per-voxel pictures)")
