@@ -128,6 +128,16 @@ struct RegionsPipelineTests {
         #expect(region.name == "core" && region.label == 1 && region[.dice] == 6.0 / 7)
         settings.regions = [Region(name: "bad", labels: [4])]
         #expect(throws: InputError.self) { try settings.checkStructures() }
+        settings.regions = nil
+        settings.labels = [1, 4]
+        #expect(throws: InputError.self) { try settings.checkStructures() }
+        // --binary: the ignore value in the prediction is background, as in the label runs.
+        settings.labels = nil
+        settings.binary = true
+        let marked = volume(8, 1, 1) { i, _, _ in [1, 1, 1, 0, 1, 1, 0, 4][i] }
+        let binary = try #require(
+            Self.rows(Case(reference: reference, prediction: marked, regions: [], document: [:]), settings).first)
+        #expect(binary.label == 1 && binary[.falsePositiveVoxels] == 0 && binary[.dice] == 6.0 / 7)
     }
 
     /// Lesion keys: columns of lesion runs only, with the side `diff` counts as better.

@@ -17,7 +17,7 @@ import Foundation
 ///   there, and the reference's faces towards the ignored area are surface (nnU-Net computes
 ///   no distances). L is never a structure of its own (prediction voxels of L outside the
 ///   mask belong to no structure), and a region that holds L is refused.
-/// - `--binary` maps every remaining non-zero voxel to 1, after the ignore label.
+/// - `--binary` maps every remaining non-zero voxel to 1 (L aside), after the ignore label.
 extension Comparison {
     /// Evaluates a pair on one grid under `settings`: the ignore label, `--binary`, then
     /// labels or regions. The volumes are left as evaluated (ignored voxels background).
@@ -27,8 +27,9 @@ extension Comparison {
     ) -> Evaluation {
         let ignored = settings.ignoreLabel.map { IgnoreLabel.apply($0, reference: &ref, prediction: &pred) } ?? 0
         if settings.binary {
+            let ignore = settings.ignoreLabel ?? 0
             ref.labels = ref.labels.map { $0 == 0 ? 0 : 1 }
-            pred.labels = pred.labels.map { $0 == 0 ? 0 : 1 }
+            pred.labels = pred.labels.map { $0 == 0 || $0 == ignore ? 0 : 1 }
         }
         var engine = settings.evaluation(threads: threads)
         engine.keepDetail = keepDetail
@@ -67,9 +68,12 @@ extension RunSettings {
         regions.map { $0.indices.map { Int32($0 + 1) } } ?? labels
     }
 
-    /// Checks that the structures and the ignore label fit together: no region holds the
-    /// ignore label, and the regions' names differ.
+    /// Checks that the structures and the ignore label fit together: neither `--labels` nor a
+    /// region holds the ignore label, and the regions' names differ.
     public func checkStructures() throws {
+        if let ignore = ignoreLabel, labels?.contains(ignore) == true {
+            throw InputError.usage("--labels asks for the ignore label \(ignore), which is no structure")
+        }
         guard let regions else { return }
         var seen = Set<String>()
         for region in regions {
