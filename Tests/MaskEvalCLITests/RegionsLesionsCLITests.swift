@@ -95,6 +95,47 @@ struct RegionsLesionsCLITests {
         }
     }
 
+    /// batch --regions: rows and aggregates per region (each case's row is compare's), gates
+    /// by region name, diff per region; merge refuses rows made with other regions.
+    @Test func batchRegions() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (refs, preds) = (folder + "/refs", folder + "/preds")
+        for path in [refs, preds] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        for name in ["brats", "diagonal"] {
+            let pair = Self.pair(name)
+            try FileManager.default.copyItem(atPath: pair[0], toPath: "\(refs)/\(name).nii.gz")
+            try FileManager.default.copyItem(atPath: pair[1], toPath: "\(preds)/\(name).nii.gz")
+        }
+        let rowsPath = folder + "/rows.csv"
+        let run = try Run(
+            [
+                "batch", refs, preds, "--regions", "brats", "--output", rowsPath, "--summary", folder + "/s.json",
+                "--require", "WT:mean:dice>=0.5",
+            ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = Self.csvRows(try String(contentsOfFile: rowsPath, encoding: .utf8))
+        #expect(rows.map { $0["case"] ?? "" } == ["brats", "brats", "brats", "diagonal", "diagonal", "diagonal"])
+        #expect(rows.map { $0["name"] ?? "" } == ["WT", "TC", "ET", "WT", "TC", "ET"])
+        let single = Self.csvRows(
+            try Run(["compare"] + Self.pair("brats") + ["--regions", "brats", "--format", "csv"]).stdout)
+        #expect(rows.prefix(3).map { $0["dice"] } == single.map { $0["dice"] })
+        #expect(rows.prefix(3).map { $0["hd95_mm"] } == single.map { $0["hd95_mm"] })
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/s.json")))
+                as? [String: Any])
+        #expect((summary["structures"] as? [[String: Any]])?.map { $0["name"] as? String } == ["WT", "TC", "ET"])
+        #expect(try Run(["batch", refs, preds, "--regions", "brats", "--require", "whole:dice>=0"]).status == 64)
+        let diff = try Run(["diff", rowsPath, rowsPath])
+        #expect(diff.status == 0 && diff.stdout.contains("WT"), "\(diff.stderr)")
+        let other = folder + "/other.csv"
+        _ = try Run(["batch", refs, preds, "--output", other])
+        let merge = try Run(["merge", rowsPath, other, "--output", folder + "/m.csv"])
+        #expect(merge.status == 65 && merge.stderr.contains("regions"), "\(merge.stderr)")
+    }
+
     @Test func regionsUsageErrors() throws {
         for extra in [["--labels", "1"], ["--binary"], ["--html", "/tmp/x.html"], ["--error-map", "/tmp/x.nii"]] {
             let run = try Run(["compare"] + Self.pair("brats") + ["--regions", "brats"] + extra)
