@@ -24,6 +24,19 @@ struct RegionsLesionsCLITests {
         return out
     }
 
+    /// `folder/refs` and `folder/preds` holding the named cases (`missing` without its prediction).
+    static func caseFolders(_ folder: String, _ names: [String], missing: String? = nil) throws -> (String, String) {
+        let (refs, preds) = (folder + "/refs", folder + "/preds")
+        let manager = FileManager.default
+        for path in [refs, preds] { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        for name in names {
+            let pair = pair(name)
+            try manager.copyItem(atPath: pair[0], toPath: "\(refs)/\(name).nii.gz")
+            if name != missing { try manager.copyItem(atPath: pair[1], toPath: "\(preds)/\(name).nii.gz") }
+        }
+        return (refs, preds)
+    }
+
     static func csvRows(_ text: String) -> [[String: String]] {
         let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         guard let header = lines.first?.map(String.init) else { return [] }
@@ -100,15 +113,7 @@ struct RegionsLesionsCLITests {
     @Test func batchRegions() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (refs, preds) = (folder + "/refs", folder + "/preds")
-        for path in [refs, preds] {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        for name in ["brats", "diagonal"] {
-            let pair = Self.pair(name)
-            try FileManager.default.copyItem(atPath: pair[0], toPath: "\(refs)/\(name).nii.gz")
-            try FileManager.default.copyItem(atPath: pair[1], toPath: "\(preds)/\(name).nii.gz")
-        }
+        let (refs, preds) = try Self.caseFolders(folder, ["brats", "diagonal"])
         let rowsPath = folder + "/rows.csv"
         let run = try Run(
             [
@@ -182,16 +187,8 @@ struct RegionsLesionsCLITests {
     @Test func batchLesions() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (refs, preds) = (folder + "/refs", folder + "/preds")
-        for path in [refs, preds] {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
+        let (refs, preds) = try Self.caseFolders(folder, ["split", "diagonal", "brats", "merged"], missing: "merged")
         let manager = FileManager.default
-        for name in ["split", "diagonal", "brats", "merged"] {
-            let pair = Self.pair(name)
-            try manager.copyItem(atPath: pair[0], toPath: "\(refs)/\(name).nii.gz")
-            if name != "merged" { try manager.copyItem(atPath: pair[1], toPath: "\(preds)/\(name).nii.gz") }
-        }
         try Data("not a volume".utf8).write(to: URL(fileURLWithPath: "\(refs)/broken.nii.gz"))
         try manager.copyItem(atPath: Self.pair("split")[1], toPath: "\(preds)/broken.nii.gz")
         let rowsPath = folder + "/rows.csv"
