@@ -78,7 +78,17 @@ struct DefinitionOptions: ParsableArguments {
     @Option(name: .customLong("geometry-tolerance"), help: "Largest corner distance in mm between the two grids.")
     var geometryTolerance: Double = GeometryCheck.defaultToleranceMM
 
+    @OptionGroup var structures: StructureOptions
+
     func validate() throws {
+        if structures.regions != nil {
+            for (option, given) in [
+                ("--labels", labels != nil), ("--binary", binary), ("--tolerance-map", toleranceMap != nil),
+                ("--label-names", labelNames != nil),
+            ] where given {
+                throw ValidationError("--regions replaces labels: rows are the regions, named by them; drop \(option)")
+            }
+        }
         guard tolerance >= 0, tolerance.isFinite else {
             throw ValidationError("--tolerance must be a positive number of mm (or 0)")
         }
@@ -91,7 +101,8 @@ struct DefinitionOptions: ParsableArguments {
 
     /// The inputs these options name, for the output checks.
     var inputFiles: [(String, String)] {
-        [("--label-names", labelNames), ("--tolerance-map", toleranceMap)].compactMap { name, path in
+        [("--label-names", labelNames), ("--tolerance-map", toleranceMap), ("--regions", structures.file)].compactMap {
+            name, path in
             path.map { (name, $0) }
         }
     }
@@ -109,8 +120,77 @@ struct DefinitionOptions: ParsableArguments {
         settings.binary = binary
         settings.geometry = resample ? .resampled : (ignoreGeometry ? .ignored : .checked)
         settings.geometryToleranceMM = geometryTolerance
+        try settings.applyStructures(regions: structures.regions, ignoreLabel: structures.ignoreLabel)
         aggregates.apply(to: &settings)
         return settings
+    }
+}
+
+/// `--regions` and `--ignore-label`: `compare`, `batch` and `lesions` share them.
+struct StructureOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate regions (unions of labels) instead of labels: a JSON file {\"whole_tumor\": [1,2,3], …}, "
+                + "an nnU-Net dataset.json, or 'brats' (WT {1,2,3}, TC {1,3}, ET {3}).",
+            valueName: "file|brats"))
+    var regions: String?
+
+    @Option(
+        name: .customLong("ignore-label"),
+        help: "Reference voxels of this label count in no metric, in both volumes (nnU-Net's ignore label).")
+    var ignoreLabel: Int32?
+
+    /// The regions file, when `--regions` names one.
+    var file: String? { regions == "brats" ? nil : regions }
+}
+
+/// The lesion-wise rules: `lesions` and `batch --lesions` share them.
+struct LesionOptions: ParsableArguments {
+    @Option(help: "iou:T (default iou:0.5), iou>:T (strict), brats2023 (glioma) or brats2023:met.")
+    var match: String?
+
+    @Option(help: "Component connectivity: 6, 18 or 26 (default 26).")
+    var connectivity: Int?
+
+    @Option(name: .customLong("min-lesion-voxels"), help: "Leave out components with fewer voxels.")
+    var minLesionVoxels: Int?
+
+    @Option(name: .customLong("min-lesion-ml"), help: "Leave out components with a smaller volume (mL).")
+    var minLesionML: Double?
+
+    @Option(name: .customLong("hd95-penalty-mm"), help: "BraTS: HD95 of an unmatched lesion (default 374).")
+    var penaltyMM: Double?
+
+    /// The options given, for `batch`, where they need `--lesions`.
+    var given: [String] {
+        [
+            ("--match", match != nil), ("--connectivity", connectivity != nil),
+            ("--min-lesion-voxels", minLesionVoxels != nil), ("--min-lesion-ml", minLesionML != nil),
+            ("--hd95-penalty-mm", penaltyMM != nil),
+        ].filter(\.1).map(\.0)
+    }
+
+    func validate() throws {
+        if let connectivity, Connectivity(rawValue: connectivity) == nil {
+            throw ValidationError("--connectivity takes 6, 18 or 26")
+        }
+        if let match {
+            do { _ = try LesionMatching.parse(match) } catch { throw ValidationError("\(error)") }
+        }
+        if let minLesionVoxels, minLesionVoxels < 0 { throw ValidationError("--min-lesion-voxels must be ≥ 0") }
+        if let minLesionML, !(minLesionML >= 0 && minLesionML.isFinite) {
+            throw ValidationError("--min-lesion-ml must be a non-negative number")
+        }
+        if let penaltyMM, !(penaltyMM >= 0 && penaltyMM.isFinite) {
+            throw ValidationError("--hd95-penalty-mm must be ≥ 0")
+        }
+    }
+
+    func settings() throws -> LesionRunSettings {
+        LesionRunSettings(
+            matching: try LesionMatching.parse(match ?? "iou:0.5"),
+            connectivity: connectivity.flatMap(Connectivity.init(rawValue:)) ?? .twentySix,
+            minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM ?? BraTS2023.penaltyMM)
     }
 }
 

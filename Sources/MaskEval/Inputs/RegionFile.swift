@@ -76,3 +76,21 @@ extension Regions {
         }
     }
 }
+
+extension RunSettings {
+    /// Applies `--regions FILE|brats` and `--ignore-label L`: `brats` is BraTS 2023's WT, TC,
+    /// ET (`Region.brats`); a file is read with `Regions.read`, and its `ignore` entry is the
+    /// ignore label unless `--ignore-label` gives one. Refuses a region holding the ignore
+    /// label and two regions of one name (usage errors).
+    public mutating func applyStructures(regions option: String?, ignoreLabel label: Int32?) throws {
+        ignoreLabel = label
+        if option == "brats" {
+            regions = Region.brats
+        } else if let option {
+            let file = try Regions.read(path: option)
+            regions = file.regions
+            ignoreLabel = label ?? file.ignoreLabel
+        }
+        try checkStructures()
+    }
+}

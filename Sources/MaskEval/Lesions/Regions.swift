@@ -133,17 +133,16 @@ public enum Regions {
     /// ignored): one `LabelResult` per region, in order, whose `label` is 1 (the region's
     /// value in its binary masks) and whose name is the region's. Empty regions are
     /// `absent` (Dice 1, distances 0), as `--labels` reports an asked-for empty label.
+    /// One region's two masks are in memory at a time.
     public static func evaluate(
         reference: LabelVolume, prediction: LabelVolume, regions: [Region], settings: EvaluationSettings
     ) -> [(name: String, result: LabelResult)] {
-        regionVolumes(reference: reference, prediction: prediction, regions: regions, threads: settings.threads).map {
-            region in
-            (
-                region.name,
-                EngineBridge.evaluateBinary(
-                    reference: region.reference, prediction: region.prediction,
-                    settings: settings)
-            )
+        regions.map { region in
+            let masks = regionVolumes(
+                reference: reference, prediction: prediction, regions: [region], threads: settings.threads)[0]
+            let result = EngineBridge.evaluateBinary(
+                reference: masks.reference, prediction: masks.prediction, settings: settings)
+            return (region.name, result)
         }
     }
 }

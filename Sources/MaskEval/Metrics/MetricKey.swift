@@ -27,6 +27,29 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     case asdReferenceToPrediction = "asd_reference_to_prediction_mm"
     case asdPredictionToReference = "asd_prediction_to_reference_mm"
     case nsd
+    // Lesion-wise aggregates of one structure (`lesions`, `batch --lesions`; docs/lesions.md):
+    // columns of lesion runs only (`MetricColumn.lesion`), never of `compare`. A lesion run's
+    // `precision` column is the lesion-wise tp/(tp+fp) and reuses the key above.
+    case referenceLesions = "reference_lesions"
+    case predictionLesions = "prediction_lesions"
+    case tp, fp, fn, recall, f1, rq, sq, pq
+    case sqDice = "sq_dice"
+    case pqDice = "pq_dice"
+    case leftOutLesions = "left_out_lesions"
+    case lesionDice = "lesion_dice"
+    case lesionHD95 = "lesion_hd95_mm"
+
+    /// Whole numbers, written without a fraction: voxel counts and lesion counts.
+    public var isWhole: Bool {
+        isCount || [.referenceLesions, .predictionLesions, .tp, .fp, .fn, .leftOutLesions].contains(self)
+    }
+
+    /// The lesion aggregate keys (`precision` aside).
+    public var isLesion: Bool { Self.lesionKeys.contains(self) }
+    static let lesionKeys: Set<MetricKey> = [
+        .referenceLesions, .predictionLesions, .tp, .fp, .fn, .recall, .f1, .rq, .sq, .pq, .sqDice, .pqDice,
+        .leftOutLesions, .lesionDice, .lesionHD95,
+    ]
 
     /// Voxel counts: integers in every rendering, not aggregated.
     public var isCount: Bool { rawValue.hasSuffix("_voxels") }
@@ -45,7 +68,16 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
 
     /// Which direction is better when two models are compared (`MetricDirection.forKey`):
     /// Dice, Jaccard and NSD higher; distances lower; volume differences smaller in magnitude.
-    public var direction: MetricDirection? { MetricDirection.forKey(rawValue) }
+    /// Lesion keys: `tp` and the rates higher, `fp`, `fn` and `lesion_hd95_mm` lower, the
+    /// lesion counts none.
+    public var direction: MetricDirection? {
+        switch self {
+        case .tp, .recall, .f1, .rq, .sq, .pq, .sqDice, .pqDice, .lesionDice: return .higherIsBetter
+        case .fp, .fn: return .lowerIsBetter
+        case .referenceLesions, .predictionLesions, .leftOutLesions: return nil
+        default: return MetricDirection.forKey(rawValue)
+        }
+    }
 
     /// The key as written in reports; the percentile metric is `hd95_mm` or `hdQ_mm`.
     public func name(percentile q: Double) -> String {
@@ -80,7 +112,7 @@ public struct MetricColumn: Hashable, Sendable, Comparable {
     /// The columns of an evaluation with `presets`, in order: every metric of the first
     /// preset, then the surface metrics of each further preset.
     public static func all(presets: [Compat]) -> [MetricColumn] {
-        MetricKey.allCases.map { MetricColumn($0) }
+        MetricKey.allCases.filter { !$0.isLesion }.map { MetricColumn($0) }
             + presets.dropFirst().flatMap { preset in
                 MetricKey.allCases.filter(\.isSurface).map { MetricColumn($0, preset: preset) }
             }
@@ -136,6 +168,9 @@ extension LabelResult {
         case .asdReferenceToPrediction: return surface[preset]?.asdReferenceToPredictionMM
         case .asdPredictionToReference: return surface[preset]?.asdPredictionToReferenceMM
         case .nsd: return surface[preset]?.nsd
+        case .referenceLesions, .predictionLesions, .tp, .fp, .fn, .recall, .f1, .rq, .sq, .pq, .sqDice, .pqDice,
+            .leftOutLesions, .lesionDice, .lesionHD95:
+            return nil  // lesion runs only
         }
     }
 }

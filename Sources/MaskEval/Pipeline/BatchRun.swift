@@ -1,6 +1,7 @@
 import Synchronization
 
-/// A batch: many cases evaluated with one `Comparison`, `jobs` cases at once, each with
+/// A batch: many cases evaluated with one `Comparison` (lesion-wise with `settings.lesions`:
+/// one row of lesion aggregates per case and structure), `jobs` cases at once, each with
 /// `threads / jobs` threads, so memory stays bounded by `jobs` pairs of volumes. Failures
 /// never vanish: a case that cannot be read gives `error` rows (one per structure the other
 /// cases have), a case without a prediction file gives `no_prediction` rows.
@@ -72,6 +73,11 @@ public struct BatchRun: Sendable {
             if let problem = item.problem { throw InputError.badFile(path: item.reference ?? item.id, reason: problem) }
             guard let reference = item.reference else {
                 throw InputError.badFile(path: item.prediction ?? item.id, reason: "no reference")
+            }
+            if comparison.settings.lesions != nil {
+                let result = try comparison.runLesions(
+                    reference: reference, prediction: item.prediction, caseID: item.id)
+                return result.rows
             }
             let result = try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id)
             try onCase?(item, result)

@@ -47,6 +47,20 @@ public struct Comparison: Sendable {
     public func run(reference: String, prediction: String?, caseID: String = "", image: String? = nil) throws
         -> Result
     {
+        var (ref, pred, intensity, readSeconds, predictionDescription) = try load(
+            reference: reference, prediction: prediction, image: image)
+        let evaluation = Self.evaluate(&ref, &pred, settings: settings, threads: threads, keepDetail: keepDetail)
+        let rows = LabelRow.rows(
+            evaluation, caseID: caseID, names: settings.names(over: names), noPrediction: prediction == nil)
+        return Result(
+            evaluation: evaluation, rows: rows, reference: ref.description, prediction: predictionDescription,
+            readSeconds: readSeconds, referenceVolume: ref, predictionVolume: pred, image: intensity)
+    }
+
+    /// Reads a pair (and the image) and brings the prediction onto the reference grid.
+    func load(reference: String, prediction: String?, image: String?) throws -> (
+        LabelVolume, LabelVolume, IntensityVolume?, Double, LabelVolume.Description
+    ) {
         let start = DispatchTime.now()
         var ref: LabelVolume
         var pred: LabelVolume
@@ -77,17 +91,7 @@ public struct Comparison: Sendable {
                 reference: ref.grid, prediction: pred.grid, predictionPath: pred.path,
                 toleranceMM: settings.geometryToleranceMM)
         }
-        if settings.binary {
-            ref.labels = ref.labels.map { $0 == 0 ? 0 : 1 }
-            pred.labels = pred.labels.map { $0 == 0 ? 0 : 1 }
-        }
-        var engine = settings.evaluation(threads: threads)
-        engine.keepDetail = keepDetail
-        let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: engine)
-        let rows = LabelRow.rows(evaluation, caseID: caseID, names: names, noPrediction: prediction == nil)
-        return Result(
-            evaluation: evaluation, rows: rows, reference: ref.description, prediction: predictionDescription,
-            readSeconds: readSeconds, referenceVolume: ref, predictionVolume: pred, image: intensity)
+        return (ref, pred, intensity, readSeconds, predictionDescription)
     }
 
     /// Reads an intensity image that must lie on `grid` (pictures are drawn on the reference

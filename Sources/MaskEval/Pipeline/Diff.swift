@@ -56,6 +56,16 @@ public enum ModelDiff {
         MetricColumn(.dice), MetricColumn(.hdPercentile), MetricColumn(.assd), MetricColumn(.nsd),
     ]
 
+    /// The metrics compared for rows made with `settings`: `defaultColumns`, or for lesion
+    /// rows F1 and PQ (IoU rules) or `lesion_dice` and `lesion_hd95_mm` (BraTS rules).
+    public static func defaultColumns(for settings: RunSettings) -> [MetricColumn] {
+        switch settings.lesions?.matching {
+        case .none: return defaultColumns
+        case .iou?: return [MetricColumn(.f1), MetricColumn(.pq)]
+        case .brats2023?: return [MetricColumn(.lesionDice), MetricColumn(.lesionHD95)]
+        }
+    }
+
     /// One structure of one metric.
     public struct Entry: Equatable, Sendable {
         public var label: Int32

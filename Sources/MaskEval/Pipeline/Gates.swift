@@ -4,9 +4,12 @@
 ///   `3:nsd>0.9`.
 /// - With `mean:` or `median:` the aggregate over the rows in scope must pass:
 ///   `mean:dice>=0.85` (all structures of all cases), `liver:mean:hd95_mm<=5`.
-/// The scope is a label value or a name (case-insensitive). A non-finite or undefined value
-/// fails (+∞ counts as the penalty in aggregates when one is set). A scope that matches no
-/// structure is a usage error (`resolve`), so a typo cannot pass silently.
+/// The scope is a label value or a name (case-insensitive), with `--regions` a region's name.
+/// In a lesion run the metrics are a structure's lesion aggregates (`lesion_dice`, `f1`, `tp`,
+/// …). A non-finite or undefined value fails (+∞ counts as the penalty in aggregates when one
+/// is set), except an undefined lesion rate of an `absent` structure (no lesion on either
+/// side). A scope that matches no structure is a usage error (`resolve`), so a typo cannot
+/// pass silently.
 public struct Gate: Equatable, Sendable, CustomStringConvertible {
     public enum Scope: Equatable, Sendable {
         case label(Int32)
@@ -121,6 +124,9 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
         var out: [GateFailure] = []
         for gate in gates where gate.aggregate == nil {
             for row in rows where gate.inScope(row) && !gate.passes(row.values[gate.column]) {
+                // A structure without lesions on either side has no rate to judge (panoptica's
+                // undefined precision, recall, f1, rq, sq, pq): nothing was to be found.
+                if row.status == .absent && row.values[gate.column] == nil && gate.column.key.isLesion { continue }
                 out.append(GateFailure(gate: gate, row: row, value: row.values[gate.column]))
             }
         }
@@ -144,7 +150,8 @@ public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
     public var n: Int = 0
 
     public var description: String {
-        let shown = Format.exact(value).isEmpty ? "null" : Format.exact(value)
+        let whole = gate.column.key.isWhole && value.map { $0 == $0.rounded() && abs($0) < 1e15 } == true
+        let shown = whole ? String(Int(value ?? 0)) : Format.exact(value).isEmpty ? "null" : Format.exact(value)
         let required = "required \(gate.metricName)\(gate.comparison.rawValue)\(Format.compact(gate.threshold))"
         guard let row else {
             let scope = gate.label.map { "label \($0)" } ?? "all structures"

@@ -7,7 +7,8 @@ public enum RowTable {
     public static func expandErrorRows(_ rows: [LabelRow], settings: RunSettings) -> [LabelRow] {
         var names: [Int32: String] = [:]
         for row in rows where row.status != .error && names[row.label]?.isEmpty ?? true { names[row.label] = row.name }
-        let labels = settings.labels.map { Array(Set($0).union(names.keys)).sorted() } ?? names.keys.sorted()
+        for (label, name) in settings.names(over: LabelNames()).names where names[label] == nil { names[label] = name }
+        let labels = settings.structureLabels.map { Array(Set($0).union(names.keys)).sorted() } ?? names.keys.sorted()
         var out: [LabelRow] = []
         var expanded = Set<String>()
         for row in rows {

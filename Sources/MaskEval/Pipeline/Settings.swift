@@ -96,13 +96,21 @@ public struct RunSettings: Equatable, Sendable {
     public var inputs: [String: String] = [:]
     /// The summary's confidence intervals (batch and merge); nil: none (compare).
     public var bootstrap: BootstrapSettings?
+    /// `--regions`: structures are these unions of labels instead of labels (Structures.swift).
+    public var regions: [Region]?
+    /// `--ignore-label`: reference voxels of this label count in no metric (Structures.swift).
+    public var ignoreLabel: Int32?
+    /// `--lesions` (and `maskeval lesions`): rows are lesion aggregates (LesionRun.swift).
+    public var lesions: LesionRunSettings?
 
     public init() {}
 
     public var primary: Compat { presets.first ?? .monai }
 
     /// The columns of every row evaluated with these settings.
-    public var columns: [MetricColumn] { MetricColumn.all(presets: presets) }
+    public var columns: [MetricColumn] {
+        lesions.map { MetricColumn.lesion($0.matching) } ?? MetricColumn.all(presets: presets)
+    }
 
     public func columnName(_ column: MetricColumn) -> String { column.name(percentile: percentile) }
 
@@ -133,6 +141,9 @@ public struct RunSettings: Equatable, Sendable {
         }
         if !inputs.isEmpty { object["inputs"] = .object(inputs.mapValues { .string($0) }) }
         if let bootstrap { object["bootstrap"] = bootstrap.json }
+        object["regions"] = regions.map { .array($0.map(\.json)) } ?? .null
+        object["ignore_label"] = ignoreLabel.map { .int(Int($0)) } ?? .null
+        if let lesions { object["lesions"] = lesions.json }
         return .object(object)
     }
 
@@ -156,6 +167,12 @@ public struct RunSettings: Equatable, Sendable {
         }
         for (key, text) in value["inputs"]?.objectValue ?? [:] { inputs[key] = text.stringValue ?? "" }
         bootstrap = BootstrapSettings(json: value["bootstrap"])
+        regions = value["regions"]?.arrayValue.map { $0.compactMap(Region.init(json:)) }
+        ignoreLabel = value["ignore_label"]?.intValue.flatMap { Int32(exactly: $0) }
+        if let object = value["lesions"], object != .null {
+            guard let lesions = LesionRunSettings(json: object) else { return nil }
+            self.lesions = lesions
+        }
     }
 
     /// The first setting that differs from `other` (version aside), for merge.
@@ -177,6 +194,9 @@ public struct RunSettings: Equatable, Sendable {
         if absent != other.absent { return "absent" }
         if binary != other.binary { return "binary" }
         if geometry != other.geometry || geometryToleranceMM != other.geometryToleranceMM { return "geometry" }
+        if regions != other.regions { return "regions" }
+        if ignoreLabel != other.ignoreLabel { return "ignore label" }
+        if lesions != other.lesions { return "lesions" }
         return nil
     }
 }

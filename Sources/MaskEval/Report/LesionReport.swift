@@ -6,13 +6,23 @@ public struct LesionReport: Sendable {
     public var evaluation: LesionEvaluation
     public var referencePath: String
     public var predictionPath: String
+    /// The run's settings (regions, ignore label), when known; the JSON records them.
+    public var settings: RunSettings?
+    public var gates: [Gate]
+    public var gateFailures: [GateFailure]
 
     public static let schemaVersion = 1
 
-    public init(evaluation: LesionEvaluation, referencePath: String, predictionPath: String) {
+    public init(
+        evaluation: LesionEvaluation, referencePath: String, predictionPath: String, settings: RunSettings? = nil,
+        gates: [Gate] = [], gateFailures: [GateFailure] = []
+    ) {
         self.evaluation = evaluation
         self.referencePath = referencePath
         self.predictionPath = predictionPath
+        self.settings = settings
+        self.gates = gates
+        self.gateFailures = gateFailures
     }
 
     /// The columns of a lesion row, in CSV order.
@@ -94,6 +104,14 @@ public struct LesionReport: Sendable {
             settingsObject["left_out_at_most_mm3"] =
                 settings.minimumVoxels == nil && settings.minimumML == nil ? .number(variant.maxLeftOutMM3) : .null
         }
+        if let run = self.settings {
+            settingsObject["regions"] = run.regions.map { .array($0.map(\.json)) } ?? .null
+            settingsObject["ignore_label"] = run.ignoreLabel.map { .int(Int($0)) } ?? .null
+            settingsObject["geometry_tolerance_mm"] = .number(run.geometryToleranceMM)
+            settingsObject["labels"] = run.labels.map { .array($0.map { .int(Int($0)) }) } ?? .null
+            settingsObject["binary"] = .bool(run.binary)
+            settingsObject["maskeval_version"] = .string(MaskEvalVersion.string)
+        }
         let structures = evaluation.structures.map { structure -> JSONValue in
             var aggregates: [String: JSONValue] = [:]
             for (key, value) in structure.aggregates {
@@ -118,11 +136,16 @@ public struct LesionReport: Sendable {
                 "name": .string(structure.name), "aggregates": .object(aggregates), "lesions": .array(lesions),
             ])
         }
-        return .object([
+        var document: [String: JSONValue] = [
             "schema_version": .int(Self.schemaVersion), "maskeval_version": .string(MaskEvalVersion.string),
             "reference": .string(referencePath), "prediction": .string(predictionPath),
             "settings": .object(settingsObject), "structures": .array(structures),
-        ])
+        ]
+        if !gates.isEmpty {
+            document["gates"] = .array(gates.map { .string($0.text) })
+            document["gate_failures"] = .array(gateFailures.map(\.json))
+        }
+        return .object(document)
     }
 
     /// Per structure: one line of aggregates, then the lesion rows.

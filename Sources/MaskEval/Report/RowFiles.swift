@@ -16,7 +16,7 @@ public enum RowFiles {
         ]
         for row in result.rows {
             var cells = [CSV.field(row.caseID), String(row.label), CSV.field(row.name), row.status.rawValue]
-            for column in columns { cells.append(cell(row.values[column], count: column.key.isCount)) }
+            for column in columns { cells.append(cell(row.values[column], count: column.key.isWhole)) }
             cells.append(Format.exact(row.diagonalMM))
             cells.append(CSV.field(row.error))
             lines.append(cells.joined(separator: ","))
@@ -61,6 +61,6 @@ public enum RowFiles {
     /// A value in JSON: counts as integers; +∞ and undefined as null.
     static func value(_ value: Double?, _ column: MetricColumn) -> JSONValue {
         guard let value else { return .null }
-        return column.key.isCount ? .int(Int(value)) : .finite(value)
+        return column.key.isWhole ? .int(Int(value)) : .finite(value)
     }
 }

@@ -77,6 +77,7 @@ public enum SummaryReport {
     /// A readable per-structure table for stdout; with intervals, the 95 % bootstrap
     /// interval of the Dice mean.
     public static func table(_ result: BatchResult) -> String {
+        if let lesions = result.settings.lesions { return lesionTable(result, matching: lesions.matching) }
         let summary = result.summary
         let settings = result.settings
         let hdName = settings.columnName(MetricColumn(.hdPercentile))
@@ -102,7 +103,46 @@ public enum SummaryReport {
         }
         for s in summary.structures { table.add(line(String(s.label), s.name, s.rows, .structure)) }
         table.add(line("all", "", result.rows, .overall))
-        var text = table.rendered() + "\n"
+        return table.rendered() + "\n" + caseLine(summary)
+    }
+
+    /// The table of a lesion batch: per structure the status counts, the lesion counts summed
+    /// over cases, and the mean over cases of its rates (IoU rules: f1, pq, sq, rq; BraTS:
+    /// lesion_dice, lesion_hd95_mm).
+    static func lesionTable(_ result: BatchResult, matching: LesionMatching) -> String {
+        let summary = result.summary
+        let sums: [MetricKey] = [.tp, .fp, .fn]
+        let means: [MetricKey]
+        switch matching {
+        case .iou: means = [.f1, .pq, .sq, .rq]
+        case .brats2023: means = [.lesionDice, .lesionHD95]
+        }
+        var table = TextTable(
+            [("label", .right), ("name", .left), ("cases", .right), ("error", .right), ("no_pred", .right)]
+                + sums.map { ($0.rawValue, .right) } + means.map { ("\($0.rawValue)_mean", .right) })
+        func line(_ label: String, _ name: String, _ rows: [LabelRow]) -> [String] {
+            let counts = Summary.statusCounts(rows)
+            let evaluated = rows.filter(\.status.isEvaluated)
+            var cells = [label, CompareReport.shortName(name), String(Set(rows.map(\.caseID)).count)]
+            cells += [String(counts[.error] ?? 0), String(counts[.noPrediction] ?? 0)]
+            for key in sums {
+                let total: Double = evaluated.compactMap { $0[key] }.reduce(0, +)
+                cells.append(String(Int(total)))
+            }
+            for key in means {
+                let mean = Summary.statistics(rows, column: MetricColumn(key), settings: result.settings).mean
+                cells.append(Format.fixed(mean, key == .lesionHD95 ? 3 : 4))
+            }
+            return cells
+        }
+        for s in summary.structures { table.add(line(String(s.label), s.name, s.rows)) }
+        table.add(line("all", "", result.rows))
+        return table.rendered() + "\n" + caseLine(summary)
+    }
+
+    /// "N cases, E with errors…; M without a prediction…".
+    static func caseLine(_ summary: Summary) -> String {
+        var text = ""
         let errors = summary.errorCases
         let missing = summary.casesWithoutPrediction
         text += "\(summary.caseCount) cases, \(errors.count) with errors"

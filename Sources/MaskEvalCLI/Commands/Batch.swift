@@ -46,6 +46,11 @@ struct Batch: ParsableCommand {
     @Flag(name: .customLong("allow-missing"), help: "A reference without a prediction does not fail the run.")
     var allowMissing = false
 
+    @Flag(help: "Lesion-wise: a row of lesion aggregates (tp, fp, fn, f1, pq, lesion_dice, …) per case and structure.")
+    var lesions = false
+
+    @OptionGroup var lesionRules: LesionOptions
+
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
@@ -60,12 +65,24 @@ struct Batch: ParsableCommand {
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be a positive number") }
         try baseline.validate(pairs: pairs)
+        if let option = lesionRules.given.first, !lesions { throw ValidationError("\(option) needs --lesions") }
+        if definitions.structures.regions != nil && htmlCases != nil {
+            throw ValidationError("--html-cases draws labels; regions overlap, so it is not available with --regions")
+        }
+        let pictures = [("--html", outputs.html), ("--html-cases", htmlCases), ("--baseline", baseline.baseline)]
+        if lesions, let option = pictures.first(where: { $0.1 != nil })?.0 {
+            throw ValidationError("\(option) is not available with --lesions (lesion rows have no per-voxel pictures)")
+        }
     }
 
     func run() throws {
         let names = try definitions.names()
         var settings = try definitions.settings(names: names, aggregates: aggregates)
         settings.bootstrap = bootstrap.settings()
+        if lesions {
+            settings.lesions = try lesionRules.settings()
+            settings.applyLesionDefaults()
+        }
         var gates = try aggregates.parsedGates(settings)
         var warnings: [String] = []
         var cases: [BatchCase]
@@ -104,7 +121,7 @@ struct Batch: ParsableCommand {
             result, referenceFolder: referenceFolder ?? "", predictionFolder: predictionFolder ?? "", run: run,
             bootstrap: settings.bootstrap ?? BootstrapSettings())
         let labels = Set(result.rows.filter { $0.status != .error }.map(\.label))
-        for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
+        for index in gates.indices { try gates[index].resolve(labels: labels, names: settings.names(over: names)) }
         let links = pages.map { $0.links(result, htmlPath: outputs.html ?? ".") } ?? [:]
         do {
             try finish(result, gates: gates, outputs: outputs, allowMissing: allowMissing, caseLinks: links)

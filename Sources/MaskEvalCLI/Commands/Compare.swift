@@ -52,6 +52,12 @@ struct Compare: ParsableCommand {
         if pictures.window != nil && image == nil {
             throw ValidationError("--window applies to the --image: give --image too")
         }
+        let maps = [
+            ("--html", html), ("--error-map", errorMap), ("--distance-map", distanceMap), ("--surfaces", surfaces),
+        ]
+        if definitions.structures.regions != nil, let option = maps.first(where: { $0.1 != nil })?.0 {
+            throw ValidationError("\(option) draws labels; regions overlap, so it is not available with --regions")
+        }
     }
 
     func run() throws {
@@ -73,7 +79,7 @@ struct Compare: ParsableCommand {
         comparison.keepDetail = html != nil || distanceMap != nil || surfaces != nil
         let result = try comparison.run(reference: reference, prediction: prediction, image: image)
         let labels = Set(result.rows.map(\.label))
-        for index in gates.indices { try gates[index].resolve(labels: labels, names: names) }
+        for index in gates.indices { try gates[index].resolve(labels: labels, names: settings.names(over: names)) }
         let failures = Gate.failures(result.rows, gates: gates, settings: settings)
         let report = CompareReport(
             rows: result.rows, settings: settings, reference: result.reference, prediction: result.prediction,

@@ -139,7 +139,7 @@ struct Diff: ParsableCommand {
 
     /// `--metrics`, checked against the files' columns: each needs a better side.
     func columns(_ settings: RunSettings) throws -> [MetricColumn] {
-        guard let metrics else { return ModelDiff.defaultColumns }
+        guard let metrics else { return ModelDiff.defaultColumns(for: settings) }
         if metrics == "all" { return settings.columns.filter { $0.key.direction != nil } }
         return try metrics.split(separator: ",").map { raw in
             let name = raw.trimmingCharacters(in: .whitespaces)

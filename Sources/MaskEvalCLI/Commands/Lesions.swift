@@ -14,35 +14,22 @@ struct Lesions: ParsableCommand {
     @Argument(help: "The predicted label volume (same grid).")
     var prediction: String
 
-    @Option(help: "iou:T (default iou:0.5), iou>:T (strict), brats2023 (glioma) or brats2023:met.")
-    var match: String = "iou:0.5"
+    @OptionGroup var rules: LesionOptions
+    @OptionGroup var structures: StructureOptions
 
-    @Option(help: "Component connectivity: 6, 18 or 26.")
-    var connectivity: Int = 26
-
-    @Option(name: .customLong("min-lesion-voxels"), help: "Leave out components with fewer voxels.")
-    var minLesionVoxels: Int?
-
-    @Option(name: .customLong("min-lesion-ml"), help: "Leave out components with a smaller volume (mL).")
-    var minLesionML: Double?
-
-    @Option(name: .customLong("hd95-penalty-mm"), help: "BraTS: HD95 of an unmatched lesion (default 374).")
-    var penaltyMM: Double = BraTS2023.penaltyMM
-
-    @Option(help: "Structures: a JSON file of name → labels, an nnU-Net dataset.json, or 'brats' (WT, TC, ET).")
-    var regions: String?
-
-    @Option(help: "Labels to evaluate, e.g. 1,3,5-9 (default: every non-zero label; ignored with --regions).")
+    @Option(help: "Labels to evaluate, e.g. 1,3,5-9 (default: every non-zero label; not with --regions).")
     var labels: String?
 
     @Flag(help: "Treat every non-zero voxel as one structure.")
     var binary = false
 
-    @Option(name: .customLong("ignore-label"), help: "Reference voxels of this label count in no metric.")
-    var ignoreLabel: Int32?
-
     @Option(name: .customLong("geometry-tolerance"), help: "Largest corner distance in mm between the two grids.")
     var geometryTolerance: Double = GeometryCheck.defaultToleranceMM
+
+    @Option(
+        name: .customLong("require"),
+        help: "A gate on a structure's lesion aggregates, e.g. WT:lesion_dice>=0.8, f1>=0.7, ET:fn<=0 (repeatable).")
+    var gates: [String] = []
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, csv, json
@@ -61,93 +48,63 @@ struct Lesions: ParsableCommand {
     @Flag(help: "Print the time of each phase on stderr.")
     var timings = false
 
-    @Option(help: "Worker threads (default: active cores).")
-    var threads: Int?
-
-    @Option(name: .customLong("max-voxels"), help: "Refuse volumes with more voxels than this.")
-    var maxVoxels: Int?
-
-    var threadCount: Int { threads ?? activeCoreCount }
+    @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let maxVoxels, maxVoxels < 1 { throw ValidationError("--max-voxels must be at least 1") }
-        guard Connectivity(rawValue: connectivity) != nil else {
-            throw ValidationError("--connectivity takes 6, 18 or 26")
+        guard geometryTolerance >= 0, geometryTolerance.isFinite else {
+            throw ValidationError("--geometry-tolerance must be a positive number of mm (or 0)")
         }
-        do { _ = try LesionMatching.parse(match) } catch { throw ValidationError("\(error)") }
-        if let minLesionVoxels, minLesionVoxels < 0 { throw ValidationError("--min-lesion-voxels must be ≥ 0") }
-        if let minLesionML, !(minLesionML >= 0 && minLesionML.isFinite) {
-            throw ValidationError("--min-lesion-ml must be a non-negative number")
-        }
-        guard penaltyMM >= 0, penaltyMM.isFinite else { throw ValidationError("--hd95-penalty-mm must be ≥ 0") }
-        if binary && (regions != nil || labels != nil) {
+        if binary && (structures.regions != nil || labels != nil) {
             throw ValidationError("--binary excludes --regions and --labels")
         }
+        if structures.regions != nil && labels != nil { throw ValidationError("--regions replaces --labels") }
     }
 
     func run() throws {
         for path in [output, lesionMap].compactMap({ $0 }) { try OutputFile.checkWritable(path) }
-        let matching = try LesionMatching.parse(match)
-        var regionList: [Region]?
-        var ignore = ignoreLabel
-        if let regions {
-            if regions == "brats" {
-                regionList = Region.brats
-            } else {
-                let file = try MaskEval.Regions.read(path: regions)
-                regionList = file.regions
-                ignore = ignore ?? file.ignoreLabel
-            }
+        let clock = Clock()
+        var settings = RunSettings()
+        settings.lesions = try rules.settings()
+        settings.binary = binary
+        settings.labels = try labels.map { try LabelList.parse($0) }
+        settings.geometryToleranceMM = geometryTolerance
+        settings.inputs = ["reference": reference, "prediction": prediction]
+        try settings.applyStructures(regions: structures.regions, ignoreLabel: structures.ignoreLabel)
+        settings.applyLesionDefaults()
+        var gates = try self.gates.map {
+            try Gate.parse($0, columns: settings.columns, percentile: settings.percentile)
         }
-        let start = DispatchTime.now()
-        func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
-        var (ref, pred) = try NIfTIReader.readPair(
-            reference: reference, prediction: prediction, maxVoxels: maxVoxels, threads: threadCount)
-        try GeometryCheck.check(
-            reference: ref.grid, prediction: pred.grid, predictionPath: pred.path, toleranceMM: geometryTolerance)
-        let readSeconds = seconds()
-        if let ignore { IgnoreLabel.apply(ignore, reference: &ref, prediction: &pred) }
-        let structures: [Region]
-        if let regionList {
-            structures = regionList
-        } else if binary {
-            structures = [Region(name: "1", labels: MaskEval.Regions.labelsPresent([ref, pred]))]
-        } else if let labels {
-            structures = Region.perLabel(try LabelList.parse(labels))
-        } else if case .brats2023 = matching {
-            structures = Region.brats
-        } else {
-            let all = MaskEval.Regions.labelsPresent([ref, pred]).filter { $0 != ignore }
-            structures = Region.perLabel(all)
-        }
-        let settings = LesionSettings(
-            matching: matching, connectivity: Connectivity(rawValue: connectivity) ?? .twentySix,
-            minimumVoxels: minLesionVoxels, minimumML: minLesionML, penaltyMM: penaltyMM, threads: threadCount)
-        let evaluation = LesionEvaluator.evaluate(
-            reference: ref, prediction: pred, structures: structures, settings: settings,
-            keepComponents: lesionMap != nil)
-        let report = LesionReport(evaluation: evaluation, referencePath: reference, predictionPath: prediction)
+        let comparison = Comparison(settings: settings, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
+        let result = try comparison.runLesions(
+            reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
+        let names = settings.names(over: LabelNames())
+        for index in gates.indices { try gates[index].resolve(labels: Set(result.rows.map(\.label)), names: names) }
+        let failures = Gate.failures(result.rows, gates: gates, settings: settings)
+        let evaluation = result.evaluation
+        let report = LesionReport(
+            evaluation: evaluation, referencePath: reference, predictionPath: prediction, settings: settings,
+            gates: gates, gateFailures: failures)
         let text: String
         switch format {
         case .table: text = report.table()
         case .csv: text = report.csv()
         case .json: text = report.json().rendered() + "\n"
         }
-        if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
+        if let output { try OutputFile.write(text, to: output) } else { try StandardOutput.write(text) }
         if let lesionMap {
             let map = LesionEvaluator.lesionMap(evaluation)
-            try NIfTIWriter.write(labels: map, header: ref.header, to: lesionMap)
+            try NIfTIWriter.write(labels: map, header: result.referenceVolume.header, to: lesionMap)
         }
         if timings {
-            fflush(nil)
-            FileHandle.standardError.write(
-                Data(
-                    String(
-                        format: "timings: read %.3f s, components %.3f s, matching and metrics %.3f s, total %.3f s\n",
-                        readSeconds, evaluation.componentSeconds, evaluation.totalSeconds - evaluation.componentSeconds,
-                        seconds()
-                    ).utf8))
+            printError(
+                String(
+                    format: "timings: read %.3f s, components %.3f s, matching and metrics %.3f s, total %.3f s",
+                    result.readSeconds, evaluation.componentSeconds,
+                    evaluation.totalSeconds - evaluation.componentSeconds, clock.total()))
+        }
+        if !failures.isEmpty {
+            for failure in failures { printError("maskeval: \(failure)") }
+            throw ExitCode(ExitStatus.gateFailed.rawValue)
         }
     }
 }
