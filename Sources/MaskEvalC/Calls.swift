@@ -230,11 +230,65 @@ struct BadVoxel: Error {
     var value: Double
 }
 
-/// Conversion of a strided array of any element type into Int32 labels in NIfTI voxel
-/// order (index `i + nx * (j + ny * k)`), the order `LabelVolume` stores.
+/// A caller's labels copied into voxel order, in one of the label types the engine runs on.
+enum LabelArray {
+    case uint8([UInt8])
+    case int8([Int8])
+    case uint16([UInt16])
+    case int16([Int16])
+    case int32([Int32])
+
+    /// The element types kept as they are (every value is a label).
+    enum Kind {
+        case uint8, int8, uint16, int16, int32
+
+        init?(_ type: VoxelType) {
+            switch type {
+            case .uint8: self = .uint8
+            case .int8: self = .int8
+            case .uint16: self = .uint16
+            case .int16: self = .int16
+            case .int32: self = .int32
+            default: return nil
+            }
+        }
+    }
+
+    /// Calls `body` with both arrays as buffers of one type: the same case, or both
+    /// widened to Int32 (labels of two types are converted to Int32 from the start, so this
+    /// widening is for completeness only).
+    static func withBuffers<R>(_ a: LabelArray, _ b: LabelArray, _ body: (LabelBuffers) throws -> R) throws -> R {
+        func pair<T>(_ x: [T], _ y: [T], _ make: (UnsafeBufferPointer<T>, UnsafeBufferPointer<T>) -> LabelBuffers)
+            throws -> R
+        {
+            try x.withUnsafeBufferPointer { x in try y.withUnsafeBufferPointer { y in try body(make(x, y)) } }
+        }
+        switch (a, b) {
+        case (.uint8(let x), .uint8(let y)): return try pair(x, y, LabelBuffers.uint8)
+        case (.int8(let x), .int8(let y)): return try pair(x, y, LabelBuffers.int8)
+        case (.uint16(let x), .uint16(let y)): return try pair(x, y, LabelBuffers.uint16)
+        case (.int16(let x), .int16(let y)): return try pair(x, y, LabelBuffers.int16)
+        default: return try pair(a.int32Labels, b.int32Labels, LabelBuffers.int32)
+        }
+    }
+
+    var int32Labels: [Int32] {
+        switch self {
+        case .uint8(let values): return values.map { Int32($0) }
+        case .int8(let values): return values.map { Int32($0) }
+        case .uint16(let values): return values.map { Int32($0) }
+        case .int16(let values): return values.map { Int32($0) }
+        case .int32(let values): return values
+        }
+    }
+}
+
+/// Conversion of a strided array of any element type into labels in NIfTI voxel order
+/// (index `i + nx * (j + ny * k)`), the order the engine reads.
 enum ArrayLabels {
     /// Converts `dims` voxels whose element (i, j, k) lies `i*strides.0 + j*strides.1 +
-    /// k*strides.2` elements from `base`. Reads each element once: O(voxels).
+    /// k*strides.2` elements from `base`, into the array's own type when `keepingType` and
+    /// it is a `LabelArray.Kind`, else into Int32. Reads each element once: O(voxels).
     ///
     /// The memory is read in its own order: when i is not the axis of the smallest stride (a
     /// C-ordered array), 32 × 32 tiles of (i, that axis) are transposed so that both reads
@@ -244,28 +298,44 @@ enum ArrayLabels {
     /// thread count.
     static func convert(
         _ base: UnsafeRawPointer, type: VoxelType, swapped: Bool, dims: (Int, Int, Int),
-        strides: (Int, Int, Int), threads: Int
-    ) -> Result<[Int32], BadVoxel> {
-        switch type {
-        case .uint8: return convert(base, UInt8.self, swapped, dims, strides, threads)
-        case .int8: return convert(base, Int8.self, swapped, dims, strides, threads)
-        case .int16: return convert(base, Int16.self, swapped, dims, strides, threads)
-        case .uint16: return convert(base, UInt16.self, swapped, dims, strides, threads)
-        case .int32: return convert(base, Int32.self, swapped, dims, strides, threads)
-        case .uint32: return convert(base, UInt32.self, swapped, dims, strides, threads)
-        case .int64: return convert(base, Int64.self, swapped, dims, strides, threads)
-        case .uint64: return convert(base, UInt64.self, swapped, dims, strides, threads)
-        case .float32: return convert(base, Float.self, swapped, dims, strides, threads)
-        case .float64: return convert(base, Double.self, swapped, dims, strides, threads)
+        strides: (Int, Int, Int), keepingType: Bool, threads: Int
+    ) -> Result<LabelArray, BadVoxel> {
+        if keepingType, let kind = LabelArray.Kind(type) {
+            switch kind {
+            case .uint8:
+                return convert(base, UInt8.self, UInt8.self, swapped, dims, strides, threads).map { .uint8($0) }
+            case .int8: return convert(base, Int8.self, Int8.self, swapped, dims, strides, threads).map { .int8($0) }
+            case .uint16:
+                return convert(base, UInt16.self, UInt16.self, swapped, dims, strides, threads).map { .uint16($0) }
+            case .int16:
+                return convert(base, Int16.self, Int16.self, swapped, dims, strides, threads).map { .int16($0) }
+            case .int32:
+                return convert(base, Int32.self, Int32.self, swapped, dims, strides, threads).map { .int32($0) }
+            }
         }
+        let result: Result<[Int32], BadVoxel>
+        switch type {
+        case .uint8: result = convert(base, UInt8.self, Int32.self, swapped, dims, strides, threads)
+        case .int8: result = convert(base, Int8.self, Int32.self, swapped, dims, strides, threads)
+        case .int16: result = convert(base, Int16.self, Int32.self, swapped, dims, strides, threads)
+        case .uint16: result = convert(base, UInt16.self, Int32.self, swapped, dims, strides, threads)
+        case .int32: result = convert(base, Int32.self, Int32.self, swapped, dims, strides, threads)
+        case .uint32: result = convert(base, UInt32.self, Int32.self, swapped, dims, strides, threads)
+        case .int64: result = convert(base, Int64.self, Int32.self, swapped, dims, strides, threads)
+        case .uint64: result = convert(base, UInt64.self, Int32.self, swapped, dims, strides, threads)
+        case .float32: result = convert(base, Float.self, Int32.self, swapped, dims, strides, threads)
+        case .float64: result = convert(base, Double.self, Int32.self, swapped, dims, strides, threads)
+        }
+        return result.map { .int32($0) }
     }
 
     private static let tile = 32
 
-    private static func convert<T: LabelElement>(
-        _ base: UnsafeRawPointer, _: T.Type, _ swapped: Bool, _ dims: (Int, Int, Int), _ strides: (Int, Int, Int),
-        _ threads: Int
-    ) -> Result<[Int32], BadVoxel> {
+    /// Into `Out`, which holds every label of `T` (the same type, or Int32).
+    private static func convert<T: LabelElement, Out: LabelValue>(
+        _ base: UnsafeRawPointer, _: T.Type, _: Out.Type, _ swapped: Bool, _ dims: (Int, Int, Int),
+        _ strides: (Int, Int, Int), _ threads: Int
+    ) -> Result<[Out], BadVoxel> {
         let size = MemoryLayout<T>.size
         let n = [dims.0, dims.1, dims.2]
         // Byte strides of the input and element strides of the output, per voxel axis.
@@ -280,7 +350,7 @@ enum ArrayLabels {
         // Below ~64 K voxels one thread is faster than waking workers.
         let workers = max(1, min(threads, slabs, count >> 16))
         var failed = [Bool](repeating: false, count: workers)
-        let labels = [Int32](unsafeUninitializedCapacity: count) { out, initialized in
+        let labels = [Out](unsafeUninitializedCapacity: count) { out, initialized in
             failed.withUnsafeMutableBufferPointer { failedOut in
                 let shared = UncheckedBox((out, failedOut, base))
                 let work: @Sendable (Int) -> Void = { worker in
@@ -298,7 +368,7 @@ enum ArrayLabels {
                                     ok = false
                                     break
                                 }
-                                out[outStart + i] = label
+                                out[outStart + i] = Out(truncatingIfNeeded: label)
                             }
                             if !ok { break }
                         }
@@ -322,7 +392,7 @@ enum ArrayLabels {
                                                 ok = false
                                                 break
                                             }
-                                            out[columnOut + a * output[fast]] = label
+                                            out[columnOut + a * output[fast]] = Out(truncatingIfNeeded: label)
                                         }
                                         if !ok { break }
                                     }
