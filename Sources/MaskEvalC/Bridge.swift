@@ -39,7 +39,7 @@ enum Bridge {
                 reference: .init(path: reference.name, grid: grid), prediction: .init(path: prediction.name, grid: grid)
             )
             return .success(
-                json: report.json().rendered(), text: report.table(),
+                json: report.json().rendered(), text: { report.table() },
                 engineSeconds: evaluation.timings.overlapSeconds + evaluation.timings.distanceSeconds)
         }
     }
@@ -56,7 +56,7 @@ enum Bridge {
                 prediction: result.prediction)
             let t = result.evaluation.timings
             return .success(
-                json: report.json().rendered(), text: report.table(),
+                json: report.json().rendered(), text: { report.table() },
                 engineSeconds: t.overlapSeconds + t.distanceSeconds)
         }
     }
@@ -132,7 +132,7 @@ enum Bridge {
                 "rows_document": RowFiles.json(result),
                 "summary": SummaryReport.json(result, gateFailures: []),
             ])
-            return .success(json: json.rendered(), text: SummaryReport.table(result), engineSeconds: 0)
+            return .success(json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0)
         }
     }
 

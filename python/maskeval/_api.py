@@ -90,9 +90,16 @@ class Report:
 
     def __init__(self, result):
         self._json = result.json_text
-        self._document = result.document()
-        self._table = result.text
+        self._parsed = None
+        self._result = result  # the table is made on first use
         self.engine_seconds = result.engine_seconds
+
+    @property
+    def _document(self):
+        # Parsed on first use: a call that only keeps the report pays no parsing.
+        if self._parsed is None:
+            self._parsed = json.loads(self._json)
+        return self._parsed
 
     @property
     def labels(self):
@@ -135,6 +142,10 @@ class Report:
         except ImportError:
             raise ImportError("Report.to_pandas needs pandas (pip install pandas)") from None
         return _rows_frame(self.labels, pd).set_index("label")
+
+    @property
+    def _table(self):
+        return self._result.text
 
     def __repr__(self):
         return self._table

@@ -1,7 +1,7 @@
 /// An integer type the engine's hot passes (census, boundaries, crops) run on, specialised
 /// per type: the label storage types, and the narrow signed types a caller's array may
 /// hold (the C interface hands int8/int16 arrays over without a copy).
-public protocol LabelValue: FixedWidthInteger, SIMDScalar, Sendable {}
+public protocol LabelValue: FixedWidthInteger, SIMDScalar, Codable, Sendable {}
 
 extension UInt8: LabelValue {}
 extension UInt16: LabelValue {}

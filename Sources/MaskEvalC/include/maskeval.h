@@ -144,7 +144,8 @@ maskeval_result *maskeval_batch_summary(const char *rows_json, const maskeval_op
 int32_t maskeval_result_status(const maskeval_result *result);
 int32_t maskeval_result_error_kind(const maskeval_result *result);
 const char *maskeval_result_json(const maskeval_result *result);
-/* The report as the CLI's table (compare) or batch's stdout summary (batch_summary). */
+/* The report as the CLI's table (compare) or batch's stdout summary (batch_summary), made on
+ * the first call (thread-safe) and freed with the result. */
 const char *maskeval_result_text(const maskeval_result *result);
 const char *maskeval_result_message(const maskeval_result *result);
 /* Seconds the engine spent in the evaluation itself (overlap + distances), for measuring
