@@ -258,7 +258,9 @@ import Testing
                         var n = v
                         n[axis] += step
                         let outside = n[axis] < 0 || n[axis] >= grid.dims[axis]
-                        if outside || mask.storage.label(at: n.x + grid.nx * (n.y + grid.ny * n.z)) != 1 { exposed += 1 }
+                        if outside || mask.storage.label(at: n.x + grid.nx * (n.y + grid.ny * n.z)) != 1 {
+                            exposed += 1
+                        }
                     }
                 }
             }

@@ -161,7 +161,9 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
         let hausdorff = evaluation.labels.map { $0.surface[.monai]!.hausdorffMM }.max()!
         #expect(abs(map.filter { !$0.isNaN }.map(abs).max()! - hausdorff) < 1e-12)
         // A prediction voxel outside the reference has a positive distance.
-        let outside = map.indices.first { pred.storage.label(at: $0) == 1 && ref.storage.label(at: $0) != 1 && !map[$0].isNaN }
+        let outside = map.indices.first {
+            pred.storage.label(at: $0) == 1 && ref.storage.label(at: $0) != 1 && !map[$0].isNaN
+        }
         #expect(outside.map { map[$0] > 0 } ?? false)
     }
 

@@ -52,7 +52,8 @@ public enum ErrorMap {
         var header = Self.header(like: reference, datatype: .uint8)
         header.descrip = "maskeval error map: 0 bg 1 TP 2 FN 3 FP 4 wrong label"
         return Image(
-            header: header, values: codes(reference: reference.int32Labels, prediction: prediction.int32Labels).map(Double.init))
+            header: header,
+            values: codes(reference: reference.int32Labels, prediction: prediction.int32Labels).map(Double.init))
     }
 
     /// Signed surface distances (mm) on the reference grid, NaN where a voxel is on no

@@ -47,7 +47,8 @@ public struct SurfaceMesh: Sendable {
                 for step in [-1, 1] {
                     let neighbour = voxel[axis] + step
                     let exposed =
-                        neighbour < 0 || neighbour >= dims[axis] || own.storage.label(at: index + step * strides[axis]) != label
+                        neighbour < 0 || neighbour >= dims[axis]
+                        || own.storage.label(at: index + step * strides[axis]) != label
                     guard exposed else { continue }
                     // The face's corners: the other two axes at ±½, in the order that makes
                     // (u, v, axis) right-handed, reversed on the negative side.
