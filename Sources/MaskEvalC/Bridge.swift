@@ -24,23 +24,22 @@ enum Bridge {
                 throw CallFailure(
                     .input, "\(reference.name): \(grid.voxelCount) voxels exceed --max-voxels \(maxVoxels)")
             }
-            var ref = LabelVolume(
-                grid: grid, labels: try labels(of: reference, grid: grid, threads: threads), path: reference.name)
-            var pred = LabelVolume(
-                grid: grid, labels: try labels(of: prediction, grid: grid, threads: threads), path: prediction.name)
             let comparison = try self.comparison(options, threads: threads)
             let settings = comparison.settings
-            if settings.binary {
-                ref.labels = ref.labels.map { $0 == 0 ? 0 : 1 }
-                pred.labels = pred.labels.map { $0 == 0 ? 0 : 1 }
+            let evaluation = try withLabels(reference, prediction, grid: grid, threads: threads) { buffers in
+                let engine = settings.evaluation(threads: threads)
+                guard settings.binary else { return Evaluator.evaluate(buffers, grid: grid, settings: engine) }
+                let (r, p) = buffers.visit(Binarize())
+                return r.withUnsafeBufferPointer { r in
+                    p.withUnsafeBufferPointer { p in Evaluator.evaluate(.uint8(r, p), grid: grid, settings: engine) }
+                }
             }
-            let evaluation = Evaluator.evaluate(
-                reference: ref, prediction: pred, settings: settings.evaluation(threads: threads))
             let report = CompareReport(
                 rows: LabelRow.rows(evaluation, caseID: "", names: comparison.names), settings: settings,
-                reference: ref.description, prediction: pred.description)
+                reference: .init(path: reference.name, grid: grid), prediction: .init(path: prediction.name, grid: grid)
+            )
             return .success(
-                json: report.json().rendered(), text: report.table(),
+                json: report.json().rendered(), text: { report.table() },
                 engineSeconds: evaluation.timings.overlapSeconds + evaluation.timings.distanceSeconds)
         }
     }
@@ -57,7 +56,7 @@ enum Bridge {
                 prediction: result.prediction)
             let t = result.evaluation.timings
             return .success(
-                json: report.json().rendered(), text: report.table(),
+                json: report.json().rendered(), text: { report.table() },
                 engineSeconds: t.overlapSeconds + t.distanceSeconds)
         }
     }
@@ -133,7 +132,7 @@ enum Bridge {
                 "rows_document": RowFiles.json(result),
                 "summary": SummaryReport.json(result, gateFailures: []),
             ])
-            return .success(json: json.rendered(), text: SummaryReport.table(result), engineSeconds: 0)
+            return .success(json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0)
         }
     }
 
@@ -227,16 +226,68 @@ enum Bridge {
         return Grid(nx: dims[0], ny: dims[1], nz: dims[2], affine: .diagonal(spacing[0], spacing[1], spacing[2]))
     }
 
-    /// The array's labels in voxel order; a value that is not an integral Int32 label is the
-    /// CLI's error for such a voxel (`NIfTIReader.read`).
-    private static func labels(of array: ArrayInput, grid: Grid, threads: Int) throws -> [Int32] {
+    /// Calls `body` with both arrays' labels in voxel order (i fastest) as buffers of one
+    /// type. Two arrays of one label type (uint8, int8, uint16, int16, int32) in native
+    /// byte order, laid out i fastest without gaps (Fortran order, as nibabel gives them) and
+    /// aligned, are handed over in place: no copy, no conversion. Other arrays of one such
+    /// type are copied in their type (transposed from C order, byte-swapped); any other
+    /// type, or two types, are converted to Int32, and a value that is not an integral
+    /// Int32 label is the CLI's error for such a voxel (`NIfTIReader.read`).
+    private static func withLabels<R>(
+        _ reference: ArrayInput, _ prediction: ArrayInput, grid: Grid, threads: Int, _ body: (LabelBuffers) throws -> R
+    ) throws -> R {
+        let types = [reference, prediction].map { VoxelType(code: $0.typeCode) }
+        let shared = types[0] == types[1] ? types[0].flatMap(LabelArray.Kind.init) : nil
+        if let kind = shared, let buffers = inPlace(reference, prediction, kind: kind, grid: grid) {
+            return try body(buffers)
+        }
+        let r = try labels(of: reference, grid: grid, keepingType: shared != nil, threads: threads)
+        let p = try labels(of: prediction, grid: grid, keepingType: shared != nil, threads: threads)
+        return try LabelArray.withBuffers(r, p, body)
+    }
+
+    /// Both arrays as they lie in memory, when they can be read so.
+    private static func inPlace(_ reference: ArrayInput, _ prediction: ArrayInput, kind: LabelArray.Kind, grid: Grid)
+        -> LabelBuffers?
+    {
+        let count = grid.voxelCount
+        let dims = [grid.nx, grid.ny, grid.nz]
+        func view<T: LabelValue>(_ array: ArrayInput, _: T.Type) -> UnsafeBufferPointer<T>? {
+            guard let data = array.data, array.typeCode & VoxelType.byteSwappedFlag == 0,
+                Int(bitPattern: data) % MemoryLayout<T>.alignment == 0
+            else { return nil }
+            var expected = 1
+            for (axis, stride) in array.strides.enumerated() {
+                if dims[axis] > 1 && stride != expected { return nil }
+                expected *= dims[axis]
+            }
+            return UnsafeBufferPointer(start: data.assumingMemoryBound(to: T.self), count: count)
+        }
+        func pair<T: LabelValue>(_ type: T.Type) -> (UnsafeBufferPointer<T>, UnsafeBufferPointer<T>)? {
+            guard let r = view(reference, type), let p = view(prediction, type) else { return nil }
+            return (r, p)
+        }
+        switch kind {
+        case .uint8: return pair(UInt8.self).map { .uint8($0.0, $0.1) }
+        case .int8: return pair(Int8.self).map { .int8($0.0, $0.1) }
+        case .uint16: return pair(UInt16.self).map { .uint16($0.0, $0.1) }
+        case .int16: return pair(Int16.self).map { .int16($0.0, $0.1) }
+        case .int32: return pair(Int32.self).map { .int32($0.0, $0.1) }
+        }
+    }
+
+    /// The array's labels in voxel order, in its own type (`keepingType`, for the label
+    /// types) or as Int32; a value that is not an integral Int32 label is the CLI's error
+    /// for such a voxel (`NIfTIReader.read`).
+    private static func labels(of array: ArrayInput, grid: Grid, keepingType: Bool, threads: Int) throws -> LabelArray {
         guard let data = array.data,
             let type = VoxelType(code: array.typeCode)
         else { throw CallFailure(.usage, "\(array.name): data is NULL") }
         let strides = array.strides + [Int](repeating: 0, count: 3 - array.strides.count)
         let result = ArrayLabels.convert(
             data, type: type, swapped: array.typeCode & VoxelType.byteSwappedFlag != 0,
-            dims: (grid.nx, grid.ny, grid.nz), strides: (strides[0], strides[1], strides[2]), threads: threads)
+            dims: (grid.nx, grid.ny, grid.nz), strides: (strides[0], strides[1], strides[2]), keepingType: keepingType,
+            threads: threads)
         switch result {
         case .success(let labels): return labels
         case .failure(let bad):
@@ -244,6 +295,15 @@ enum Bridge {
                 .input,
                 "\(array.name): voxel (\(bad.i), \(bad.j), \(bad.k)) holds \(bad.value), which is not an integer label"
                     + " in the Int32 range")
+        }
+    }
+
+    /// `--binary`: 1 for every non-zero label, one byte per voxel.
+    private struct Binarize: LabelPairVisitor {
+        func visit<T: LabelValue>(_ reference: UnsafeBufferPointer<T>, _ prediction: UnsafeBufferPointer<T>)
+            -> ([UInt8], [UInt8])
+        {
+            (reference.map { $0 == 0 ? 0 : 1 }, prediction.map { $0 == 0 ? 0 : 1 })
         }
     }
 }

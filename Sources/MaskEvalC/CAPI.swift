@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -20,9 +22,13 @@ final class ResultBox {
     let status: Int32
     let errorKind: Int32
     let json: UnsafeMutablePointer<CChar>?
-    let text: UnsafeMutablePointer<CChar>?
     let message: UnsafeMutablePointer<CChar>?
     let engineSeconds: Double
+    /// The text is made on first request (a caller that never shows the table does not pay
+    /// for it: ~2 ms for the AAL pair's 116 rows), under `lock`.
+    private let makeText: (() -> String)?
+    private var madeText: UnsafeMutablePointer<CChar>?
+    private let lock = NSLock()
 
     init(_ outcome: CallOutcome) {
         switch outcome {
@@ -30,22 +36,29 @@ final class ResultBox {
             status = 0
             errorKind = 0
             self.json = strdup(json)
-            self.text = text.flatMap { strdup($0) }
+            makeText = text
             message = nil
             self.engineSeconds = engineSeconds
         case .failure(let failure):
             status = failure.status
             errorKind = failure.kind.rawValue
             json = nil
-            text = nil
+            makeText = nil
             message = strdup(failure.message)
             engineSeconds = 0
         }
     }
 
+    var text: UnsafeMutablePointer<CChar>? {
+        lock.lock()
+        defer { lock.unlock() }
+        if madeText == nil, let makeText { madeText = strdup(makeText()) }
+        return madeText
+    }
+
     deinit {
         free(json)
-        free(text)
+        free(madeText)
         free(message)
     }
 }

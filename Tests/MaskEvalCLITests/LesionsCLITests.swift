@@ -53,7 +53,7 @@ struct LesionsCLITests {
         let reference = try NIfTIReader.read(path: Self.pair("diagonal")[0])
         #expect(map.grid == reference.grid)
         // Both reference lesions are matched, so the map holds exactly ids 1 and 2.
-        #expect(Set(map.labels) == [0, 1, 2])
+        #expect(Set(map.int32Labels) == [0, 1, 2])
         let text = try String(contentsOfFile: folder + "/report.txt", encoding: .utf8)
         #expect(text.contains("tp 2"))
     }

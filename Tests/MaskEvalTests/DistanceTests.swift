@@ -9,7 +9,7 @@ enum BruteForce {
         let g = v.grid
         func inside(_ i: Int, _ j: Int, _ k: Int) -> Bool {
             guard i >= 0, j >= 0, k >= 0, i < g.nx, j < g.ny, k < g.nz else { return false }
-            return v.labels[i + g.nx * (j + g.ny * k)] == label
+            return v.storage.label(at: i + g.nx * (j + g.ny * k)) == label
         }
         var out: [(Int, Int, Int)] = []
         for k in 0..<g.nz {
@@ -161,11 +161,13 @@ enum BruteForce {
         let reference = volume(n.0, n.1, n.2, spacing: spacing) { _, _, _ in 0 }
         var ref = reference
         var pred = reference
-        for index in ref.labels.indices {
-            ref.labels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
-            pred.labels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
+        var (refLabels, predLabels) = (reference.int32Labels, reference.int32Labels)
+        for index in refLabels.indices {
+            refLabels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
+            predLabels[index] = Double.random(in: 0..<1, using: &rng) < 0.45 ? 1 : 0
         }
-        guard ref.labels.contains(1), pred.labels.contains(1) else { return }
+        (ref.storage, pred.storage) = (.int32(refLabels), .int32(predLabels))
+        guard ref.int32Labels.contains(1), pred.int32Labels.contains(1) else { return }
         let s = ref.grid.spacingMM
         let br = BruteForce.boundary(ref, 1)
         let bp = BruteForce.boundary(pred, 1)
@@ -194,9 +196,9 @@ enum BruteForce {
         let within = dpr.filter { $0 <= tau }.count + drp.filter { $0 <= tau }.count
         #expect(m.nsd == Double(within) / Double(dpr.count + drp.count), "seed \(seed)")
         #expect(close(result.surface[.medpy]!.hdPercentileMM, pct(dpr + drp), atol: tol), "seed \(seed)")
-        let r = ref.labels.filter { $0 == 1 }.count
-        let p = pred.labels.filter { $0 == 1 }.count
-        let both = zip(ref.labels, pred.labels).filter { $0 == 1 && $1 == 1 }.count
+        let r = ref.int32Labels.filter { $0 == 1 }.count
+        let p = pred.int32Labels.filter { $0 == 1 }.count
+        let both = zip(ref.int32Labels, pred.int32Labels).filter { $0 == 1 && $1 == 1 }.count
         #expect(result.dice == 2 * Double(both) / Double(r + p))
         #expect(result.jaccard == Double(both) / Double(r + p - both))
     }

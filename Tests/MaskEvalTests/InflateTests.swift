@@ -26,7 +26,7 @@ import Testing
             (result.bytes, result.inflatedWhole) = try NIfTIReader.withVoxelBytes(
                 layout, inflation: inflation
             ) { raw, whole in (Array(raw), whole) }
-            result.labels = try NIfTIReader.read(path: path, threads: 1, inflation: inflation).labels
+            result.labels = try NIfTIReader.read(path: path, threads: 1, inflation: inflation).int32Labels
         } catch let error as ReadError {
             result.error = error.description
             result.status = error.exitStatus.rawValue

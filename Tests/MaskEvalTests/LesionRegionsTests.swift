@@ -52,9 +52,9 @@ struct LesionRegionsTests {
         let vol = volume(6, 1, 1) { i, _, _ in [0, 1, 2, 3, 3, 4][i] }
         let masks = Regions.regionVolumes(reference: vol, prediction: vol, regions: Region.brats)
         #expect(masks.map(\.name) == ["WT", "TC", "ET"])
-        #expect(masks[0].reference.labels == [0, 1, 1, 1, 1, 0])
-        #expect(masks[1].reference.labels == [0, 1, 0, 1, 1, 0])
-        #expect(masks[2].prediction.labels == [0, 0, 0, 1, 1, 0])
+        #expect(masks[0].reference.int32Labels == [0, 1, 1, 1, 1, 0])
+        #expect(masks[1].reference.int32Labels == [0, 1, 0, 1, 1, 0])
+        #expect(masks[2].prediction.int32Labels == [0, 0, 0, 1, 1, 0])
     }
 
     /// Every non-zero label of either volume, ascending, negative ones included.

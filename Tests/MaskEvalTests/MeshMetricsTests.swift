@@ -22,7 +22,7 @@ enum MeshBruteForce {
         let dims = [g.nx, g.ny, g.nz]
         func isIn(_ c: [Int]) -> Bool {
             for axis in 0..<3 where c[axis] < 0 || c[axis] >= dims[axis] { return false }
-            return v.labels[c[0] + g.nx * (c[1] + g.ny * c[2])] == label
+            return v.storage.label(at: c[0] + g.nx * (c[1] + g.ny * c[2])) == label
         }
         var out: [Face] = []
         for k in 0..<g.nz {
@@ -316,7 +316,7 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
             let faces = MeshBruteForce.faces(v, label: 1)
             let s = grid.spacingMM
             var out = Set<Int>()
-            for index in v.labels.indices where v.labels[index] == 1 {
+            for index in v.int32Labels.indices where v.storage.label(at: index) == 1 {
                 let c = SIMD3<Double>(Double(index % 12), Double((index / 12) % 11), Double(index / 132)) * s
                 if faces.map({ MeshBruteForce.distance(c, $0) }).min() ?? .infinity < tolerance { out.insert(index) }
             }
@@ -327,8 +327,8 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         let settings = EvaluationSettings(toleranceMM: tolerance, threads: 2)
         let result = Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: settings)
         #expect(close(result?.boundaryIoU ?? .nan, expected, rtol: 1e-15), "τ \(tolerance)")
-        let crop = r.labels.withUnsafeBufferPointer { ref in
-            p.labels.withUnsafeBufferPointer { pred in
+        let crop = r.int32Labels.withUnsafeBufferPointer { ref in
+            p.int32Labels.withUnsafeBufferPointer { pred in
                 MeshCrop(
                     label: 1, box: VoxelBox(lower: .zero, upper: SIMD3(11, 10, 8)), reference: ref, prediction: pred,
                     grid: grid)

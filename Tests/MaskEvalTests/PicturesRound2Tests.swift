@@ -230,10 +230,13 @@ import Testing
         let ref = copy.volume
         var pred = ref
         let grid = ref.grid
-        for index in ref.labels.indices where ref.labels[index] == 1 {
+        let refLabels = ref.int32Labels
+        var predLabels = refLabels
+        for index in refLabels.indices where refLabels[index] == 1 {
             let v = grid.voxel(index)
-            if v.z + 1 < grid.nz { pred.labels[index + grid.nx * grid.ny] = 1 }
+            if v.z + 1 < grid.nz { predLabels[index + grid.nx * grid.ny] = 1 }
         }
+        pred.storage = .int32(predLabels)
         var settings = EvaluationSettings(threads: 1)
         settings.keepDetail = true
         let evaluation = Evaluator.evaluate(reference: ref, prediction: pred, settings: settings)
@@ -248,14 +251,16 @@ import Testing
             // Faces: one per (voxel of the label, face neighbour outside it or outside the image),
             // counted here by brute force.
             var exposed = 0
-            for index in mask.labels.indices where mask.labels[index] == 1 {
+            for index in mask.int32Labels.indices where mask.storage.label(at: index) == 1 {
                 let v = grid.voxel(index)
                 for axis in 0..<3 {
                     for step in [-1, 1] {
                         var n = v
                         n[axis] += step
                         let outside = n[axis] < 0 || n[axis] >= grid.dims[axis]
-                        if outside || mask.labels[n.x + grid.nx * (n.y + grid.ny * n.z)] != 1 { exposed += 1 }
+                        if outside || mask.storage.label(at: n.x + grid.nx * (n.y + grid.ny * n.z)) != 1 {
+                            exposed += 1
+                        }
                     }
                 }
             }
@@ -286,7 +291,7 @@ import Testing
                     let v = SIMD3(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
                     guard (0..<3).allSatisfy({ v[$0] >= 0 && v[$0] < grid.dims[$0] }) else { return nil }
                     let index = v.x + grid.nx * (v.y + grid.ny * v.z)
-                    return (mask.labels[index], other.labels[index])
+                    return (mask.storage.label(at: index), other.storage.label(at: index))
                 }
                 var below = centre
                 below[axis] -= 0.5
@@ -319,7 +324,7 @@ import Testing
             for (index, distance) in zip(detail.referenceBoundary, detail.distances.referenceToPrediction) {
                 onReferenceBoundary.insert(index)
                 #expect(abs(map[index]) == distance, "label \(result.label), reference voxel \(index)")
-                #expect((map[index] < 0) == (pred.labels[index] == result.label && distance > 0))
+                #expect((map[index] < 0) == (pred.storage.label(at: index) == result.label && distance > 0))
             }
         }
         var predictionChecked = 0
@@ -374,8 +379,8 @@ import Testing
         var cases: [BatchCase] = []
         for id in ["a", "b c", "d/e", "d_e"] {
             let name = id.replacingOccurrences(of: "/", with: "_")
-            try NIfTIWriter.write(labels: ref.labels, header: ref.header, to: "\(folder)/ref_\(name).nii")
-            try NIfTIWriter.write(labels: pred.labels, header: pred.header, to: "\(folder)/pred_\(name).nii")
+            try NIfTIWriter.write(labels: ref.int32Labels, header: ref.header, to: "\(folder)/ref_\(name).nii")
+            try NIfTIWriter.write(labels: pred.int32Labels, header: pred.header, to: "\(folder)/pred_\(name).nii")
             cases.append(
                 BatchCase(id: id, reference: "\(folder)/ref_\(name).nii", prediction: "\(folder)/pred_\(name).nii"))
         }

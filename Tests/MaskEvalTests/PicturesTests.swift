@@ -113,7 +113,7 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
         let voxel = detail.hausdorffVoxel
         let index = voxel.x + 30 * (voxel.y + 28 * voxel.z)
         if preset == .monai {
-            #expect(ref.labels[index] == 2 || pred.labels[index] == 2)
+            #expect(ref.storage.label(at: index) == 2 || pred.storage.label(at: index) == 2)
         } else {
             // A surfel corner touches the structure: one of the 2×2×2 voxels around it is in it.
             var touches = false
@@ -123,7 +123,7 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
                         let (x, y, z) = (voxel.x + dx, voxel.y + dy, voxel.z + dz)
                         guard x >= 0, y >= 0, z >= 0 else { continue }
                         let i = x + 30 * (y + 28 * z)
-                        if ref.labels[i] == 2 || pred.labels[i] == 2 { touches = true }
+                        if ref.storage.label(at: i) == 2 || pred.storage.label(at: i) == 2 { touches = true }
                     }
                 }
             }
@@ -145,11 +145,11 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
         let tp = evaluation.labels.reduce(0) { $0 + $1.intersectionVoxels }
         let fn = evaluation.labels.reduce(0) { $0 + $1.referenceVoxels - $1.intersectionVoxels }
         let fp = evaluation.labels.reduce(0) { $0 + $1.predictionVoxels - $1.intersectionVoxels }
-        func count(_ code: UInt8) -> Int { map.labels.filter { $0 == Int32(code) }.count }
+        func count(_ code: UInt8) -> Int { map.int32Labels.filter { $0 == Int32(code) }.count }
         #expect(count(ErrorMap.truePositive) == tp)
         #expect(count(ErrorMap.falseNegative) + count(ErrorMap.wrongLabel) == fn)
         #expect(count(ErrorMap.falsePositive) + count(ErrorMap.wrongLabel) == fp)
-        #expect(count(ErrorMap.background) + tp + fn + fp - count(ErrorMap.wrongLabel) == map.labels.count)
+        #expect(count(ErrorMap.background) + tp + fn + fp - count(ErrorMap.wrongLabel) == map.int32Labels.count)
     }
 
     @Test func distanceMapHoldsSignedBoundaryDistances() throws {
@@ -161,7 +161,9 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
         let hausdorff = evaluation.labels.map { $0.surface[.monai]!.hausdorffMM }.max()!
         #expect(abs(map.filter { !$0.isNaN }.map(abs).max()! - hausdorff) < 1e-12)
         // A prediction voxel outside the reference has a positive distance.
-        let outside = map.indices.first { pred.labels[$0] == 1 && ref.labels[$0] != 1 && !map[$0].isNaN }
+        let outside = map.indices.first {
+            pred.storage.label(at: $0) == 1 && ref.storage.label(at: $0) != 1 && !map[$0].isNaN
+        }
         #expect(outside.map { map[$0] > 0 } ?? false)
     }
 

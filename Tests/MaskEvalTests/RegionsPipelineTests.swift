@@ -79,7 +79,7 @@ struct RegionsPipelineTests {
 
     @Test func labelsWithIgnoreLabelAreNNUNets() throws {
         let item = try Self.load()
-        #expect(item.prediction.labels.contains(4), "the prediction holds the ignore value outside the mask")
+        #expect(item.prediction.storage.contains(4), "the prediction holds the ignore value outside the mask")
         var settings = RunSettings()
         settings.ignoreLabel = 4
         let peer = try #require(item.document["labels_with_ignore"] as? [String: [String: Any]])

@@ -241,9 +241,9 @@ import Testing
         flippedAffine[0, 3] = 9
         let flipped = LabelVolume(
             grid: Grid(nx: 10, ny: 8, nz: 6, affine: flippedAffine),
-            labels: makeLabels(10, 8, 6) { i, j, k in reference.labels[(9 - i) + 10 * (j + 8 * k)] })
+            labels: makeLabels(10, 8, 6) { i, j, k in reference.storage.label(at: (9 - i) + 10 * (j + 8 * k)) })
         let back = try Resample.nearest(flipped, onto: reference.grid, threads: 2)
-        #expect(back.labels == reference.labels)
+        #expect(back.int32Labels == reference.int32Labels)
         // A 2 mm prediction covering the same field: each reference voxel takes its nearest.
         var coarseAffine = Affine.diagonal(2, 2, 2)
         coarseAffine[0, 3] = 0.5
@@ -255,7 +255,7 @@ import Testing
         for i in 0..<10 {
             let c = ((Double(i) - 0.5) / 2).rounded()
             let expected: Int32 = c < 0 || c > 4 ? 0 : Int32(c) + 1
-            #expect(fine.labels[i] == expected, "i = \(i)")
+            #expect(fine.storage.label(at: i) == expected, "i = \(i)")
         }
     }
 }

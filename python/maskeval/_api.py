@@ -90,9 +90,16 @@ class Report:
 
     def __init__(self, result):
         self._json = result.json_text
-        self._document = result.document()
-        self._table = result.text
+        self._parsed = None
+        self._result = result  # the table is made on first use
         self.engine_seconds = result.engine_seconds
+
+    @property
+    def _document(self):
+        # Parsed on first use: a call that only keeps the report pays no parsing.
+        if self._parsed is None:
+            self._parsed = json.loads(self._json)
+        return self._parsed
 
     @property
     def labels(self):
@@ -136,6 +143,10 @@ class Report:
             raise ImportError("Report.to_pandas needs pandas (pip install pandas)") from None
         return _rows_frame(self.labels, pd).set_index("label")
 
+    @property
+    def _table(self):
+        return self._result.text
+
     def __repr__(self):
         return self._table
 
@@ -161,9 +172,12 @@ def compare(reference, prediction, spacing, *, labels=None, preset="monai", tole
 
     ``reference`` and ``prediction``: label arrays of the same shape (1-D to 3-D), any integer
     dtype or integral floats, either byte order, C- or Fortran-ordered or strided views; they
-    are read in place, not copied. Axis n of the arrays has ``spacing[n]`` mm: with nibabel,
-    ``img.get_fdata()``/``img.dataobj`` and ``img.header.get_zooms()[:3]`` (axis n is NIfTI
-    voxel axis n). A 2-D array is one slice (third spacing 1 mm).
+    must not change while the call runs. Two Fortran-ordered arrays of one dtype among uint8,
+    int8, uint16, int16 and int32 in native byte order (nibabel's layout) are evaluated in
+    place, with no copy; other layouts are first copied into that layout by the engine (C
+    order: ~20 ms for the 181 x 217 x 181 AAL pair). Axis n of the arrays has ``spacing[n]``
+    mm: with nibabel, ``img.get_fdata()``/``img.dataobj`` and ``img.header.get_zooms()[:3]``
+    (axis n is NIfTI voxel axis n). A 2-D array is one slice (third spacing 1 mm).
 
     ``labels``: ids (an int, a list, or ``"1,3,5-9"``); default every non-zero label in either
     array. ``preset``: monai, medpy, deepmind or all. ``tolerance``: NSD tolerance in mm.

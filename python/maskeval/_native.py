@@ -102,34 +102,54 @@ class Options:
 
 
 class Result:
-    """The parts of one maskeval_result, copied into Python objects (the C result is freed)."""
+    """The parts of one successful maskeval_result as Python objects. The text (the CLI's
+    table) is made by the library on first use, so the C result is kept until then and freed
+    with this object."""
 
-    __slots__ = ("json_text", "text", "engine_seconds")
+    __slots__ = ("json_text", "engine_seconds", "_handle", "_text")
 
-    def __init__(self, json_text, text, engine_seconds):
-        self.json_text = json_text
-        self.text = text
-        self.engine_seconds = engine_seconds
+    def __init__(self, handle):
+        self.json_text = _lib.maskeval_result_json(handle).decode("utf-8")
+        self.engine_seconds = _lib.maskeval_result_engine_seconds(handle)
+        self._handle = handle
+        self._text = None
+
+    @property
+    def text(self):
+        if self._handle:
+            text = _lib.maskeval_result_text(self._handle)
+            self._text = text.decode("utf-8") if text is not None else None
+            self._release()
+        return self._text
 
     def document(self):
         return json.loads(self.json_text)
 
+    def _release(self):
+        handle, self._handle = self._handle, None
+        if handle and _lib is not None:  # None only at interpreter exit
+            _lib.maskeval_result_free(handle)
+
+    def __del__(self):
+        self._release()
+
 
 def take(handle):
-    """Copies a result out of the library, frees it, raises its error."""
+    """The result of a call; raises its error (and frees it)."""
     if not handle:
         raise MemoryError("maskeval: the library could not allocate a result")
-    try:
-        status = _lib.maskeval_result_status(handle)
-        if status != 0:
+    status = _lib.maskeval_result_status(handle)
+    if status != 0:
+        try:
             message = (_lib.maskeval_result_message(handle) or b"").decode("utf-8", "replace")
             raise errors.from_status(status, _lib.maskeval_result_error_kind(handle), message)
-        json_text = _lib.maskeval_result_json(handle).decode("utf-8")
-        text = _lib.maskeval_result_text(handle)
-        return Result(json_text, text.decode("utf-8") if text is not None else None,
-                      _lib.maskeval_result_engine_seconds(handle))
-    finally:
+        finally:
+            _lib.maskeval_result_free(handle)
+    try:
+        return Result(handle)
+    except BaseException:
         _lib.maskeval_result_free(handle)
+        raise
 
 
 def compare_arrays(reference, prediction, spacing, options):

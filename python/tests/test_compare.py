@@ -87,6 +87,29 @@ def test_every_dtype_byte_order_and_layout_gives_the_same_report(jhu_crop):
         assert got == (binary if name == "bool" else baseline), name
 
 
+def test_arrays_read_in_place_and_mixed_dtypes_give_the_same_report(jhu_crop):
+    # Fortran-ordered arrays of one label dtype in native order are read in place by the
+    # engine (no copy); two dtypes, or a C-ordered array, take the copying path.
+    reference, prediction = jhu_crop
+    baseline = maskeval.compare(reference.astype(np.int32), prediction.astype(np.int32), (2, 2, 2)).to_dict()
+    for dtype in ["i1", "u1", "i2", "u2", "i4"]:
+        ref = np.asfortranarray(reference.astype(dtype))
+        pred = np.asfortranarray(prediction.astype(dtype))
+        assert maskeval.compare(ref, pred, (2, 2, 2)).to_dict() == baseline, dtype
+    mixed = maskeval.compare(np.asfortranarray(reference.astype(np.uint8)), prediction.astype(">i2"), (2, 2, 2))
+    assert mixed.to_dict() == baseline
+
+
+def test_negative_labels_in_narrow_signed_arrays(jhu_crop):
+    reference, prediction = (np.where(a > 0, -a.astype(np.int32), 0) for a in jhu_crop)
+    baseline = maskeval.compare(reference, prediction, (2, 2, 2)).to_dict()
+    assert any(row["label"] < 0 for row in baseline["labels"])
+    for dtype in ["i1", "i2"]:
+        got = maskeval.compare(np.asfortranarray(reference.astype(dtype)), np.asfortranarray(prediction.astype(dtype)),
+                               (2, 2, 2))
+        assert got.to_dict() == baseline, dtype
+
+
 def test_two_dimensional_arrays_equal_a_one_slice_volume(jhu_crop, tmp_path):
     reference, prediction = (a[:, :, 12] for a in jhu_crop)
     ref = write_nifti(tmp_path / "r.nii", reference[:, :, None], (2, 1.5, 1))

@@ -208,11 +208,11 @@ struct FlagSource: SourceTest {
 }
 
 /// Sources on the whole grid: boundary voxels (bit in `boundaries`) carrying `label`.
-struct LabelBoundarySource: SourceTest {
+struct LabelBoundarySource<T: FixedWidthInteger>: SourceTest {
     let boundaries: UnsafeBufferPointer<UInt8>
     let bit: UInt8
-    let labels: UnsafeBufferPointer<Int32>
-    let label: Int32
+    let labels: UnsafeBufferPointer<T>
+    let label: T
     @inline(__always) func contains(_ index: Int) -> Bool {
         boundaries[index] & bit != 0 && labels[index] == label
     }

@@ -235,8 +235,8 @@ public enum LesionEvaluator {
         ComponentClock.reset()
         var results: [LesionStructureResult] = []
         for structure in structures {
-            let ref = Regions.binaryMask(reference.labels, labels: structure.labels, threads: settings.threads)
-            let pred = Regions.binaryMask(prediction.labels, labels: structure.labels, threads: settings.threads)
+            let ref = Regions.binaryMask(reference.storage, labels: structure.labels, threads: settings.threads)
+            let pred = Regions.binaryMask(prediction.storage, labels: structure.labels, threads: settings.threads)
             results.append(
                 evaluateMasks(
                     name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings,

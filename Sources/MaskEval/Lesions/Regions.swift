@@ -33,83 +33,76 @@ public struct RegionFile: Equatable, Sendable {
 }
 
 public enum Regions {
-    /// The non-zero labels present in any of `volumes`, ascending: one pass per volume,
-    /// zero pairs of voxels skipped at once.
+    /// The non-zero labels present in any of `volumes`, ascending: one pass per volume in
+    /// its storage type, a set insert only when the value changes (labels come in runs).
     public static func labelsPresent(_ volumes: [LabelVolume]) -> [Int32] {
-        /// Calls `body` for every non-zero label, skipping zero pairs of voxels at once.
-        func forEachNonZero(_ labels: [Int32], _ body: (Int32) -> Void) {
-            labels.withUnsafeBufferPointer { buffer in
-                guard let raw = buffer.baseAddress.map(UnsafeRawPointer.init) else { return }
-                var index = 0
-                while index < buffer.count {
-                    if index + 2 <= buffer.count && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0 {
-                        index += 2
-                        continue
-                    }
-                    if buffer[index] != 0 { body(buffer[index]) }
-                    index += 1
-                }
-            }
-        }
-        // One pass: a set insert only when the value changes (labels come in runs).
         var set = Set<Int32>()
-        for volume in volumes {
-            var last: Int32 = 0
-            forEachNonZero(volume.labels) { value in
-                if value != last {
-                    set.insert(value)
-                    last = value
-                }
-            }
-        }
+        for volume in volumes { set.formUnion(volume.storage.withBuffer(Present())) }
         return set.sorted()
+    }
+
+    private struct Present: LabelBufferVisitor {
+        func visit<T: LabelValue>(_ labels: UnsafeBufferPointer<T>) -> Set<Int32> { Census.distinctLabels(labels) }
     }
 
     /// The region's mask of a volume: 1 where its label is one of `labels`, else 0.
     public static func mask(_ volume: LabelVolume, labels: [Int32], threads: Int = 1) -> LabelVolume {
-        let bytes = binaryMask(volume.labels, labels: labels, threads: threads)
-        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, labels: bytes.map { Int32($0) })
+        let bytes = binaryMask(volume.storage, labels: labels, threads: threads)
+        return LabelVolume(path: volume.path, header: volume.header, grid: volume.grid, storage: .uint8(bytes))
     }
 
     /// 1 where the label is one of `labels`, else 0, one byte per voxel.
-    static func binaryMask(_ values: [Int32], labels: [Int32], threads: Int = 1) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: values.count)
+    static func binaryMask(_ storage: LabelStorage, labels: [Int32], threads: Int = 1) -> [UInt8] {
+        storage.withBuffer(BinaryMask(labels: labels, threads: threads))
+    }
+
+    private struct BinaryMask: LabelBufferVisitor {
+        let labels: [Int32]
+        let threads: Int
+        func visit<T: LabelValue>(_ source: UnsafeBufferPointer<T>) -> [UInt8] {
+            binaryMask(source, labels: labels, threads: threads)
+        }
+    }
+
+    /// `binaryMask` on labels of any type.
+    static func binaryMask<T: LabelValue>(_ source: UnsafeBufferPointer<T>, labels: [Int32], threads: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: source.count)
         let wanted = Set(labels)
         let sorted = labels.sorted()
         // A table for small non-negative label ranges; a set lookup otherwise.
         let table: [Bool]? =
             (sorted.first ?? 0) >= 0 && (sorted.last ?? 0) < 4096
             ? (0...Int(sorted.last ?? 0)).map { wanted.contains(Int32($0)) } : nil
-        let count = values.count
+        let count = source.count
         let chunk = 1 << 16
         let skipZeros = !wanted.contains(0)
-        values.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                let shared = UncheckedSendable(target)
-                parallelFor((count + chunk - 1) / chunk, threads: threads) { block in
-                    let t = shared.value
-                    guard let raw = source.baseAddress.map(UnsafeRawPointer.init) else { return }
-                    var index = block * chunk
-                    let end = min(count, (block + 1) * chunk)
-                    while index < end {
-                        // Four background voxels at once (label volumes are mostly 0).
-                        if skipZeros && index + 4 <= end
-                            && raw.loadUnaligned(fromByteOffset: index * 4, as: UInt64.self) == 0
-                            && raw.loadUnaligned(fromByteOffset: index * 4 + 8, as: UInt64.self) == 0
-                        {
-                            index += 4
-                            continue
-                        }
-                        defer { index += 1 }
-                        let value = source[index]
-                        let inside: Bool
-                        if let table {
-                            inside = value >= 0 && Int(value) < table.count && table[Int(value)]
-                        } else {
-                            inside = wanted.contains(value)
-                        }
-                        t[index] = inside ? 1 : 0
+        // Background voxels skipped 16 bytes at a time.
+        let (width, step) = (MemoryLayout<T>.stride, 16 / MemoryLayout<T>.stride)
+        out.withUnsafeMutableBufferPointer { target in
+            let shared = UncheckedSendable(target)
+            parallelFor((count + chunk - 1) / chunk, threads: threads) { block in
+                let t = shared.value
+                guard let raw = source.baseAddress.map(UnsafeRawPointer.init) else { return }
+                var index = block * chunk
+                let end = min(count, (block + 1) * chunk)
+                while index < end {
+                    // 16 bytes of background voxels at once (label volumes are mostly 0).
+                    if skipZeros && index + step <= end
+                        && raw.loadUnaligned(fromByteOffset: index * width, as: UInt64.self) == 0
+                        && raw.loadUnaligned(fromByteOffset: index * width + 8, as: UInt64.self) == 0
+                    {
+                        index += step
+                        continue
                     }
+                    defer { index += 1 }
+                    let value = Int32(truncatingIfNeeded: source[index])
+                    let inside: Bool
+                    if let table {
+                        inside = value >= 0 && Int(value) < table.count && table[Int(value)]
+                    } else {
+                        inside = wanted.contains(value)
+                    }
+                    t[index] = inside ? 1 : 0
                 }
             }
         }
@@ -162,13 +155,17 @@ public enum IgnoreLabel {
     /// masks lose the ignored voxels too (nnU-Net has no surface metrics to compare with).
     @discardableResult
     public static func apply(_ label: Int32, reference: inout LabelVolume, prediction: inout LabelVolume) -> Int {
-        precondition(reference.labels.count == prediction.labels.count, "volumes must share a grid")
+        precondition(reference.storage.count == prediction.storage.count, "volumes must share a grid")
         var ignored = 0
-        for index in reference.labels.indices where reference.labels[index] == label {
-            reference.labels[index] = 0
-            prediction.labels[index] = 0
+        var (ref, pred) = (reference.int32Labels, prediction.int32Labels)
+        for index in ref.indices where ref[index] == label {
+            ref[index] = 0
+            pred[index] = 0
             ignored += 1
         }
+        // Zeros fit every storage type: each volume keeps its own.
+        reference.storage = LabelStorage.int32(ref).converted(to: reference.storage.kind)
+        prediction.storage = LabelStorage.int32(pred).converted(to: prediction.storage.kind)
         return ignored
     }
 }

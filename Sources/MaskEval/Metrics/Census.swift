@@ -15,12 +15,39 @@ public struct LabelCensus: Equatable, Sendable {
 public enum Census {
     /// Counts every non-zero label of `reference` and `prediction` (same voxel count).
     /// Labels come back in ascending order.
+    public static func count(
+        reference: [Int32], prediction: [Int32]? = nil, nx: Int, ny: Int, nz: Int, threads: Int
+    ) -> [LabelCensus] {
+        reference.withUnsafeBufferPointer { ref in
+            (prediction ?? []).withUnsafeBufferPointer { pred in
+                count(
+                    reference: ref, prediction: prediction == nil ? nil : pred, nx: nx, ny: ny, nz: nz, threads: threads
+                )
+            }
+        }
+    }
+
+    /// `count` on one volume's labels in their storage.
+    public static func count(reference: LabelStorage, nx: Int, ny: Int, nz: Int, threads: Int) -> [LabelCensus] {
+        reference.withBuffer(Single(nx: nx, ny: ny, nz: nz, threads: threads))
+    }
+
+    private struct Single: LabelBufferVisitor {
+        let nx: Int, ny: Int, nz: Int, threads: Int
+        func visit<T: LabelValue>(_ labels: UnsafeBufferPointer<T>) -> [LabelCensus] {
+            count(reference: labels, prediction: nil, nx: nx, ny: ny, nz: nz, threads: threads)
+        }
+    }
+
+    /// Counts every non-zero label of `reference` and `prediction` (same voxel count), of
+    /// any label type. Labels come back in ascending order.
     ///
     /// Rows are read as runs of equal (reference, prediction) pairs, so the per-label
     /// bookkeeping costs one update per run, not per voxel. Cost: O(voxels) reads plus
     /// O(runs) updates, split over `threads` workers by slices.
-    public static func count(
-        reference: [Int32], prediction: [Int32]? = nil, nx: Int, ny: Int, nz: Int, threads: Int
+    static func count<T: LabelValue>(
+        reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>?, nx: Int, ny: Int, nz: Int,
+        threads: Int
     ) -> [LabelCensus] {
         precondition(reference.count == nx * ny * nz, "reference size must match the dims")
         precondition(prediction.map { $0.count == reference.count } ?? true, "volumes must be the same size")
@@ -36,8 +63,7 @@ public enum Census {
         if useDenseIndex(span: span, voxels: reference.count, threads: min(threads, nz)) {
             return run(reference, prediction, nx, ny, nz, threads, DenseIndex(low: low, span: span))
         }
-        let distinct = distinctLabels(reference).union(
-            prediction.map { distinctLabels($0) } ?? [])
+        let distinct = distinctLabels(reference).union(prediction.map { distinctLabels($0) } ?? [])
         return run(reference, prediction, nx, ny, nz, threads, SparseIndex(labels: distinct.sorted()))
     }
 
@@ -49,9 +75,9 @@ public enum Census {
         span <= 1 << 20 && span * max(1, threads) <= max(1 << 12, voxels / 64)
     }
 
-    private static func run<Index: LabelIndexing>(
-        _ reference: [Int32], _ prediction: [Int32]?, _ nx: Int, _ ny: Int, _ nz: Int, _ threads: Int,
-        _ index: Index
+    private static func run<T: LabelValue, Index: LabelIndexing>(
+        _ ref: UnsafeBufferPointer<T>, _ prediction: UnsafeBufferPointer<T>?, _ nx: Int, _ ny: Int, _ nz: Int,
+        _ threads: Int, _ index: Index
     ) -> [LabelCensus] {
         let slots = index.slotCount
         let workers = max(1, min(threads, nz))
@@ -70,43 +96,39 @@ public enum Census {
             }
         }
         let hasPrediction = prediction != nil
-        let empty: [Int32] = []
-        reference.withUnsafeBufferPointer { ref in
-            (prediction ?? empty).withUnsafeBufferPointer { pred in
-                counts.withUnsafeMutableBufferPointer { countBuffer in
-                    boxes.withUnsafeMutableBufferPointer { boxBuffer in
-                        let shared = UncheckedSendable((ref, pred, countBuffer, boxBuffer))
-                        parallelForWithWorker(nz, threads: workers) { worker, k in
-                            let (ref, pred, countBuffer, boxBuffer) = shared.value
-                            let countBase = worker * slots * 3
-                            let boxBase = worker * slots * 12
-                            for j in 0..<ny {
-                                let row = (k * ny + j) * nx
-                                var i = 0
-                                while i < nx {
-                                    let r = ref[row + i]
-                                    let p = hasPrediction ? pred[row + i] : 0
-                                    var end = i + 1
-                                    if hasPrediction {
-                                        while end < nx && ref[row + end] == r && pred[row + end] == p { end += 1 }
-                                    } else {
-                                        while end < nx && ref[row + end] == r { end += 1 }
-                                    }
-                                    let length = end - i
-                                    if r != 0 {
-                                        let s = index.slot(of: r)
-                                        countBuffer[countBase + s * 3] += length
-                                        if r == p { countBuffer[countBase + s * 3 + 2] += length }
-                                        extend(boxBuffer, boxBase + s * 12, i, end - 1, j, k)
-                                    }
-                                    if p != 0 {
-                                        let s = index.slot(of: p)
-                                        countBuffer[countBase + s * 3 + 1] += length
-                                        extend(boxBuffer, boxBase + s * 12 + 6, i, end - 1, j, k)
-                                    }
-                                    i = end
-                                }
+        let pred = prediction ?? ref
+        counts.withUnsafeMutableBufferPointer { countBuffer in
+            boxes.withUnsafeMutableBufferPointer { boxBuffer in
+                let shared = UncheckedSendable((ref, pred, countBuffer, boxBuffer))
+                parallelForWithWorker(nz, threads: workers) { worker, k in
+                    let (ref, pred, countBuffer, boxBuffer) = shared.value
+                    let countBase = worker * slots * 3
+                    let boxBase = worker * slots * 12
+                    for j in 0..<ny {
+                        let row = (k * ny + j) * nx
+                        var i = 0
+                        while i < nx {
+                            let r = ref[row + i]
+                            let p = hasPrediction ? pred[row + i] : 0
+                            var end = i + 1
+                            if hasPrediction {
+                                while end < nx && ref[row + end] == r && pred[row + end] == p { end += 1 }
+                            } else {
+                                while end < nx && ref[row + end] == r { end += 1 }
                             }
+                            let length = end - i
+                            if r != 0 {
+                                let s = index.slot(of: Int32(truncatingIfNeeded: r))
+                                countBuffer[countBase + s * 3] += length
+                                if r == p { countBuffer[countBase + s * 3 + 2] += length }
+                                extend(boxBuffer, boxBase + s * 12, i, end - 1, j, k)
+                            }
+                            if p != 0 {
+                                let s = index.slot(of: Int32(truncatingIfNeeded: p))
+                                countBuffer[countBase + s * 3 + 1] += length
+                                extend(boxBuffer, boxBase + s * 12 + 6, i, end - 1, j, k)
+                            }
+                            i = end
                         }
                     }
                 }
@@ -147,27 +169,27 @@ public enum Census {
             upper: SIMD3(boxes[base + 3], boxes[base + 4], boxes[base + 5]))
     }
 
-    /// The smallest and largest value (parallel, 1 Mi-voxel chunks).
-    static func minMax(_ values: [Int32], threads: Int) -> (Int32, Int32) {
+    /// The smallest and largest value as `Int32` (parallel, 1 Mi-voxel chunks).
+    static func minMax<T: LabelValue>(_ source: UnsafeBufferPointer<T>, threads: Int) -> (Int32, Int32) {
         let chunk = 1 << 20
-        let chunks = (values.count + chunk - 1) / chunk
+        let chunks = (source.count + chunk - 1) / chunk
         var lows = [Int32](repeating: .max, count: chunks)
         var highs = [Int32](repeating: .min, count: chunks)
-        values.withUnsafeBufferPointer { source in
-            lows.withUnsafeMutableBufferPointer { lowOut in
-                highs.withUnsafeMutableBufferPointer { highOut in
-                    let shared = UncheckedSendable((source, lowOut, highOut))
-                    parallelFor(chunks, threads: threads) { c in
-                        let (source, lowOut, highOut) = shared.value
-                        var low = Int32.max
-                        var high = Int32.min
-                        for index in (c * chunk)..<min(source.count, (c + 1) * chunk) {
-                            low = min(low, source[index])
-                            high = max(high, source[index])
-                        }
-                        lowOut[c] = low
-                        highOut[c] = high
+        lows.withUnsafeMutableBufferPointer { lowOut in
+            highs.withUnsafeMutableBufferPointer { highOut in
+                let shared = UncheckedSendable((lowOut, highOut))
+                parallelFor(chunks, threads: threads) { c in
+                    let (lowOut, highOut) = shared.value
+                    let range = (c * chunk)..<min(source.count, (c + 1) * chunk)
+                    guard !range.isEmpty else { return }
+                    var low = T.max
+                    var high = T.min
+                    for index in range {
+                        low = min(low, source[index])
+                        high = max(high, source[index])
                     }
+                    lowOut[c] = Int32(truncatingIfNeeded: low)
+                    highOut[c] = Int32(truncatingIfNeeded: high)
                 }
             }
         }
@@ -176,11 +198,11 @@ public enum Census {
 
     /// The distinct non-zero values, collected run by run (used when labels span too wide a
     /// range for a lookup table).
-    static func distinctLabels(_ values: [Int32]) -> Set<Int32> {
+    static func distinctLabels<T: LabelValue>(_ values: UnsafeBufferPointer<T>) -> Set<Int32> {
         var found = Set<Int32>()
-        var previous: Int32 = 0
+        var previous: T = 0
         for value in values where value != previous {
-            if value != 0 { found.insert(value) }
+            if value != 0 { found.insert(Int32(truncatingIfNeeded: value)) }
             previous = value
         }
         return found

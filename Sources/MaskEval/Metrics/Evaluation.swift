@@ -121,11 +121,36 @@ public enum Evaluator {
         -> Evaluation
     {
         precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
-        let grid = reference.grid
+        return LabelStorage.withBuffers(
+            reference.storage, prediction.storage, Evaluate(grid: reference.grid, settings: settings))
+    }
+
+    /// `evaluate` on two label buffers of one type in voxel order (i fastest) on `grid`,
+    /// such as a caller's arrays (the C interface): nothing is copied.
+    public static func evaluate(_ buffers: LabelBuffers, grid: Grid, settings: EvaluationSettings) -> Evaluation {
+        buffers.visit(Evaluate(grid: grid, settings: settings))
+    }
+
+    private struct Evaluate: LabelPairVisitor {
+        let grid: Grid
+        let settings: EvaluationSettings
+        func visit<T: LabelValue>(_ reference: UnsafeBufferPointer<T>, _ prediction: UnsafeBufferPointer<T>)
+            -> Evaluation
+        {
+            evaluate(reference: reference, prediction: prediction, grid: grid, settings: settings)
+        }
+    }
+
+    /// `evaluate`, specialised per label type.
+    static func evaluate<T: LabelValue>(
+        reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>, grid: Grid,
+        settings: EvaluationSettings
+    ) -> Evaluation {
+        precondition(reference.count == grid.voxelCount && prediction.count == grid.voxelCount, "one label per voxel")
         var timings = PhaseTimings()
         let start = DispatchTime.now()
         let census = Census.count(
-            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            reference: reference, prediction: prediction, nx: grid.nx, ny: grid.ny, nz: grid.nz,
             threads: settings.threads)
         timings.overlapSeconds = seconds(since: start)
 
@@ -165,7 +190,7 @@ public enum Evaluator {
         let boundaries =
             settings.presets.contains { $0 == .monai || $0 == .medpy } || settings.keepDetail
             ? BoundaryMap(
-                reference: reference.labels, prediction: prediction.labels, grid: grid,
+                reference: reference, prediction: prediction, grid: grid,
                 labels: matchedLabels + failed.map { results[$0].label }, threads: threads) : nil
         let work = boxes.map { $0.size.x * $0.size.y * $0.size.z }
         let total = max(1, work.reduce(0, +))
@@ -177,22 +202,18 @@ public enum Evaluator {
         let big = order.filter(isBig)
         let small = order.filter { !isBig($0) }
         var computed = [LabelSurfaces](repeating: LabelSurfaces(), count: matched.count)
-        reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
-                let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                func run(_ slot: Int, innerThreads: Int) -> LabelSurfaces {
-                    surfaceMetrics(
-                        label: matchedLabels[slot], slot: slot, box: boxes[slot], volumes: volumes,
-                        boundaries: boundaries, settings: settings, threads: innerThreads)
-                }
-                for slot in big { computed[slot] = run(slot, innerThreads: threads) }
-                computed.withUnsafeMutableBufferPointer { out in
-                    let shared = UncheckedSendable(out)
-                    parallelFor(small.count, threads: threads) { position in
-                        let slot = small[position]
-                        shared.value[slot] = run(slot, innerThreads: 1)
-                    }
-                }
+        let volumes = Volumes(reference: reference, prediction: prediction, grid: grid, table: table)
+        func run(_ slot: Int, innerThreads: Int) -> LabelSurfaces {
+            surfaceMetrics(
+                label: matchedLabels[slot], slot: slot, box: boxes[slot], volumes: volumes,
+                boundaries: boundaries, settings: settings, threads: innerThreads)
+        }
+        for slot in big { computed[slot] = run(slot, innerThreads: threads) }
+        computed.withUnsafeMutableBufferPointer { out in
+            let shared = UncheckedSendable(out)
+            parallelFor(small.count, threads: threads) { position in
+                let slot = small[position]
+                shared.value[slot] = run(slot, innerThreads: 1)
             }
         }
         for (slot, index) in matched.enumerated() {
@@ -220,9 +241,9 @@ public enum Evaluator {
     }
 
     /// The two label volumes of an evaluation with their grid and offset table.
-    struct Volumes {
-        let reference: UnsafeBufferPointer<Int32>
-        let prediction: UnsafeBufferPointer<Int32>
+    struct Volumes<T: LabelValue> {
+        let reference: UnsafeBufferPointer<T>
+        let prediction: UnsafeBufferPointer<T>
         let grid: Grid
         let table: SurfaceSearch.Table
     }
@@ -234,8 +255,8 @@ public enum Evaluator {
     }
 
     /// The directed distances of one matched label, reduced under each preset.
-    static func surfaceMetrics(
-        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes, boundaries: BoundaryMap?,
+    static func surfaceMetrics<T: LabelValue>(
+        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes<T>, boundaries: BoundaryMap?,
         settings: EvaluationSettings, threads: Int
     ) -> LabelSurfaces {
         var out = LabelSurfaces()
@@ -300,7 +321,7 @@ public enum Evaluator {
     }
 
     /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
-    static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> (
+    static func surfelDistances<T: LabelValue>(label: Int32, box: VoxelBox, volumes: Volumes<T>, threads: Int) -> (
         DirectedDistances, SurfelCrop
     ) {
         let grid = volumes.grid
@@ -333,8 +354,8 @@ public enum Evaluator {
 
     /// D_PR and D_RP between the boundary voxels of the label's two masks, searched on the
     /// whole grid; the label's crop is built only if a transform is needed.
-    static func voxelDistances(
-        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes, boundaries: BoundaryMap, threads: Int
+    static func voxelDistances<T: LabelValue>(
+        label: Int32, slot: Int, box: VoxelBox, volumes: Volumes<T>, boundaries: BoundaryMap, threads: Int
     ) -> DirectedDistances {
         let grid = volumes.grid
         let referencePoints = Array(boundaries.reference(slot: slot))
@@ -354,13 +375,14 @@ public enum Evaluator {
             }
         }
         return boundaries.flags.withUnsafeBufferPointer { flags in
-            func search(_ bit: UInt8, _ labels: UnsafeBufferPointer<Int32>, _ queries: [Int], _ sources: [Int])
+            func search(_ bit: UInt8, _ labels: UnsafeBufferPointer<T>, _ queries: [Int], _ sources: [Int])
                 -> [Double]
             {
                 let query = bit == CropFlag.referenceBoundary ? CropFlag.predictionBoundary : CropFlag.referenceBoundary
                 return SurfaceSearch.distances(
                     nx: grid.nx, ny: grid.ny, nz: grid.nz, spacing: grid.spacingMM,
-                    isSource: LabelBoundarySource(boundaries: flags, bit: bit, labels: labels, label: label),
+                    isSource: LabelBoundarySource(
+                        boundaries: flags, bit: bit, labels: labels, label: T(truncatingIfNeeded: label)),
                     queries: queries, sources: sources, table: volumes.table, threads: threads,
                     transformVoxels: size.x * size.y * size.z
                 ) { transform(bit, query) }
@@ -378,8 +400,8 @@ public enum Evaluator {
         let grid = reference.grid
         let census =
             Census.count(
-                reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-                threads: threads
+                reference: reference.int32Labels, prediction: prediction.int32Labels, nx: grid.nx, ny: grid.ny,
+                nz: grid.nz, threads: threads
             ).first { $0.label == label } ?? LabelCensus(label: label)
         return census.referenceBox.union(census.predictionBox)
     }
@@ -391,13 +413,11 @@ public enum Evaluator {
         let grid = reference.grid
         let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
-        return reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
+        return reference.int32Labels.withUnsafeBufferPointer { ref in
+            prediction.int32Labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
                 if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads).0 }
-                let map = BoundaryMap(
-                    reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label],
-                    threads: threads)
+                let map = BoundaryMap(reference: ref, prediction: pred, grid: grid, labels: [label], threads: threads)
                 return voxelDistances(
                     label: label, slot: 0, box: box, volumes: volumes, boundaries: map, threads: threads)
             }

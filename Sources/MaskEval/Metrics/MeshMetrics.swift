@@ -24,8 +24,8 @@ extension Evaluator {
     /// reductions. `boundaryIoU` adds the `biou` value (one more pass over the masks).
     ///
     /// `threads` workers run inside the label; the result does not depend on their number.
-    static func meshMetrics(
-        label: Int32, box: VoxelBox, volumes: Volumes, settings: EvaluationSettings, threads: Int,
+    static func meshMetrics<T: LabelValue>(
+        label: Int32, box: VoxelBox, volumes: Volumes<T>, settings: EvaluationSettings, threads: Int,
         boundaryIoU: Bool = false
     ) -> MeshMetricsResult {
         let grid = volumes.grid
@@ -46,8 +46,8 @@ extension Evaluator {
     {
         let grid = reference.grid
         let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
-        return reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
+        return reference.int32Labels.withUnsafeBufferPointer { ref in
+            prediction.int32Labels.withUnsafeBufferPointer { pred in
                 let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)
                 return PointToSurface.distances(crop: crop, spacing: grid.spacingMM, threads: threads)
             }
@@ -63,14 +63,15 @@ extension Evaluator {
     {
         precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
         let grid = reference.grid
+        let (referenceLabels, predictionLabels) = (reference.int32Labels, prediction.int32Labels)
         let census = Census.count(
-            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
+            reference: referenceLabels, prediction: predictionLabels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
             threads: settings.threads)
         let byLabel = Dictionary(uniqueKeysWithValues: census.map { ($0.label, $0) })
         let table = SurfaceSearch.table(spacing: grid.spacingMM, flat: grid.flatAxes)
         var out: [Int32: MeshMetricsResult] = [:]
-        reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
+        referenceLabels.withUnsafeBufferPointer { ref in
+            predictionLabels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
                 for label in settings.labels ?? census.map(\.label) {
                     let c = byLabel[label] ?? LabelCensus(label: label)
@@ -92,7 +93,7 @@ extension Evaluator {
     public static func meshMetrics(
         reference: LabelVolume, prediction: LabelVolume, label: Int32, settings: EvaluationSettings
     ) -> MeshMetricsResult? {
-        let both = [reference.labels, prediction.labels].allSatisfy { $0.contains(label) }
+        let both = [reference.storage, prediction.storage].allSatisfy { $0.contains(label) }
         guard both else { return nil }
         var one = settings
         one.labels = [label]

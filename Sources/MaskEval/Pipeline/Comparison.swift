@@ -69,8 +69,7 @@ public struct Comparison: Sendable {
                 reference: reference, prediction: prediction, maxVoxels: maxVoxels, threads: threads)
         } else {
             ref = try NIfTIReader.read(path: reference, maxVoxels: maxVoxels, threads: threads)
-            pred = LabelVolume(
-                grid: ref.grid, labels: [Int32](repeating: 0, count: ref.grid.voxelCount), path: "<no prediction>")
+            pred = LabelVolume(grid: ref.grid, storage: .zeros(count: ref.grid.voxelCount), path: "<no prediction>")
         }
         let intensity = try image.map { try Self.readImage($0, onto: ref.grid, maxVoxels: maxVoxels) }
         let readSeconds = Evaluator.seconds(since: start)
@@ -105,7 +104,8 @@ public struct Comparison: Sendable {
         } catch let error as GeometryError {
             throw GeometryError(
                 path: path,
-                problem: "the --image is not on the reference grid: \(error.problem); resample it onto the reference first",
+                problem:
+                    "the --image is not on the reference grid: \(error.problem); resample it onto the reference first",
                 suggestsWaysOut: false)
         }
         return image
@@ -131,6 +131,11 @@ extension LabelVolume {
     public struct Description: Sendable {
         public var path: String
         public var grid: Grid
+
+        public init(path: String, grid: Grid) {
+            self.path = path
+            self.grid = grid
+        }
     }
 
     public var description: Description { Description(path: path, grid: grid) }

@@ -6,6 +6,6 @@ public struct Inspection: Sendable {
     public init(path: String, maxVoxels: Int?, threads: Int) throws {
         volume = try NIfTIReader.read(path: path, maxVoxels: maxVoxels, threads: threads)
         let grid = volume.grid
-        labels = Census.count(reference: volume.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz, threads: threads)
+        labels = Census.count(reference: volume.storage, nx: grid.nx, ny: grid.ny, nz: grid.nz, threads: threads)
     }
 }

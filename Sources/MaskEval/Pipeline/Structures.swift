@@ -27,9 +27,8 @@ extension Comparison {
     ) -> Evaluation {
         let ignored = settings.ignoreLabel.map { IgnoreLabel.apply($0, reference: &ref, prediction: &pred) } ?? 0
         if settings.binary {
-            let ignore = settings.ignoreLabel ?? 0
-            ref.labels = ref.labels.map { $0 == 0 ? 0 : 1 }
-            pred.labels = pred.labels.map { $0 == 0 || $0 == ignore ? 0 : 1 }
+            ref.storage = ref.storage.binarized()
+            pred.storage = pred.storage.binarized(background: settings.ignoreLabel ?? 0)
         }
         var engine = settings.evaluation(threads: threads)
         engine.keepDetail = keepDetail

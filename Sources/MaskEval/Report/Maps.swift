@@ -52,7 +52,8 @@ public enum ErrorMap {
         var header = Self.header(like: reference, datatype: .uint8)
         header.descrip = "maskeval error map: 0 bg 1 TP 2 FN 3 FP 4 wrong label"
         return Image(
-            header: header, values: codes(reference: reference.labels, prediction: prediction.labels).map(Double.init))
+            header: header,
+            values: codes(reference: reference.int32Labels, prediction: prediction.int32Labels).map(Double.init))
     }
 
     /// Signed surface distances (mm) on the reference grid, NaN where a voxel is on no
@@ -80,7 +81,7 @@ public enum ErrorMap {
         for result in evaluation.labels {
             guard let detail = result.detail else { continue }
             for (index, distance) in zip(detail.referenceBoundary, detail.distances.referenceToPrediction) {
-                map[index] = value(distance, inside: prediction.labels[index] == result.label)
+                map[index] = value(distance, inside: prediction.storage.label(at: index) == result.label)
                 fromReference[index] = true
             }
         }
@@ -88,7 +89,7 @@ public enum ErrorMap {
             guard let detail = result.detail else { continue }
             for (index, distance) in zip(detail.predictionBoundary, detail.distances.predictionToReference)
             where !fromReference[index] {
-                map[index] = value(distance, inside: reference.labels[index] == result.label)
+                map[index] = value(distance, inside: reference.storage.label(at: index) == result.label)
             }
         }
         return map

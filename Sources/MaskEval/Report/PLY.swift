@@ -42,12 +42,13 @@ public struct SurfaceMesh: Sendable {
         var mesh = SurfaceMesh(vertices: [], faces: [], distances: [])
         for (index, distance) in zip(indices, distances) {
             let voxel = grid.voxel(index)
-            let signed = Float(other.labels[index] == label && distance > 0 ? -distance : distance)
+            let signed = Float(other.storage.label(at: index) == label && distance > 0 ? -distance : distance)
             for axis in 0..<3 where !flatAxis[axis] {
                 for step in [-1, 1] {
                     let neighbour = voxel[axis] + step
                     let exposed =
-                        neighbour < 0 || neighbour >= dims[axis] || own.labels[index + step * strides[axis]] != label
+                        neighbour < 0 || neighbour >= dims[axis]
+                        || own.storage.label(at: index + step * strides[axis]) != label
                     guard exposed else { continue }
                     // The face's corners: the other two axes at ±½, in the order that makes
                     // (u, v, axis) right-handed, reversed on the negative side.

@@ -122,8 +122,8 @@ public struct SliceImages {
         var alongJ = [Bool](repeating: false, count: grid.nx * grid.nz)
         var alongK = [Bool](repeating: false, count: grid.nx * grid.ny)
         let (nx, ny) = (grid.nx, grid.ny)
-        reference.labels.withUnsafeBufferPointer { ref in
-            prediction.labels.withUnsafeBufferPointer { pred in
+        reference.int32Labels.withUnsafeBufferPointer { ref in
+            prediction.int32Labels.withUnsafeBufferPointer { pred in
                 for k in 0..<grid.nz {
                     for j in 0..<ny {
                         let row = nx * (j + ny * k)
@@ -253,7 +253,7 @@ public struct SliceImages {
             if let intensity, let window {
                 grey = window.grey(intensity.values[voxelOf[pixel]])
             } else {
-                let l = reference.labels[voxelOf[pixel]]
+                let l = reference.storage.label(at: voxelOf[pixel])
                 grey = l == 0 ? 24 : (l == label ? 150 : UInt8(60 + Int(l &* 37 & 0x3F)))
             }
             image.pixels[pixel * 3] = grey
@@ -262,7 +262,7 @@ public struct SliceImages {
         }
         func inside(_ volume: LabelVolume, _ x: Int, _ y: Int) -> Bool {
             guard x >= 0, y >= 0, x < width, y < height else { return false }
-            return volume.labels[voxelOf[y * width + x]] == label
+            return volume.storage.label(at: voxelOf[y * width + x]) == label
         }
         for y in 0..<height {
             for x in 0..<width {
@@ -378,7 +378,7 @@ public struct SliceImages {
         for k in Int(box.lower.z)...Int(box.upper.z) {
             for j in Int(box.lower.y)...Int(box.upper.y) {
                 let row = grid.nx * (j + grid.ny * k)
-                for i in Int(box.lower.x)...Int(box.upper.x) where volume.labels[row + i] == label {
+                for i in Int(box.lower.x)...Int(box.upper.x) where volume.storage.label(at: row + i) == label {
                     counts[0][i] += 1
                     counts[1][j] += 1
                     counts[2][k] += 1
@@ -407,7 +407,7 @@ public struct SliceImages {
         for k in Int(box.lower.z)...Int(box.upper.z) {
             for j in Int(box.lower.y)...Int(box.upper.y) {
                 let row = grid.nx * (j + grid.ny * k)
-                for i in Int(box.lower.x)...Int(box.upper.x) where reference.labels[row + i] == label {
+                for i in Int(box.lower.x)...Int(box.upper.x) where reference.storage.label(at: row + i) == label {
                     sum += SIMD3(Double(i), Double(j), Double(k))
                     count += 1
                     members.append(SIMD3(i, j, k))
@@ -435,8 +435,8 @@ public struct SliceImages {
             for y in 0..<size.y {
                 for x in 0..<size.x {
                     let index = (lower.x + x) + grid.nx * ((lower.y + y) + grid.ny * (lower.z + z))
-                    let r = reference.labels[index] == label
-                    let p = prediction.labels[index] == label
+                    let r = reference.storage.label(at: index) == label
+                    let p = prediction.storage.label(at: index) == label
                     if r != p { kind[x + size.x * (y + size.y * z)] = r ? 1 : 2 }
                 }
             }

@@ -20,10 +20,11 @@ struct LabelCrop {
     /// Copies the label's masks out of the two volumes and marks their boundaries: the
     /// voxels of a mask with at least one of their 6 face neighbours outside it
     /// (METRICS.md). Cost: O(crop voxels).
-    init(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>,
-        prediction: UnsafeBufferPointer<Int32>, grid: Grid
+    init<T: LabelValue>(
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>, grid: Grid
     ) {
+        // The label is a value of the volumes' type: it is one of their labels.
+        let label = T(truncatingIfNeeded: label)
         self.box = box
         let size = box.size
         nx = size.x

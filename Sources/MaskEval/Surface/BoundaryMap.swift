@@ -21,7 +21,11 @@ struct BoundaryMap {
         predictionIndices[predictionStart[slot]..<predictionStart[slot + 1]]
     }
 
-    init(reference: [Int32], prediction: [Int32], grid: Grid, labels: [Int32], threads: Int) {
+    /// The map of two volumes' labels (of any label type; one specialisation per type).
+    init<T: LabelValue>(
+        reference ref: UnsafeBufferPointer<T>, prediction pred: UnsafeBufferPointer<T>, grid: Grid, labels: [Int32],
+        threads: Int
+    ) {
         let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
         let slots = labels.count
         let lookup = SlotLookup(labels)
@@ -29,29 +33,25 @@ struct BoundaryMap {
         // counts[(k * slots + slot) * 2 + side]
         var counts = [Int](repeating: 0, count: nz * slots * 2)
         let flat = grid.flatAxes
-        reference.withUnsafeBufferPointer { ref in
-            prediction.withUnsafeBufferPointer { pred in
-                flags.withUnsafeMutableBufferPointer { flagBuffer in
-                    counts.withUnsafeMutableBufferPointer { countBuffer in
-                        let shared = UncheckedSendable((flagBuffer, countBuffer))
-                        parallelFor(nz, threads: threads) { k in
-                            let (flagBuffer, countBuffer) = shared.value
-                            for (side, volume, bit) in [
-                                (0, ref, CropFlag.referenceBoundary), (1, pred, CropFlag.predictionBoundary),
-                            ] {
-                                for j in 0..<ny {
-                                    let row = nx * (j + ny * k)
-                                    for i in 0..<nx {
-                                        let index = row + i
-                                        let v = volume[index]
-                                        guard v != 0,
-                                            Self.isBoundary(volume, index, v, i, j, k, nx, ny, nz, flat)
-                                        else { continue }
-                                        flagBuffer[index] |= bit
-                                        if let slot = lookup.slot(of: v) {
-                                            countBuffer[(k * slots + slot) * 2 + side] += 1
-                                        }
-                                    }
+        flags.withUnsafeMutableBufferPointer { flagBuffer in
+            counts.withUnsafeMutableBufferPointer { countBuffer in
+                let shared = UncheckedSendable((flagBuffer, countBuffer))
+                parallelFor(nz, threads: threads) { k in
+                    let (flagBuffer, countBuffer) = shared.value
+                    for (side, volume, bit) in [
+                        (0, ref, CropFlag.referenceBoundary), (1, pred, CropFlag.predictionBoundary),
+                    ] {
+                        for j in 0..<ny {
+                            let row = nx * (j + ny * k)
+                            for i in 0..<nx {
+                                let index = row + i
+                                let v = volume[index]
+                                guard v != 0,
+                                    Self.isBoundary(volume, index, v, i, j, k, nx, ny, nz, flat)
+                                else { continue }
+                                flagBuffer[index] |= bit
+                                if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
+                                    countBuffer[(k * slots + slot) * 2 + side] += 1
                                 }
                             }
                         }
@@ -80,31 +80,31 @@ struct BoundaryMap {
         predictionStart[slots] = predictionTotal
         var referenceIndices = [Int](repeating: 0, count: referenceTotal)
         var predictionIndices = [Int](repeating: 0, count: predictionTotal)
-        reference.withUnsafeBufferPointer { ref in
-            prediction.withUnsafeBufferPointer { pred in
-                flags.withUnsafeBufferPointer { flagBuffer in
-                    referenceIndices.withUnsafeMutableBufferPointer { refOut in
-                        predictionIndices.withUnsafeMutableBufferPointer { predOut in
-                            let shared = UncheckedSendable((refOut, predOut))
-                            parallelFor(nz, threads: threads) { k in
-                                let (refOut, predOut) = shared.value
-                                var cursor = [Int](repeating: 0, count: slots * 2)
-                                for slot in 0..<slots {
-                                    cursor[slot * 2] = offsets[(k * slots + slot) * 2]
-                                    cursor[slot * 2 + 1] = offsets[(k * slots + slot) * 2 + 1]
-                                }
-                                let start = k * nx * ny
-                                for index in start..<(start + nx * ny) where flagBuffer[index] != 0 {
-                                    let f = flagBuffer[index]
-                                    if f & CropFlag.referenceBoundary != 0, let slot = lookup.slot(of: ref[index]) {
-                                        refOut[cursor[slot * 2]] = index
-                                        cursor[slot * 2] += 1
-                                    }
-                                    if f & CropFlag.predictionBoundary != 0, let slot = lookup.slot(of: pred[index]) {
-                                        predOut[cursor[slot * 2 + 1]] = index
-                                        cursor[slot * 2 + 1] += 1
-                                    }
-                                }
+        flags.withUnsafeBufferPointer { flagBuffer in
+            referenceIndices.withUnsafeMutableBufferPointer { refOut in
+                predictionIndices.withUnsafeMutableBufferPointer { predOut in
+                    let shared = UncheckedSendable((refOut, predOut))
+                    parallelFor(nz, threads: threads) { k in
+                        let (refOut, predOut) = shared.value
+                        var cursor = [Int](repeating: 0, count: slots * 2)
+                        for slot in 0..<slots {
+                            cursor[slot * 2] = offsets[(k * slots + slot) * 2]
+                            cursor[slot * 2 + 1] = offsets[(k * slots + slot) * 2 + 1]
+                        }
+                        let start = k * nx * ny
+                        for index in start..<(start + nx * ny) where flagBuffer[index] != 0 {
+                            let f = flagBuffer[index]
+                            if f & CropFlag.referenceBoundary != 0,
+                                let slot = lookup.slot(of: Int32(truncatingIfNeeded: ref[index]))
+                            {
+                                refOut[cursor[slot * 2]] = index
+                                cursor[slot * 2] += 1
+                            }
+                            if f & CropFlag.predictionBoundary != 0,
+                                let slot = lookup.slot(of: Int32(truncatingIfNeeded: pred[index]))
+                            {
+                                predOut[cursor[slot * 2 + 1]] = index
+                                cursor[slot * 2 + 1] += 1
                             }
                         }
                     }
@@ -119,8 +119,8 @@ struct BoundaryMap {
     }
 
     @inline(__always)
-    static func isBoundary(
-        _ volume: UnsafeBufferPointer<Int32>, _ index: Int, _ v: Int32, _ i: Int, _ j: Int, _ k: Int, _ nx: Int,
+    static func isBoundary<T: LabelValue>(
+        _ volume: UnsafeBufferPointer<T>, _ index: Int, _ v: T, _ i: Int, _ j: Int, _ k: Int, _ nx: Int,
         _ ny: Int, _ nz: Int, _ flat: (x: Bool, y: Bool, z: Bool)
     ) -> Bool {
         if !flat.x && (i == 0 || i == nx - 1 || volume[index - 1] != v || volume[index + 1] != v) { return true }

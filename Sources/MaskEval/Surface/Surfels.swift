@@ -34,10 +34,11 @@ struct SurfelCrop {
     /// The codes are built separably, one axis at a time (code = lower << n | upper along
     /// k, then j, then i), both masks at once in the two bytes of a UInt16: 3 cheap passes
     /// instead of 8 bounds-checked reads per corner.
-    init(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        grid: Grid
+    init<T: LabelValue>(
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>, grid: Grid
     ) {
+        // The label is a value of the volumes' type: it is one of their labels.
+        let label = T(truncatingIfNeeded: label)
         let s = grid.spacingMM
         // Axes of image extent 1 (`Grid.flatAxes`) get no corner layer: the blocks span the
         // other axes.

@@ -110,9 +110,23 @@ public enum Resample {
                 m[row][column] = value
             }
         }
-        let source = volume.grid
-        var out = [Int32](repeating: 0, count: target.voxelCount)
-        volume.labels.withUnsafeBufferPointer { input in
+        let storage = volume.storage.withBuffer(Nearest(source: volume.grid, target: target, m: m, threads: threads))
+        var header = NIfTIHeader.describing(grid: target)
+        header.descrip = "resampled"
+        return LabelVolume(path: volume.path, header: header, grid: target, storage: storage)
+    }
+
+    /// The resampled labels, in the source's storage type.
+    private struct Nearest: LabelBufferVisitor {
+        let source: Grid
+        let target: Grid
+        /// Target voxel indices → source voxel indices.
+        let m: [[Double]]
+        let threads: Int
+
+        func visit<T: LabelValue>(_ input: UnsafeBufferPointer<T>) -> LabelStorage {
+            var out = [T](repeating: 0, count: target.voxelCount)
+            let (source, target, m) = (source, target, m)
             out.withUnsafeMutableBufferPointer { output in
                 let shared = UncheckedSendable((input, output))
                 parallelFor(target.nz, threads: threads) { k in
@@ -132,9 +146,7 @@ public enum Resample {
                     }
                 }
             }
+            return LabelStorage(out)
         }
-        var header = NIfTIHeader.describing(grid: target)
-        header.descrip = "resampled"
-        return LabelVolume(path: volume.path, header: header, grid: target, labels: out)
     }
 }

@@ -45,26 +45,43 @@ public struct Grid: Equatable, Sendable {
 }
 
 /// A 3-D label volume: integer labels in file order (i fastest), with the header it came
-/// from. Label 0 is background.
+/// from. Label 0 is background. The labels are stored in the narrowest type that holds
+/// them when read from a file (`LabelStorage`).
 public struct LabelVolume: Sendable {
     public var path: String
     public var header: NIfTIHeader
     public var grid: Grid
     /// `grid.voxelCount` labels, index `i + nx * (j + ny * k)`.
-    public var labels: [Int32]
+    public var storage: LabelStorage {
+        didSet { precondition(storage.count == grid.voxelCount, "label count must match the grid") }
+    }
 
-    public init(path: String, header: NIfTIHeader, grid: Grid, labels: [Int32]) {
-        precondition(labels.count == grid.voxelCount, "label count must match the grid")
+    public init(path: String, header: NIfTIHeader, grid: Grid, storage: LabelStorage) {
+        precondition(storage.count == grid.voxelCount, "label count must match the grid")
         self.path = path
         self.header = header
         self.grid = grid
-        self.labels = labels
+        self.storage = storage
+    }
+
+    /// A volume whose labels are stored as `Int32`, as given.
+    public init(path: String, header: NIfTIHeader, grid: Grid, labels: [Int32]) {
+        self.init(path: path, header: header, grid: grid, storage: .int32(labels))
     }
 
     /// A volume made in memory (tests, resampling): a NIfTI-1 header that carries `grid`.
     public init(grid: Grid, labels: [Int32], path: String = "<memory>") {
-        self.init(path: path, header: NIfTIHeader.describing(grid: grid), grid: grid, labels: labels)
+        self.init(grid: grid, storage: .int32(labels), path: path)
     }
+
+    /// A volume made in memory with labels in `storage`.
+    public init(grid: Grid, storage: LabelStorage, path: String = "<memory>") {
+        self.init(path: path, header: NIfTIHeader.describing(grid: grid), grid: grid, storage: storage)
+    }
+
+    /// The labels as `Int32` (`LabelStorage.int32Labels`: a converted copy unless stored so;
+    /// for cold code only).
+    public var int32Labels: [Int32] { storage.int32Labels }
 }
 
 extension NIfTIHeader {

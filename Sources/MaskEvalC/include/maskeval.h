@@ -104,7 +104,11 @@ int32_t maskeval_options_set(maskeval_options *options, const char *name, const 
  * spacing spacing_mm[n] (mm), and is the NIfTI voxel axis n: element [i][j][k] is voxel
  * (i, j, k). The two shapes must be equal; spacing_count must equal the rank. Axes a rank
  * below 3 lacks have size 1 and spacing 1 mm. The affine of the report is diag(spacing).
- * The arrays are read, never kept or written. options may be NULL (the defaults).
+ * The arrays are read, never kept or written; they must not change while the call runs. Two
+ * arrays of one type among uint8, int8, uint16, int16 and int32, in native byte order, laid
+ * out i fastest without gaps (strides 1, shape[0], shape[0]*shape[1]) and aligned, are
+ * evaluated in place, with no copy; others are first copied into that layout (in their own
+ * type when both share one of those, else as int32). options may be NULL (the defaults).
  *
  * The result's JSON is the CLI's compare report with reference and prediction paths
  * "<reference array>" and "<prediction array>". Never NULL except when out of memory.
@@ -144,7 +148,8 @@ maskeval_result *maskeval_batch_summary(const char *rows_json, const maskeval_op
 int32_t maskeval_result_status(const maskeval_result *result);
 int32_t maskeval_result_error_kind(const maskeval_result *result);
 const char *maskeval_result_json(const maskeval_result *result);
-/* The report as the CLI's table (compare) or batch's stdout summary (batch_summary). */
+/* The report as the CLI's table (compare) or batch's stdout summary (batch_summary), made on
+ * the first call (thread-safe) and freed with the result. */
 const char *maskeval_result_text(const maskeval_result *result);
 const char *maskeval_result_message(const maskeval_result *result);
 /* Seconds the engine spent in the evaluation itself (overlap + distances), for measuring
