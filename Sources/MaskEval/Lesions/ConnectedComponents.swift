@@ -69,17 +69,6 @@ public enum ConnectedComponents {
     public static func label(
         mask: [UInt8], nx: Int, ny: Int, nz: Int, connectivity: Connectivity = .twentySix, threads: Int = 1
     ) -> Components {
-        var fresh: [Int32] = []
-        return label(mask: mask, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: threads, reusing: &fresh)
-    }
-
-    /// Labels `mask` into `storage`'s buffer when it has one of the right size, which must be
-    /// all zero (taken; `storage` is left empty); this saves the page faults of a fresh array: a fifth of a lesion run's
-    /// CPU time went to zeroing new pages (`perf record` on the BraTS-like bench pair).
-    static func label(
-        mask: [UInt8], nx: Int, ny: Int, nz: Int, connectivity: Connectivity, threads: Int,
-        reusing storage: inout [Int32]
-    ) -> Components {
         let start = DispatchTime.now()
         defer { ComponentClock.add(Evaluator.seconds(since: start)) }
         let count = nx * ny * nz
@@ -102,9 +91,7 @@ public enum ConnectedComponents {
         let slabCount = max(1, min(nz, threads * 4))
         let slabStarts = (0...slabCount).map { $0 * nz / slabCount }
         // Provisional labels (slab-local until offset) are written for foreground voxels only.
-        var out: [Int32] = []
-        swap(&out, &storage)
-        if out.count != count { out = [Int32](repeating: 0, count: count) }
+        var out = [Int32](repeating: 0, count: count)
         var tables = [[Int32]](repeating: [], count: slabCount)
         var components = 0
         mask.withUnsafeBufferPointer { maskBuffer in
@@ -282,28 +269,6 @@ public enum ConnectedComponents {
             x = grand
         }
         return x
-    }
-}
-
-/// Label arrays handed back by one structure for the next (used serially by one evaluation).
-/// Buffers come back cleared where their mask was set, so they are all zero again without
-/// a full memset (which took 7 % of a run on the BraTS-like bench pair).
-final class ComponentBuffers {
-    private var free: [[Int32]] = []
-    /// An all-zero buffer (or an empty array when none is free).
-    func take() -> [Int32] { free.popLast() ?? [] }
-    /// Takes `buffer` (leaving it empty), zeroing it where `mask` is non-zero: the only
-    /// entries a labelling of `mask` writes.
-    func give(_ buffer: inout [Int32], labelledFrom mask: [UInt8]) {
-        var taken: [Int32] = []
-        swap(&taken, &buffer)
-        guard taken.count == mask.count else { return }
-        taken.withUnsafeMutableBufferPointer { labels in
-            mask.withUnsafeBufferPointer { fg in
-                ConnectedComponents.forEachForeground(fg, 0..<fg.count) { labels[$0] = 0 }
-            }
-        }
-        free.append(taken)
     }
 }
 
