@@ -160,3 +160,66 @@ struct LesionCropTests {
         #expect(StructureCrop(box: .empty, margin: 1, grid: grid).voxelCount == 0)
     }
 }
+
+/// `LabelBoxes` against a voxel-by-voxel scan, for label types of 1, 2 and 4 bytes, values
+/// in the table and beyond it (large and negative), and any thread count.
+struct LabelBoxesTests {
+    static func bruteForce(_ values: [Int], nx: Int, ny: Int, nz: Int) -> [Int: VoxelBox] {
+        var boxes: [Int: VoxelBox] = [:]
+        for k in 0..<nz {
+            for j in 0..<ny {
+                for i in 0..<nx where values[i + nx * (j + ny * k)] != 0 {
+                    let p = SIMD3(Int32(i), Int32(j), Int32(k))
+                    boxes[values[i + nx * (j + ny * k)], default: .empty] = boxes[
+                        values[i + nx * (j + ny * k)], default: .empty
+                    ].union(VoxelBox(lower: p, upper: p))
+                }
+            }
+        }
+        return boxes
+    }
+
+    static func check<T: FixedWidthInteger>(_ type: T.Type, palette: [T], seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        for trial in 0..<15 {
+            let nx = Int.random(in: 1...70, using: &rng)
+            let ny = Int.random(in: 1...9, using: &rng)
+            let nz = Int.random(in: 1...9, using: &rng)
+            let density = Double.random(in: 0...0.2, using: &rng)
+            var values = [T](repeating: 0, count: nx * ny * nz)
+            var index = 0
+            while index < values.count {
+                // Runs of one value, as label volumes have.
+                let run = Int.random(in: 1...6, using: &rng)
+                let value =
+                    Double.random(in: 0..<1, using: &rng) < density ? palette.randomElement(using: &rng) ?? 0 : 0
+                for r in index..<min(values.count, index + run) { values[r] = value }
+                index += run
+            }
+            let expected = bruteForce(values.map { Int($0) }, nx: nx, ny: ny, nz: nz)
+            for threads in [1, 4] {
+                let got = values.withUnsafeBufferPointer { LabelBoxes($0, nx: nx, ny: ny, nz: nz, threads: threads) }
+                #expect(got.boxes == expected, "\(T.self) seed \(seed) trial \(trial) threads \(threads)")
+            }
+        }
+    }
+
+    @Test func matchesBruteForce() {
+        Self.check(UInt8.self, palette: [1, 2, 3, 255], seed: 0xB0C5_0001)
+        Self.check(Int16.self, palette: [1, 7, -3, 4095, 4096, 30000], seed: 0xB0C5_0002)
+        Self.check(Int32.self, palette: [1, 2, 5000, -70000, Int32.max], seed: 0xB0C5_0003)
+    }
+
+    /// A structure's box: the union of its labels' boxes; label 0 means the whole image.
+    @Test func structureBox() {
+        let grid = Grid(nx: 4, ny: 3, nz: 2, affine: .diagonal(1, 1, 1))
+        var values = [Int32](repeating: 0, count: 24)
+        values[1] = 2  // (1, 0, 0)
+        values[23] = 5  // (3, 2, 1)
+        let boxes = values.withUnsafeBufferPointer { LabelBoxes($0, nx: 4, ny: 3, nz: 2, threads: 1) }
+        #expect(boxes.box(of: [2], grid: grid) == VoxelBox(lower: SIMD3(1, 0, 0), upper: SIMD3(1, 0, 0)))
+        #expect(boxes.box(of: [2, 5, 9], grid: grid) == VoxelBox(lower: SIMD3(1, 0, 0), upper: SIMD3(3, 2, 1)))
+        #expect(boxes.box(of: [9], grid: grid).isEmpty)
+        #expect(boxes.box(of: [0], grid: grid) == VoxelBox(lower: .zero, upper: SIMD3(3, 2, 1)))
+    }
+}

@@ -138,7 +138,10 @@ public enum ConnectedComponents {
                                                 guard ni < nx, nj >= 0, nj < ny, nk >= kLow else { continue }
                                             }
                                             let neighbour = index + aheadLinear[n]
-                                            if fg[neighbour] != 0 { unite(label, o[neighbour], &table) }
+                                            // Inside a blob the neighbour mostly holds the same label.
+                                            if fg[neighbour] != 0 && o[neighbour] != label {
+                                                unite(label, o[neighbour], &table)
+                                            }
                                         }
                                     } else {
                                         for (n, offset) in offsets.enumerated() {
@@ -152,7 +155,7 @@ public enum ConnectedComponents {
                                             guard fg[neighbour] != 0 else { continue }
                                             if label < 0 {
                                                 label = o[neighbour]
-                                            } else {
+                                            } else if o[neighbour] != label {
                                                 unite(label, o[neighbour], &table)
                                             }
                                         }

@@ -231,8 +231,8 @@ public enum LesionEvaluator {
     /// `settings.matching`.
     /// `keepComponents`: keep each structure's component labels for `lesionMap`.
     ///
-    /// One census of both volumes gives every label's box; each structure is then evaluated
-    /// on its `StructureCrop` only (its masks are cut straight from the label volumes).
+    /// One pass over each volume gives every label's box (`LabelBoxes`); each structure is
+    /// then evaluated on its `StructureCrop` only (its masks cut straight from the labels).
     public static func evaluate(
         reference: LabelVolume, prediction: LabelVolume, structures: [Region], settings: LesionSettings,
         keepComponents: Bool = true
@@ -241,16 +241,24 @@ public enum LesionEvaluator {
         let start = DispatchTime.now()
         ComponentClock.reset()
         let grid = reference.grid
-        let census = Census.count(
-            reference: reference.labels, prediction: prediction.labels, nx: grid.nx, ny: grid.ny, nz: grid.nz,
-            threads: settings.threads)
+        let volumes = [reference, prediction]
+        let boxes = volumes.map { volume in
+            volume.labels.withUnsafeBufferPointer {
+                LabelBoxes($0, nx: grid.nx, ny: grid.ny, nz: grid.nz, threads: settings.threads)
+            }
+        }
         let margin = StructureCrop.margin(for: settings.matching)
         var results: [LesionStructureResult] = []
         for structure in structures {
-            let crop = StructureCrop(
-                box: StructureCrop.box(of: structure.labels, census: census, grid: grid), margin: margin, grid: grid)
-            let ref = crop.cut(reference.labels, labels: structure.labels, imageGrid: grid, threads: settings.threads)
-            let pred = crop.cut(prediction.labels, labels: structure.labels, imageGrid: grid, threads: settings.threads)
+            let box = boxes[0].box(of: structure.labels, grid: grid).union(
+                boxes[1].box(of: structure.labels, grid: grid))
+            let crop = StructureCrop(box: box, margin: margin, grid: grid)
+            let masks = volumes.map { volume in
+                volume.labels.withUnsafeBufferPointer {
+                    crop.cut($0, labels: structure.labels, imageGrid: grid, threads: settings.threads)
+                }
+            }
+            let (ref, pred) = (masks[0], masks[1])
             results.append(
                 evaluateCrop(
                     name: structure.name, reference: ref, prediction: pred, crop: crop, grid: grid, settings: settings,

@@ -81,30 +81,28 @@ struct StructureCrop: Sendable {
         return out
     }
 
-    /// The crop of a structure's mask in a label volume: 1 where the label is one of `labels`.
-    /// Zero pairs of labels are skipped at once when 0 is not one of them.
-    func cut(_ values: [Int32], labels: [Int32], imageGrid grid: Grid, threads: Int) -> [UInt8] {
+    /// The crop of a structure's mask in a label volume (labels of any integer type): 1 where
+    /// the label is one of `labels`. When 0 is not one of them, 32 zero bytes of labels are
+    /// skipped at once.
+    func cut<T: FixedWidthInteger>(
+        _ values: UnsafeBufferPointer<T>, labels: [Int32], imageGrid grid: Grid, threads: Int
+    ) -> [UInt8] {
         precondition(values.count == grid.voxelCount, "label count must match the grid")
         var out = [UInt8](repeating: 0, count: voxelCount)
         let membership = LabelMembership(labels)
         let skipZeros = !membership.contains(0)
-        values.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                let buffers = UncheckedSendable((source, target))
-                forEachRow(imageGrid: grid, threads: threads) { crop, image, length in
-                    let (source, target) = buffers.value
-                    guard let raw = source.baseAddress.map(UnsafeRawPointer.init) else { return }
-                    var i = 0
-                    while i < length {
-                        if skipZeros && i + 2 <= length
-                            && raw.loadUnaligned(fromByteOffset: (image + i) * 4, as: UInt64.self) == 0
-                        {
-                            i += 2
-                            continue
-                        }
-                        if membership.contains(source[image + i]) { target[crop + i] = 1 }
-                        i += 1
+        out.withUnsafeMutableBufferPointer { target in
+            let buffers = UncheckedSendable((values, target))
+            forEachRow(imageGrid: grid, threads: threads) { crop, image, length in
+                let (source, target) = buffers.value
+                var i = 0
+                while i < length {
+                    if skipZeros, let skip = LabelBoxes.zeroChunk(source, at: image + i, end: image + length) {
+                        i += skip
+                        continue
                     }
+                    if membership.contains(Int(truncatingIfNeeded: source[image + i])) { target[crop + i] = 1 }
+                    i += 1
                 }
             }
         }
@@ -133,18 +131,93 @@ struct StructureCrop: Sendable {
         return box
     }
 
-    /// The box of a structure's labels in both volumes, from their census.
-    static func box(of labels: [Int32], census: [LabelCensus], grid: Grid) -> VoxelBox {
-        // Label 0 is everywhere the volumes are background: the whole image.
+}
+
+/// The box of every non-zero label of a volume, from one pass over its labels.
+struct LabelBoxes {
+    /// By label value (an `Int` holds every label type).
+    private(set) var boxes: [Int: VoxelBox] = [:]
+
+    /// Labels below this get a slot in each worker's table, others a dictionary entry.
+    private static let denseLimit = 4096
+
+    /// Scans `values` (nx·ny·nz, i fastest), slices in parallel, each worker with its own
+    /// table; rows are read as runs of one label (one box update per run), and 32 zero
+    /// bytes are skipped at once. Cost: O(voxels) reads, at most one update per run; the
+    /// same boxes for any thread count.
+    init<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, nx: Int, ny: Int, nz: Int, threads: Int) {
+        precondition(values.count == nx * ny * nz, "label count must match the dims")
+        let workers = max(1, min(threads, nz))
+        var dense = [[VoxelBox]](repeating: [], count: workers)
+        var sparse = [[Int: VoxelBox]](repeating: [:], count: workers)
+        dense.withUnsafeMutableBufferPointer { denseTables in
+            sparse.withUnsafeMutableBufferPointer { sparseTables in
+                let tables = UncheckedSendable((denseTables, sparseTables))
+                parallelForWithWorker(nz, threads: workers) { worker, k in
+                    let (denseTables, sparseTables) = tables.value
+                    if denseTables[worker].isEmpty {
+                        denseTables[worker] = [VoxelBox](repeating: .empty, count: Self.denseLimit)
+                    }
+                    for j in 0..<ny {
+                        let row = (k * ny + j) * nx
+                        var i = 0
+                        while i < nx {
+                            if let skip = Self.zeroChunk(values, at: row + i, end: row + nx) {
+                                i += skip
+                                continue
+                            }
+                            let value = values[row + i]
+                            var end = i + 1
+                            while end < nx && values[row + end] == value { end += 1 }
+                            if value != 0 {
+                                let run = VoxelBox(
+                                    lower: SIMD3(Int32(i), Int32(j), Int32(k)),
+                                    upper: SIMD3(Int32(end - 1), Int32(j), Int32(k)))
+                                let label = Int(truncatingIfNeeded: value)
+                                if label > 0 && label < Self.denseLimit {
+                                    denseTables[worker][label] = denseTables[worker][label].union(run)
+                                } else {
+                                    sparseTables[worker][label, default: .empty] = sparseTables[worker][
+                                        label, default: .empty
+                                    ].union(run)
+                                }
+                            }
+                            i = end
+                        }
+                    }
+                }
+            }
+        }
+        for worker in 0..<workers {
+            for (label, box) in dense[worker].enumerated() where !box.isEmpty {
+                boxes[label, default: .empty] = boxes[label, default: .empty].union(box)
+            }
+            for (label, box) in sparse[worker] {
+                boxes[label, default: .empty] = boxes[label, default: .empty].union(box)
+            }
+        }
+    }
+
+    /// How many values from `index` to skip when the 32 bytes there (all before `end`) are
+    /// zero; nil otherwise.
+    @inline(__always)
+    static func zeroChunk<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, at index: Int, end: Int) -> Int? {
+        let count = 32 / MemoryLayout<T>.stride
+        guard index + count <= end, let base = values.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base + index)
+        let any =
+            raw.loadUnaligned(as: UInt64.self) | raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            | raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            | raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        return any == 0 ? count : nil
+    }
+
+    /// The box of the voxels holding any of `labels` (label 0, the background: the image).
+    func box(of labels: [Int32], grid: Grid) -> VoxelBox {
         if labels.contains(0) {
             return VoxelBox(lower: .zero, upper: SIMD3(Int32(grid.nx - 1), Int32(grid.ny - 1), Int32(grid.nz - 1)))
         }
-        let wanted = Set(labels)
-        var box = VoxelBox.empty
-        for entry in census where wanted.contains(entry.label) {
-            box = box.union(entry.referenceBox).union(entry.predictionBox)
-        }
-        return box
+        return Set(labels).reduce(VoxelBox.empty) { $0.union(boxes[Int($1)] ?? .empty) }
     }
 }
 
@@ -167,8 +240,8 @@ struct LabelMembership {
     }
 
     @inline(__always)
-    func contains(_ value: Int32) -> Bool {
-        if let set { return set.contains(value) }
-        return value >= 0 && Int(value) < table.count && table[Int(value)]
+    func contains(_ value: Int) -> Bool {
+        if let set { return Int32(exactly: value).map { set.contains($0) } ?? false }
+        return value >= 0 && value < table.count && table[value]
     }
 }
