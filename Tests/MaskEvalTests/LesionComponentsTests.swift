@@ -59,6 +59,35 @@ struct LesionComponentsTests {
         }
     }
 
+    /// Rows of long runs (the run finder tests eight bytes at once: runs that start, end or
+    /// stop short at every offset of a word) and non-0/1 foreground bytes, on many slabs.
+    @Test(arguments: [6, 18, 26])
+    func longRunsMatchFloodFill(connectivity: Int) {
+        let seed: UInt64 = 0x2A11_0000 + UInt64(connectivity)
+        var rng = SeededGenerator(seed: seed)
+        for trial in 0..<12 {
+            let nx = Int.random(in: 9...70, using: &rng)
+            let ny = Int.random(in: 1...7, using: &rng)
+            let nz = Int.random(in: 1...12, using: &rng)
+            var bytes = [UInt8](repeating: 0, count: nx * ny * nz)
+            var index = 0
+            while index < bytes.count {
+                let length = Int.random(in: 1...20, using: &rng)
+                let value: UInt8 = Bool.random(using: &rng) ? UInt8.random(in: 1...255, using: &rng) : 0
+                for r in index..<min(bytes.count, index + length) { bytes[r] = value }
+                index += length
+            }
+            let expected = Self.floodFill(bytes.map { Int32($0) }, nx, ny, nz, connectivity)
+            for threads in [1, 2, 5] {
+                let got = ConnectedComponents.label(
+                    mask: bytes, nx: nx, ny: ny, nz: nz, connectivity: Connectivity(rawValue: connectivity) ?? .six,
+                    threads: threads)
+                #expect(got.labels == expected, "seed \(seed) trial \(trial) threads \(threads)")
+                #expect(got.count == Int(expected.max() ?? 0), "seed \(seed) trial \(trial)")
+            }
+        }
+    }
+
     /// Two cubes that share one corner: one component with 26-connectivity, two with 6 or 18.
     /// Two bars that share one edge: one component with 18 or 26, two with 6.
     @Test func cornerAndEdgeContacts() {
