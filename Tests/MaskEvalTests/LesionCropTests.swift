@@ -116,11 +116,11 @@ struct LesionCropTests {
     @Test func dilationEqualsBruteForce() {
         var rng = SeededGenerator(seed: 0xD11A_7E18)
         for trial in 0..<30 {
-            let nx = Int.random(in: 1...12, using: &rng)
-            let ny = Int.random(in: 1...10, using: &rng)
-            let nz = Int.random(in: 1...9, using: &rng)
+            let (nx, ny, nz) = LesionComponentsTests.randomDims(1...12, 1...10, 1...9, &rng)
             let density = Double.random(in: 0...0.08, using: &rng)
-            let mask = (0..<(nx * ny * nz)).map { _ in Double.random(in: 0..<1, using: &rng) < density ? UInt8(1) : 0 }
+            let mask = LesionComponentsTests.randomRuns(nx * ny * nz, longest: 1, &rng) { rng in
+                Double.random(in: 0..<1, using: &rng) < density ? UInt8(1) : 0
+            }
             let iterations = Int.random(in: 0...3, using: &rng)
             var expected = mask
             for _ in 0..<iterations {
@@ -182,19 +182,11 @@ struct LabelBoxesTests {
     static func check<T: FixedWidthInteger>(_ type: T.Type, palette: [T], seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         for trial in 0..<15 {
-            let nx = Int.random(in: 1...70, using: &rng)
-            let ny = Int.random(in: 1...9, using: &rng)
-            let nz = Int.random(in: 1...9, using: &rng)
+            let (nx, ny, nz) = LesionComponentsTests.randomDims(1...70, 1...9, 1...9, &rng)
             let density = Double.random(in: 0...0.2, using: &rng)
-            var values = [T](repeating: 0, count: nx * ny * nz)
-            var index = 0
-            while index < values.count {
-                // Runs of one value, as label volumes have.
-                let run = Int.random(in: 1...6, using: &rng)
-                let value =
-                    Double.random(in: 0..<1, using: &rng) < density ? palette.randomElement(using: &rng) ?? 0 : 0
-                for r in index..<min(values.count, index + run) { values[r] = value }
-                index += run
+            // Runs of one value, as label volumes have.
+            let values = LesionComponentsTests.randomRuns(nx * ny * nz, longest: 6, &rng) { rng in
+                Double.random(in: 0..<1, using: &rng) < density ? palette.randomElement(using: &rng) ?? 0 : T(0)
             }
             let expected = bruteForce(values.map { Int($0) }, nx: nx, ny: ny, nz: nz)
             for threads in [1, 4] {
