@@ -62,7 +62,8 @@ struct LesionCropTests {
     ]
 
     /// The evaluation on each structure's crop equals the whole-image one (masks built voxel
-    /// by voxel, `StructureCrop.whole`), rows, aggregates and lesion map, for 1 and 3 threads.
+    /// by voxel, `StructureCrop.whole`), rows, aggregates and lesion map, for 1 and 3 threads,
+    /// with and without reused component arrays.
     @Test(arguments: matchings)
     func cropEqualsWholeImage(matching: LesionMatching) {
         for trial in 0..<25 {
@@ -79,7 +80,7 @@ struct LesionCropTests {
                 whole.append(
                     LesionEvaluator.evaluateCrop(
                         name: structure.name, reference: mask(reference), prediction: mask(prediction),
-                        crop: .whole(grid), grid: grid, settings: settings, keepComponents: true))
+                        crop: .whole(grid), grid: grid, settings: settings, pool: nil))
             }
             let wholeMap = LesionEvaluator.lesionMap(
                 LesionEvaluation(settings: LesionSettings(matching: matching), grid: grid, structures: whole))
@@ -91,6 +92,13 @@ struct LesionCropTests {
                     #expect(Self.text(got) == Self.text(expected), "seed \(seed) threads \(threads) \(got.name)")
                 }
                 #expect(LesionEvaluator.lesionMap(cropped) == wholeMap, "seed \(seed) threads \(threads)")
+                // Without the lesion map, component arrays are reused from one structure to the next.
+                let reused = LesionEvaluator.evaluate(
+                    reference: reference, prediction: prediction, structures: structures, settings: settings,
+                    keepComponents: false)
+                for (got, expected) in zip(reused.structures, whole) {
+                    #expect(Self.text(got) == Self.text(expected), "seed \(seed) threads \(threads) \(got.name)")
+                }
             }
         }
     }

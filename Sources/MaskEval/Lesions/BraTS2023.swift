@@ -38,7 +38,7 @@ public enum BraTS2023 {
 
     static func evaluate(
         name: String, reference: [UInt8], prediction: [UInt8], crop: StructureCrop, grid: Grid, variant: BraTSVariant,
-        settings: LesionSettings, keepComponents: Bool
+        settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
         let nx = crop.nx
         let ny = crop.ny
@@ -48,11 +48,11 @@ public enum BraTS2023 {
         // of each dilated component (`get_gt_seg_combined_by_dilation` gives every original
         // component inside one dilated component that component's number).
         let predCC = ConnectedComponents.label(
-            mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+            mask: prediction, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads, pool: pool)
         let dilated = dilate18(
             reference, nx: nx, ny: ny, nz: nz, iterations: variant.dilationIterations, threads: settings.threads)
         var dilatedCC = ConnectedComponents.label(
-            mask: dilated, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads)
+            mask: dilated, nx: nx, ny: ny, nz: nz, connectivity: connectivity, threads: settings.threads, pool: pool)
         let lesionCount = dilatedCC.count
         // Matches: predicted components with a voxel in the lesion's dilated component;
         // intersections: lesion voxels covered by the prediction.
@@ -173,7 +173,7 @@ public enum BraTS2023 {
         ]
         return LesionStructureResult(
             name: name, rows: rows, aggregates: aggregates, mapIDs: (mapRef, mapPred),
-            components: (lesionComponents, predCC), crop: crop, keep: keepComponents)
+            components: (lesionComponents, predCC), crop: crop, pool: pool)
     }
 
     /// `iterations` dilations of a binary mask by the 18-neighbour structure (face and edge

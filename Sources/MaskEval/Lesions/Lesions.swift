@@ -149,17 +149,20 @@ public struct LesionStructureResult: Sendable {
 
     public func aggregate(_ key: String) -> Double? { aggregates.first { $0.key == key }?.value ?? nil }
 
-    /// A structure's result with its map ids, keeping its components (on `crop`) when `keep`
-    /// (the lesion map).
+    /// A structure's result with its map ids. Its components (on `crop`) stay with it for
+    /// the lesion map when there is no `pool`, else their arrays go back to `pool`.
     init(
         name: String, rows: [LesionRow], aggregates: [(key: String, value: Double?)], mapIDs: ([Int32], [Int32]),
-        components: (reference: Components, prediction: Components), crop: StructureCrop, keep: Bool
+        components: (reference: Components, prediction: Components), crop: StructureCrop, pool: ComponentBuffers?
     ) {
         self.name = name
         self.rows = rows
         self.aggregates = aggregates
         (referenceMapIDs, predictionMapIDs) = mapIDs
-        if keep {
+        if let pool {
+            pool.give(components.reference.labels)
+            pool.give(components.prediction.labels)
+        } else {
             referenceComponents = components.reference
             predictionComponents = components.prediction
             self.crop = crop
@@ -248,6 +251,7 @@ public enum LesionEvaluator {
             }
         }
         let margin = StructureCrop.margin(for: settings.matching)
+        let pool = keepComponents ? nil : ComponentBuffers()
         var results: [LesionStructureResult] = []
         for structure in structures {
             let box = boxes[0].box(of: structure.labels, grid: grid).union(
@@ -262,7 +266,7 @@ public enum LesionEvaluator {
             results.append(
                 evaluateCrop(
                     name: structure.name, reference: ref, prediction: pred, crop: crop, grid: grid, settings: settings,
-                    keepComponents: keepComponents))
+                    pool: pool))
         }
         var evaluation = LesionEvaluation(settings: settings, grid: grid, structures: results)
         evaluation.componentSeconds = ComponentClock.seconds
@@ -291,13 +295,14 @@ public enum LesionEvaluator {
         return evaluateCrop(
             name: name, reference: crop.cut(reference, imageGrid: grid, threads: settings.threads),
             prediction: crop.cut(prediction, imageGrid: grid, threads: settings.threads), crop: crop, grid: grid,
-            settings: settings, keepComponents: true)
+            settings: settings, pool: nil)
     }
 
-    /// One structure from its two masks on `crop` (`StructureCrop.whole` for the image).
+    /// One structure from its two masks on `crop` (`StructureCrop.whole` for the image); its
+    /// components stay with the result without a `pool` (see `LesionStructureResult`).
     static func evaluateCrop(
         name: String, reference: [UInt8], prediction: [UInt8], crop: StructureCrop, grid: Grid,
-        settings: LesionSettings, keepComponents: Bool
+        settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
         precondition(
             reference.count == crop.voxelCount && prediction.count == crop.voxelCount, "masks must fill the crop")
@@ -305,11 +310,11 @@ public enum LesionEvaluator {
         case .iou(let threshold, let strict):
             return IoUMatching.evaluate(
                 name: name, reference: reference, prediction: prediction, crop: crop, grid: grid,
-                threshold: threshold, strict: strict, settings: settings, keepComponents: keepComponents)
+                threshold: threshold, strict: strict, settings: settings, pool: pool)
         case .brats2023(let variant):
             return BraTS2023.evaluate(
                 name: name, reference: reference, prediction: prediction, crop: crop, grid: grid, variant: variant,
-                settings: settings, keepComponents: keepComponents)
+                settings: settings, pool: pool)
         }
     }
 
@@ -397,14 +402,14 @@ public enum LesionEvaluator {
 enum IoUMatching {
     static func evaluate(
         name: String, reference: [UInt8], prediction: [UInt8], crop: StructureCrop, grid: Grid, threshold: Double,
-        strict: Bool, settings: LesionSettings, keepComponents: Bool
+        strict: Bool, settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
         let refCC = ConnectedComponents.label(
             mask: reference, nx: crop.nx, ny: crop.ny, nz: crop.nz, connectivity: settings.connectivity,
-            threads: settings.threads)
+            threads: settings.threads, pool: pool)
         let predCC = ConnectedComponents.label(
             mask: prediction, nx: crop.nx, ny: crop.ny, nz: crop.nz, connectivity: settings.connectivity,
-            threads: settings.threads)
+            threads: settings.threads, pool: pool)
         let refStats = ComponentStats(refCC, mask: reference, crop: crop)
         let predStats = ComponentStats(predCC, mask: prediction, crop: crop)
         let ml = grid.voxelVolumeML
@@ -547,6 +552,6 @@ enum IoUMatching {
         ]
         return LesionStructureResult(
             name: name, rows: rows, aggregates: aggregates, mapIDs: (mapRef, mapPred),
-            components: (refCC, predCC), crop: crop, keep: keepComponents)
+            components: (refCC, predCC), crop: crop, pool: pool)
     }
 }
