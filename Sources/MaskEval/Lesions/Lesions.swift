@@ -232,7 +232,8 @@ public enum LesionEvaluator {
     /// Evaluates every structure: per structure, the binary reference and prediction masks
     /// (the union of the region's labels), their connected components and the matching of
     /// `settings.matching`.
-    /// `keepComponents`: keep each structure's component labels for `lesionMap`.
+    /// `keepComponents`: keep each structure's component labels for `lesionMap` (false: their
+    /// arrays serve the next structure).
     ///
     /// One pass over each volume gives every label's box (`LabelBoxes`); each structure is
     /// then evaluated on its `StructureCrop` only (its masks cut straight from the labels).
