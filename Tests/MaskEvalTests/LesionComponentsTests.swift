@@ -38,24 +38,57 @@ struct LesionComponentsTests {
         return out
     }
 
+    /// Expects the labelling of `mask` to equal the flood fill for each thread count.
+    static func expectFloodFill(
+        _ mask: [UInt8], _ nx: Int, _ ny: Int, _ nz: Int, connectivity: Int, threads: [Int], _ context: String
+    ) {
+        let expected = floodFill(mask.map { Int32($0) }, nx, ny, nz, connectivity)
+        for count in threads {
+            let got = ConnectedComponents.label(
+                mask: mask, nx: nx, ny: ny, nz: nz, connectivity: Connectivity(rawValue: connectivity) ?? .six,
+                threads: count)
+            #expect(got.labels == expected, "\(context) threads \(count)")
+            #expect(got.count == Int(expected.max() ?? 0), "\(context) threads \(count)")
+        }
+    }
+
+    /// Random dimensions in the given ranges.
+    static func randomDims(
+        _ x: ClosedRange<Int>, _ y: ClosedRange<Int>, _ z: ClosedRange<Int>, _ rng: inout SeededGenerator
+    ) -> (Int, Int, Int) {
+        (Int.random(in: x, using: &rng), Int.random(in: y, using: &rng), Int.random(in: z, using: &rng))
+    }
+
+    /// nx·ny·nz values in runs of 1...`longest` equal values, each `value(&rng)`.
+    static func randomRuns<T>(
+        _ count: Int, longest: Int, _ rng: inout SeededGenerator, value: (inout SeededGenerator) -> T
+    ) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            let run = value(&rng)
+            for _ in 0..<min(count - out.count, Int.random(in: 1...longest, using: &rng)) { out.append(run) }
+        }
+        return out
+    }
+
+    /// Even trials: scattered voxels. Odd trials: rows of long runs of non-0/1 bytes (the run
+    /// finder tests eight bytes at once: runs start, end and stop short at every offset of a
+    /// word). Many slabs with 8 threads.
     @Test(arguments: [6, 18, 26])
     func randomMasksMatchFloodFillForAnyThreadCount(connectivity: Int) {
         let seed: UInt64 = 0x1E51_0000 + UInt64(connectivity)
         var rng = SeededGenerator(seed: seed)
-        for trial in 0..<20 {
-            let nx = Int.random(in: 1...13, using: &rng)
-            let ny = Int.random(in: 1...11, using: &rng)
-            let nz = Int.random(in: 1...17, using: &rng)
+        for trial in 0..<32 {
+            let runs = trial % 2 == 1
+            let (nx, ny, nz) = Self.randomDims(runs ? 9...70 : 1...13, 1...11, 1...17, &rng)
             let density = Double.random(in: 0.05...0.6, using: &rng)
-            let mask = (0..<(nx * ny * nz)).map { _ in Double.random(in: 0..<1, using: &rng) < density ? Int32(1) : 0 }
-            let expected = Self.floodFill(mask, nx, ny, nz, connectivity)
-            for threads in [1, 3, 8] {
-                let got = ConnectedComponents.label(
-                    mask: mask, nx: nx, ny: ny, nz: nz, connectivity: Connectivity(rawValue: connectivity) ?? .six,
-                    threads: threads)
-                #expect(got.labels == expected, "seed \(seed) trial \(trial) threads \(threads)")
-                #expect(got.count == Int(expected.max() ?? 0), "seed \(seed) trial \(trial)")
+            let mask = Self.randomRuns(nx * ny * nz, longest: runs ? 20 : 1, &rng) { rng in
+                Double.random(in: 0..<1, using: &rng) < density
+                    ? (runs ? UInt8.random(in: 1...255, using: &rng) : 1) : 0
             }
+            Self.expectFloodFill(
+                mask, nx, ny, nz, connectivity: connectivity, threads: [1, 3, 8], "seed \(seed) trial \(trial)")
         }
     }
 

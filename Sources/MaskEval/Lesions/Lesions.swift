@@ -141,28 +141,31 @@ public struct LesionStructureResult: Sendable {
     /// (matched components take their reference lesion's map id).
     var referenceMapIDs: [Int32] = []
     var predictionMapIDs: [Int32] = []
+    /// The components of each side on `crop` (kept for the lesion map only).
     var referenceComponents: Components?
     var predictionComponents: Components?
+    /// The box of the image the structure was evaluated on.
+    var crop = StructureCrop(origin: .zero, nx: 0, ny: 0, nz: 0)
 
     public func aggregate(_ key: String) -> Double? { aggregates.first { $0.key == key }?.value ?? nil }
 
-    /// A structure's result with its map ids; its component buffers go back to `pool` for
-    /// the next structure, or stay with the result when there is none (the lesion map).
+    /// A structure's result with its map ids. Its components (on `crop`) stay with it for
+    /// the lesion map when there is no `pool`, else their arrays go back to `pool`.
     init(
         name: String, rows: [LesionRow], aggregates: [(key: String, value: Double?)], mapIDs: ([Int32], [Int32]),
-        referenceComponents reference: inout Components, predictionComponents prediction: inout Components,
-        masks: ([UInt8], [UInt8]), pool: ComponentBuffers?
+        components: (reference: Components, prediction: Components), crop: StructureCrop, pool: ComponentBuffers?
     ) {
         self.name = name
         self.rows = rows
         self.aggregates = aggregates
         (referenceMapIDs, predictionMapIDs) = mapIDs
         if let pool {
-            pool.give(&reference.labels, labelledFrom: masks.0)
-            pool.give(&prediction.labels, labelledFrom: masks.1)
+            pool.give(components.reference.labels)
+            pool.give(components.prediction.labels)
         } else {
-            referenceComponents = reference
-            predictionComponents = prediction
+            referenceComponents = components.reference
+            predictionComponents = components.prediction
+            self.crop = crop
         }
     }
 }
@@ -178,32 +181,38 @@ public struct LesionEvaluation: Sendable {
     public var totalSeconds = 0.0
 }
 
-/// Per-component voxel count, box and centroid.
+/// Per-component voxel count, box (on the crop) and centroid.
 struct ComponentStats {
     var voxels: [Int]
     var boxes: [VoxelBox]
+    /// Sums of the voxels' image coordinates (integers, so exact in any order).
     var sums: [SIMD3<Double>]
 
-    /// One scan of the mask's foreground (zero words skipped) reading the component ids.
-    init(_ components: Components, mask: [UInt8], grid: Grid) {
+    /// One scan of the mask's foreground on `crop`, row by row (zero words skipped), reading
+    /// the component ids.
+    init(_ components: Components, mask: [UInt8], crop: StructureCrop) {
         let n = components.count
         var voxels = [Int](repeating: 0, count: n + 1)
         var boxes = [VoxelBox](repeating: .empty, count: n + 1)
         var sums = [SIMD3<Double>](repeating: .zero, count: n + 1)
-        let nx = grid.nx
-        let strideK = grid.nx * grid.ny
+        let strideJ = crop.nx
+        let strideK = crop.nx * crop.ny
+        let origin = SIMD3<Double>(Double(crop.origin.x), Double(crop.origin.y), Double(crop.origin.z))
         components.labels.withUnsafeBufferPointer { labels in
             mask.withUnsafeBufferPointer { fg in
-                ConnectedComponents.forEachForeground(fg, 0..<fg.count) { index in
-                    let id = Int(labels[index])
-                    let k = index / strideK
-                    let j = (index - k * strideK) / nx
-                    let i = index - k * strideK - j * nx
-                    voxels[id] += 1
-                    let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
-                    boxes[id].lower = pointwiseMin(boxes[id].lower, p)
-                    boxes[id].upper = pointwiseMax(boxes[id].upper, p)
-                    sums[id] += SIMD3(Double(i), Double(j), Double(k))
+                for k in 0..<crop.nz {
+                    for j in 0..<crop.ny {
+                        let row = j * strideJ + k * strideK
+                        ConnectedComponents.forEachForeground(fg, row..<(row + crop.nx)) { index in
+                            let id = Int(labels[index])
+                            let i = index - row
+                            voxels[id] += 1
+                            let p = SIMD3<Int32>(Int32(i), Int32(j), Int32(k))
+                            boxes[id].lower = pointwiseMin(boxes[id].lower, p)
+                            boxes[id].upper = pointwiseMax(boxes[id].upper, p)
+                            sums[id] += SIMD3(Double(i), Double(j), Double(k)) + origin
+                        }
+                    }
                 }
             }
         }
@@ -224,25 +233,38 @@ public enum LesionEvaluator {
     /// (the union of the region's labels), their connected components and the matching of
     /// `settings.matching`.
     /// `keepComponents`: keep each structure's component labels for `lesionMap` (false: their
-    /// arrays are reused from one structure to the next).
+    /// arrays serve the next structure).
+    ///
+    /// One pass over each volume gives every label's box (`LabelBoxes`); each structure is
+    /// then evaluated on its `StructureCrop` only (its masks cut straight from the labels).
     public static func evaluate(
         reference: LabelVolume, prediction: LabelVolume, structures: [Region], settings: LesionSettings,
         keepComponents: Bool = true
     ) -> LesionEvaluation {
-        let pool = keepComponents ? nil : ComponentBuffers()
         precondition(reference.grid.dims == prediction.grid.dims, "volumes must share a grid")
         let start = DispatchTime.now()
         ComponentClock.reset()
+        let grid = reference.grid
+        let volumes = [reference, prediction]
+        let boxes = volumes.map { $0.storage.withBuffer(BoxesOf(grid: grid, threads: settings.threads)) }
+        let margin = StructureCrop.margin(for: settings.matching)
+        let pool = keepComponents ? nil : ComponentBuffers()
         var results: [LesionStructureResult] = []
         for structure in structures {
-            let ref = Regions.binaryMask(reference.storage, labels: structure.labels, threads: settings.threads)
-            let pred = Regions.binaryMask(prediction.storage, labels: structure.labels, threads: settings.threads)
+            let box = boxes[0].box(of: structure.labels, grid: grid).union(
+                boxes[1].box(of: structure.labels, grid: grid))
+            let crop = StructureCrop(box: box, margin: margin, grid: grid)
+            let masks = volumes.map {
+                $0.storage.withBuffer(
+                    CropCut(crop: crop, labels: structure.labels, grid: grid, threads: settings.threads))
+            }
+            let (ref, pred) = (masks[0], masks[1])
             results.append(
-                evaluateMasks(
-                    name: structure.name, reference: ref, prediction: pred, grid: reference.grid, settings: settings,
+                evaluateCrop(
+                    name: structure.name, reference: ref, prediction: pred, crop: crop, grid: grid, settings: settings,
                     pool: pool))
         }
-        var evaluation = LesionEvaluation(settings: settings, grid: reference.grid, structures: results)
+        var evaluation = LesionEvaluation(settings: settings, grid: grid, structures: results)
         evaluation.componentSeconds = ComponentClock.seconds
         evaluation.totalSeconds = Evaluator.seconds(since: start)
         return evaluation
@@ -257,65 +279,85 @@ public enum LesionEvaluator {
             prediction: prediction.map { $0 != 0 ? UInt8(1) : 0 }, grid: grid, settings: settings)
     }
 
-    /// One structure from its two binary masks, one byte per voxel (non-zero = inside).
+    /// One structure from its two binary masks, one byte per voxel (non-zero = inside),
+    /// evaluated on the crop of their foreground.
     public static func evaluateMasks(
         name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, settings: LesionSettings
     ) -> LesionStructureResult {
-        evaluateMasks(
-            name: name, reference: reference, prediction: prediction, grid: grid, settings: settings, pool: nil)
+        let box = [reference, prediction].map { mask in
+            mask.withUnsafeBufferPointer { StructureCrop.foregroundBox($0, nx: grid.nx, ny: grid.ny, nz: grid.nz) }
+        }.reduce(VoxelBox.empty) { $0.union($1) }
+        let crop = StructureCrop(box: box, margin: StructureCrop.margin(for: settings.matching), grid: grid)
+        return evaluateCrop(
+            name: name, reference: crop.cut(reference, imageGrid: grid, threads: settings.threads),
+            prediction: crop.cut(prediction, imageGrid: grid, threads: settings.threads), crop: crop, grid: grid,
+            settings: settings, pool: nil)
     }
 
-    static func evaluateMasks(
-        name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, settings: LesionSettings,
-        pool: ComponentBuffers?
+    /// One structure from its two masks on `crop` (`StructureCrop.whole` for the image); its
+    /// components stay with the result without a `pool` (see `LesionStructureResult`).
+    static func evaluateCrop(
+        name: String, reference: [UInt8], prediction: [UInt8], crop: StructureCrop, grid: Grid,
+        settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
+        precondition(
+            reference.count == crop.voxelCount && prediction.count == crop.voxelCount, "masks must fill the crop")
         switch settings.matching {
         case .iou(let threshold, let strict):
             return IoUMatching.evaluate(
-                name: name, reference: reference, prediction: prediction, grid: grid, threshold: threshold,
-                strict: strict, settings: settings, pool: pool)
+                name: name, reference: reference, prediction: prediction, crop: crop, grid: grid,
+                threshold: threshold, strict: strict, settings: settings, pool: pool)
         case .brats2023(let variant):
             return BraTS2023.evaluate(
-                name: name, reference: reference, prediction: prediction, grid: grid, variant: variant,
+                name: name, reference: reference, prediction: prediction, crop: crop, grid: grid, variant: variant,
                 settings: settings, pool: pool)
         }
     }
 
-    /// The two binary masks of a pair of component sets over `box` widened by one voxel
-    /// (clipped to the image), as volumes with the grid's spacing.
+    /// The two binary masks of a pair of component sets (ids flagged in the tables) over
+    /// `box` (on `crop`) widened by one voxel and clipped, as volumes with the grid's
+    /// spacing and the affine moved to their first voxel. The crop's margin makes the clip
+    /// the image's.
     static func cropPair(
-        reference: UnsafeBufferPointer<Int32>, referenceIDs: Set<Int32>, prediction: UnsafeBufferPointer<Int32>,
-        predictionIDs: Set<Int32>, box: VoxelBox, grid: Grid
+        reference: UnsafeBufferPointer<Int32>, referenceIDs: [Bool], prediction: UnsafeBufferPointer<Int32>,
+        predictionIDs: [Bool], box: VoxelBox, crop: StructureCrop, grid: Grid
     ) -> (LabelVolume, LabelVolume) {
         let lower = pointwiseMax(box.lower &- 1, SIMD3(repeating: 0))
-        let upper = pointwiseMin(box.upper &+ 1, SIMD3(Int32(grid.nx - 1), Int32(grid.ny - 1), Int32(grid.nz - 1)))
+        let upper = pointwiseMin(box.upper &+ 1, SIMD3(Int32(crop.nx - 1), Int32(crop.ny - 1), Int32(crop.nz - 1)))
         let cx = Int(upper.x - lower.x + 1)
         let cy = Int(upper.y - lower.y + 1)
         let cz = Int(upper.z - lower.z + 1)
         var ref = [Int32](repeating: 0, count: cx * cy * cz)
         var pred = [Int32](repeating: 0, count: cx * cy * cz)
-        let strideJ = grid.nx
-        let strideK = grid.nx * grid.ny
+        let strideJ = crop.nx
+        let strideK = crop.nx * crop.ny
         var out = 0
         for k in Int(lower.z)...Int(upper.z) {
             for j in Int(lower.y)...Int(upper.y) {
                 let row = j * strideJ + k * strideK
                 for i in Int(lower.x)...Int(upper.x) {
-                    let r = reference[row + i]
-                    let p = prediction[row + i]
-                    if r != 0 && referenceIDs.contains(r) { ref[out] = 1 }
-                    if p != 0 && predictionIDs.contains(p) { pred[out] = 1 }
+                    if referenceIDs[Int(reference[row + i])] { ref[out] = 1 }
+                    if predictionIDs[Int(prediction[row + i])] { pred[out] = 1 }
                     out += 1
                 }
             }
         }
         var affine = grid.affine
-        let origin = grid.affine.apply(Double(lower.x), Double(lower.y), Double(lower.z))
+        let origin = grid.affine.apply(
+            Double(Int(lower.x) + crop.origin.x), Double(Int(lower.y) + crop.origin.y),
+            Double(Int(lower.z) + crop.origin.z))
         affine[0, 3] = origin.0
         affine[1, 3] = origin.1
         affine[2, 3] = origin.2
-        let crop = Grid(nx: cx, ny: cy, nz: cz, affine: affine)
-        return (LabelVolume(grid: crop, labels: ref), LabelVolume(grid: crop, labels: pred))
+        let pairGrid = Grid(nx: cx, ny: cy, nz: cz, affine: affine)
+        return (LabelVolume(grid: pairGrid, labels: ref), LabelVolume(grid: pairGrid, labels: pred))
+    }
+
+    /// A table of `count + 1` flags (id 0 never set) with the ids of `ids` set.
+    static func idTable<S: Sequence>(_ ids: S, count: Int) -> [Bool] where S.Element: BinaryInteger {
+        var table = [Bool](repeating: false, count: count + 1)
+        for id in ids where id > 0 { table[Int(id)] = true }
+        return table
     }
 
     /// The lesion map: on the reference grid, each reference lesion's voxels hold its map id,
@@ -326,14 +368,25 @@ public enum LesionEvaluator {
         var offset: Int32 = 0
         for structure in evaluation.structures {
             guard let ref = structure.referenceComponents, let pred = structure.predictionComponents else { continue }
-            for index in map.indices where map[index] == 0 {
-                let r = Int(ref.labels[index])
-                if r > 0 {
-                    map[index] = offset + structure.referenceMapIDs[r]
-                    continue
+            let crop = structure.crop
+            let imageStrideJ = evaluation.grid.nx
+            let imageStrideK = evaluation.grid.nx * evaluation.grid.ny
+            var index = 0  // on the crop
+            for k in 0..<crop.nz {
+                for j in 0..<crop.ny {
+                    let row = crop.origin.x + (crop.origin.y + j) * imageStrideJ + (crop.origin.z + k) * imageStrideK
+                    for image in row..<(row + crop.nx) {
+                        defer { index += 1 }
+                        guard map[image] == 0 else { continue }
+                        let r = Int(ref.labels[index])
+                        if r > 0 {
+                            map[image] = offset + structure.referenceMapIDs[r]
+                            continue
+                        }
+                        let p = Int(pred.labels[index])
+                        if p > 0 { map[image] = offset + structure.predictionMapIDs[p] }
+                    }
                 }
-                let p = Int(pred.labels[index])
-                if p > 0 { map[index] = offset + structure.predictionMapIDs[p] }
             }
             offset += max(structure.referenceMapIDs.max() ?? 0, structure.predictionMapIDs.max() ?? 0)
         }
@@ -344,19 +397,17 @@ public enum LesionEvaluator {
 /// panoptica's IoU matching and its panoptic metrics.
 enum IoUMatching {
     static func evaluate(
-        name: String, reference: [UInt8], prediction: [UInt8], grid: Grid, threshold: Double, strict: Bool,
-        settings: LesionSettings, pool: ComponentBuffers?
+        name: String, reference: [UInt8], prediction: [UInt8], crop: StructureCrop, grid: Grid, threshold: Double,
+        strict: Bool, settings: LesionSettings, pool: ComponentBuffers?
     ) -> LesionStructureResult {
-        var refStorage = pool?.take() ?? []
-        var predStorage = pool?.take() ?? []
-        var refCC = ConnectedComponents.label(
-            mask: reference, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
-            threads: settings.threads, reusing: &refStorage)
-        var predCC = ConnectedComponents.label(
-            mask: prediction, nx: grid.nx, ny: grid.ny, nz: grid.nz, connectivity: settings.connectivity,
-            threads: settings.threads, reusing: &predStorage)
-        let refStats = ComponentStats(refCC, mask: reference, grid: grid)
-        let predStats = ComponentStats(predCC, mask: prediction, grid: grid)
+        let refCC = ConnectedComponents.label(
+            mask: reference, nx: crop.nx, ny: crop.ny, nz: crop.nz, connectivity: settings.connectivity,
+            threads: settings.threads, pool: pool)
+        let predCC = ConnectedComponents.label(
+            mask: prediction, nx: crop.nx, ny: crop.ny, nz: crop.nz, connectivity: settings.connectivity,
+            threads: settings.threads, pool: pool)
+        let refStats = ComponentStats(refCC, mask: reference, crop: crop)
+        let predStats = ComponentStats(predCC, mask: prediction, crop: crop)
         let ml = grid.voxelVolumeML
         let refKept = (0...refCC.count).map {
             $0 > 0 && settings.keeps(voxels: refStats.voxels[$0], volumeML: Double(refStats.voxels[$0]) * ml)
@@ -426,9 +477,11 @@ enum IoUMatching {
                         let ref = matchedRefs[slot]
                         let pred = refMatch[ref]
                         let (refMask, predMask) = LesionEvaluator.cropPair(
-                            reference: buffers.value.0, referenceIDs: [Int32(ref)], prediction: buffers.value.1,
-                            predictionIDs: [Int32(pred)], box: refStats.boxes[ref].union(predStats.boxes[pred]),
-                            grid: grid)
+                            reference: buffers.value.0,
+                            referenceIDs: LesionEvaluator.idTable([ref], count: refCC.count),
+                            prediction: buffers.value.1,
+                            predictionIDs: LesionEvaluator.idTable([pred], count: predCC.count),
+                            box: refStats.boxes[ref].union(predStats.boxes[pred]), crop: crop, grid: grid)
                         shared.value[slot] = EngineBridge.pairSurface(
                             reference: refMask, prediction: predMask, presets: [.medpy], percentile: 95)
                     }
@@ -495,6 +548,26 @@ enum IoUMatching {
         ]
         return LesionStructureResult(
             name: name, rows: rows, aggregates: aggregates, mapIDs: (mapRef, mapPred),
-            referenceComponents: &refCC, predictionComponents: &predCC, masks: (reference, prediction), pool: pool)
+            components: (refCC, predCC), crop: crop, pool: pool)
+    }
+}
+
+/// Every label's box in one volume, whatever its storage type.
+private struct BoxesOf: LabelBufferVisitor {
+    let grid: Grid
+    let threads: Int
+    func visit<T: LabelValue>(_ labels: UnsafeBufferPointer<T>) -> LabelBoxes {
+        LabelBoxes(labels, nx: grid.nx, ny: grid.ny, nz: grid.nz, threads: threads)
+    }
+}
+
+/// One structure's mask over its crop, whatever the volume's storage type.
+private struct CropCut: LabelBufferVisitor {
+    let crop: StructureCrop
+    let labels: [Int32]
+    let grid: Grid
+    let threads: Int
+    func visit<T: LabelValue>(_ values: UnsafeBufferPointer<T>) -> [UInt8] {
+        crop.cut(values, labels: labels, imageGrid: grid, threads: threads)
     }
 }
