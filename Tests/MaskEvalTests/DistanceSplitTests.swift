@@ -91,6 +91,17 @@ struct DistanceSplitTests {
                 #expect(got == expected, "seed \(seed), \(String(describing: method)), \(threads) threads")
             }
         }
+        // Brute force over sources not sorted by slice (no slab pruning).
+        let shuffled = c.sources.reversed().map { $0 }
+        let unsorted = SurfaceSearch.distances(
+            nx: c.grid.0, ny: c.grid.1, nz: c.grid.2, spacing: c.spacing, box: c.box, queries: c.queries,
+            sources: shuffled, table: table, threads: 2, transformVoxels: size.x * size.y * size.z, far: .bruteForce
+        ) {
+            DistanceTransform.distances(
+                sources: shuffled, queries: c.queries, box: c.box, nx: c.grid.0, ny: c.grid.1, spacing: c.spacing,
+                threads: 2)
+        }
+        #expect(unsorted == expected, "seed \(seed), unsorted sources")
     }
 
     /// The transform from point lists equals the transform on a crop's flags and brute force,

@@ -176,6 +176,7 @@ enum SurfaceSearch {
                     func local(_ i: Int, _ j: Int, _ k: Int) -> Int {
                         (i - origin.x) + localJ * (j - origin.y) + localK * (k - origin.z)
                     }
+                    let shells = distance[min(count - 1, 26)]
                     let rows = BitRows(words: words, nx: bits.nx, ny: bits.ny, nz: bits.nz, spacing: spacing)
 
                     // A fixed sample decides: when more than a quarter of it is far from
@@ -210,7 +211,8 @@ enum SurfaceSearch {
                                     (i, j, k) = coordinates(index)
                                 }
                                 var start = 0
-                                if previous.distance > 0 {
+                                // Worth it only beyond the first shells of the table.
+                                if previous.distance > shells {
                                     let dx = Double(i - previous.i) * spacing.x
                                     let dy = Double(j - previous.j) * spacing.y
                                     let dz = Double(k - previous.k) * spacing.z
@@ -230,17 +232,25 @@ enum SurfaceSearch {
                     /// sample of them), brute force far × sources pair checks, the transform
                     /// about 8 steps per voxel of its crop.
                     func cheapestFarMethod() -> FarMethod {
+                        let bruteCost = far.count * sources.count
+                        let transformCost = 8 * transformVoxels
+                        let other: FarMethod = transformCost < bruteCost ? .transform : .bruteForce
+                        // The sample's scans stop once the rows alone would cost more than
+                        // the other ways (they start with no known source, so far queries
+                        // can visit many rows).
                         let farStep = max(1, far.count / 16)
+                        let sampled = (far.count + farStep - 1) / farStep
+                        let budget = min(bruteCost, transformCost) / 8 * sampled / far.count
                         var sampleRows = 0
                         for f in stride(from: 0, to: far.count, by: farStep) {
                             let (i, j, k) = coordinates(queries[far[f]])
-                            sampleRows += rows.nearest(i - origin.x, j - origin.y, k - origin.z, within: nil).rows
+                            sampleRows +=
+                                rows.nearest(
+                                    i - origin.x, j - origin.y, k - origin.z, within: nil, rowLimit: budget - sampleRows
+                                ).rows
+                            if sampleRows > budget { return other }
                         }
-                        let rowCost = 8 * sampleRows * far.count / ((far.count + farStep - 1) / farStep)
-                        let bruteCost = far.count * sources.count
-                        let transformCost = 8 * transformVoxels
-                        if transformCost < min(rowCost, bruteCost) { return .transform }
-                        return rowCost <= bruteCost ? .rows : .bruteForce
+                        return 8 * sampleRows * far.count / sampled <= min(bruteCost, transformCost) ? .rows : other
                     }
                     let method = forced ?? cheapestFarMethod()
                     if method == .transform { return transform() }
@@ -263,20 +273,52 @@ enum SurfaceSearch {
                         return out
                     }
                     let points = sources.map { coordinates($0) }
+                    // Sources in scan order (boundary lists are) are sorted by slice k: each far
+                    // query then walks them outwards from its own slice and stops on each side
+                    // at the first slice whose (Δk·sₖ)² alone reaches the best so far; the
+                    // sum of squares is monotone, so no skipped source is nearer.
+                    let sortedByK = zip(points, points.dropFirst()).allSatisfy { $0.2 <= $1.2 }
                     out.withUnsafeMutableBufferPointer { result in
                         let shared = UncheckedSendable(result)
-                        parallelFor(far.count, threads: threads, grain: 16) { f in
-                            let (i, j, k) = coordinates(queries[far[f]])
-                            var best = Double.infinity
-                            for p in points {
+                        points.withUnsafeBufferPointer { points in
+                            parallelFor(far.count, threads: threads, grain: 16) { f in
+                                let (i, j, k) = coordinates(queries[far[f]])
+                                var best = Double.infinity
                                 // Integer differences scaled by the spacing: the same
                                 // arithmetic as the offset table and the transform.
-                                let dx = Double(i - p.0) * spacing.x
-                                let dy = Double(j - p.1) * spacing.y
-                                let dz = Double(k - p.2) * spacing.z
-                                best = min(best, dx * dx + dy * dy + dz * dz)
+                                @inline(__always) func consider(_ p: (Int, Int, Int)) {
+                                    let dx = Double(i - p.0) * spacing.x
+                                    let dy = Double(j - p.1) * spacing.y
+                                    let dz = Double(k - p.2) * spacing.z
+                                    best = min(best, dx * dx + dy * dy + dz * dz)
+                                }
+                                if sortedByK {
+                                    // The first source of slice k or later.
+                                    var low = 0
+                                    var high = points.count
+                                    while low < high {
+                                        let middle = (low + high) / 2
+                                        if points[middle].2 < k { low = middle + 1 } else { high = middle }
+                                    }
+                                    var up = low
+                                    while up < points.count {
+                                        let dz = Double(points[up].2 - k) * spacing.z
+                                        if dz * dz >= best { break }
+                                        consider(points[up])
+                                        up += 1
+                                    }
+                                    var down = low - 1
+                                    while down >= 0 {
+                                        let dz = Double(k - points[down].2) * spacing.z
+                                        if dz * dz >= best { break }
+                                        consider(points[down])
+                                        down -= 1
+                                    }
+                                } else {
+                                    for p in points { consider(p) }
+                                }
+                                shared.value[far[f]] = best.squareRoot()
                             }
-                            shared.value[far[f]] = best.squareRoot()
                         }
                     }
                     return out
@@ -351,11 +393,13 @@ struct BitRows {
     /// and in each row only the nearest set bit on either side of i counts; a plane or row
     /// whose own part of the distance already reaches the best so far is skipped, and so are
     /// all beyond it. `within`, a set voxel, gives the first best. +∞ when no bit is set.
+    /// With `rowLimit`, the scan stops after that many rows (an estimate's cut-off; the
+    /// distance is then only an upper bound).
     ///
     /// The squared distance is the same sum of the same squares as the offset table's and
     /// brute force's, ((Δi·sᵢ)² + (Δj·sⱼ)²) + (Δk·sₖ)², and rounding is monotone, so a
     /// skipped plane or row holds nothing nearer.
-    func nearest(_ i: Int, _ j: Int, _ k: Int, within known: (i: Int, j: Int, k: Int)?) -> (
+    func nearest(_ i: Int, _ j: Int, _ k: Int, within known: (i: Int, j: Int, k: Int)?, rowLimit: Int = .max) -> (
         squared: Double, at: (i: Int, j: Int, k: Int)?, rows: Int
     ) {
         var best = Double.infinity
@@ -384,6 +428,7 @@ struct BitRows {
                         let jj = side == 0 ? j - dj : j + dj
                         guard jj >= 0 && jj < ny else { continue }
                         rows += 1
+                        if rows > rowLimit { return (best, at, rows) }
                         let base = nx * (jj + ny * kk)
                         // Only bits within the best distance so far can improve it.
                         var reach = nx
@@ -475,13 +520,22 @@ struct SourceBits {
         let origin = origin
         let (nx, ny, nz) = (nx, ny, nz)
         words.withUnsafeMutableBufferPointer { words in
+            // Sources further along the previous one's row need no division.
+            var previous = (index: -1, i: 0, j: 0, k: 0)
             for index in sources {
-                let i = index % strideJ - origin.x
-                let j = (index / strideJ) % gridNY - origin.y
-                let k = index / strideK - origin.z
+                let step = index - previous.index
+                let (i, j, k): (Int, Int, Int)
+                if previous.index >= 0 && step > 0 && previous.i + origin.x + step < gridNX {
+                    (i, j, k) = (previous.i + step, previous.j, previous.k)
+                } else {
+                    (i, j, k) = (
+                        index % strideJ - origin.x, (index / strideJ) % gridNY - origin.y, index / strideK - origin.z
+                    )
+                }
                 precondition(i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz, "a source outside its box")
                 let bit = i + localJ * j + localK * k
                 words[bit >> 6] |= 1 << UInt64(bit & 63)
+                previous = (index, i, j, k)
             }
         }
         self.words = words
