@@ -193,7 +193,9 @@ enum SurfaceSearch {
                     }
 
                     var out = [Double](repeating: -1, count: queries.count)
-                    let block = 4096
+                    // Blocks of consecutive queries (each resumes from its previous query), at
+                    // least 8 per worker so that a big label keeps every worker busy.
+                    let block = min(4096, max(256, queries.count / (8 * max(1, threads))))
                     out.withUnsafeMutableBufferPointer { result in
                         let shared = UncheckedSendable(result)
                         parallelFor((queries.count + block - 1) / block, threads: threads) { b in
