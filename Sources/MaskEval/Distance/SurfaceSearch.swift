@@ -440,7 +440,6 @@ struct BitRows {
                         }
                         let left = previousSet(base + i, from: base + max(0, i - reach))
                         let right = nextSet(base + i, before: base + min(nx, i + reach + 1))
-                        // Left first: on a tie the left bit is kept, as a full scan would.
                         if left >= 0 {
                             let x = Double(left - base - i) * spacing.x
                             let d = x * x + y2 + z2
