@@ -116,7 +116,8 @@ enum BruteForce {
                 flags: f, nx: nx, ny: ny, nz: nz, spacing: spacing, source: 1, query: 2, threads: 1)
             for threads in [1, 3] {
                 let search = SurfaceSearch.distances(
-                    nx: nx, ny: ny, nz: nz, spacing: spacing, isSource: FlagSource(flags: f, bit: 1),
+                    nx: nx, ny: ny, nz: nz, spacing: spacing,
+                    box: VoxelBox(lower: .zero, upper: SIMD3(Int32(nx - 1), Int32(ny - 1), Int32(nz - 1))),
                     queries: queries, sources: sources, table: table, threads: threads,
                     transformVoxels: nx * ny * nz
                 ) { transform }

@@ -10,17 +10,17 @@ struct DistanceHistogram {
     var total: Double
 
     init(_ distances: [Double], weights: [Double]? = nil) {
-        var slots: [UInt64: Int] = [:]
+        var slots = BitPatternSlots()
         var values: [Double] = []
         var sums: [Double] = []
         var counts: [Int] = []
         for (index, distance) in distances.enumerated() {
             let weight = weights?[index] ?? 1
-            if let slot = slots[distance.bitPattern] {
+            let slot = slots.slot(of: distance.bitPattern, next: values.count)
+            if slot < values.count {
                 sums[slot] += weight
                 counts[slot] += 1
             } else {
-                slots[distance.bitPattern] = values.count
                 values.append(distance)
                 sums.append(weight)
                 counts.append(1)
@@ -69,5 +69,42 @@ struct DistanceHistogram {
         // numpy's _lerp form, so results match it to the last bit where it matters.
         let diff = b - a
         return fraction >= 0.5 ? b - diff * (1 - fraction) : a + diff * fraction
+    }
+}
+
+/// Distinct 64-bit keys → their slot in order of first appearance: open addressing with a
+/// multiplicative hash, for the histogram's one look-up per distance. Swift's `Dictionary`
+/// (SipHash) took a quarter of the distance phase after the search on the CT-sized pair
+/// (perf, `maskeval compare bench-data/ct_*.nii.gz --threads 1`); the slots, and so the
+/// histogram, are the same.
+struct BitPatternSlots {
+    private var keys = [UInt64](repeating: 0, count: 64)
+    private var slots = [Int](repeating: -1, count: 64)
+    private var shift = 58
+    private var used = 0
+
+    /// The slot of `key`; a new key gets `next` (the number of keys so far).
+    mutating func slot(of key: UInt64, next: Int) -> Int {
+        if 2 * (used + 1) > keys.count { grow() }
+        var position = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+        let mask = keys.count - 1
+        while slots[position] >= 0 {
+            if keys[position] == key { return slots[position] }
+            position = (position + 1) & mask
+        }
+        keys[position] = key
+        slots[position] = next
+        used += 1
+        return next
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldSlots = slots
+        keys = [UInt64](repeating: 0, count: 2 * oldKeys.count)
+        slots = [Int](repeating: -1, count: 2 * oldKeys.count)
+        shift -= 1
+        used = 0
+        for (key, slot) in zip(oldKeys, oldSlots) where slot >= 0 { _ = self.slot(of: key, next: slot) }
     }
 }

@@ -328,12 +328,14 @@ public enum Evaluator {
         let surfels = SurfelCrop(
             label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
+        let crop = VoxelBox(
+            lower: .zero, upper: SIMD3(Int32(surfels.nx - 1), Int32(surfels.ny - 1), Int32(surfels.nz - 1)))
         let distances = surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
                 SurfaceSearch.distances(
-                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
-                    isSource: FlagSource(flags: flags, bit: source), queries: queries, sources: sources,
-                    table: volumes.table, threads: threads, transformVoxels: cropVoxels
+                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM, box: crop,
+                    queries: queries, sources: sources, table: volumes.table, threads: threads,
+                    transformVoxels: cropVoxels
                 ) {
                     DistanceTransform.distances(
                         flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
@@ -352,8 +354,8 @@ public enum Evaluator {
         return (distances, surfels)
     }
 
-    /// D_PR and D_RP between the boundary voxels of the label's two masks, searched on the
-    /// whole grid; the label's crop is built only if a transform is needed.
+    /// D_PR and D_RP between the boundary voxels of the label's two masks, searched over the
+    /// label's box; the transform, when needed, runs on the box from the same lists.
     static func voxelDistances<T: LabelValue>(
         label: Int32, slot: Int, box: VoxelBox, volumes: Volumes<T>, boundaries: BoundaryMap, threads: Int
     ) -> DirectedDistances {
@@ -361,38 +363,19 @@ public enum Evaluator {
         let referencePoints = Array(boundaries.reference(slot: slot))
         let predictionPoints = Array(boundaries.prediction(slot: slot))
         let size = box.size
-        var crop: LabelCrop?
-        func transform(_ source: UInt8, _ query: UInt8) -> [Double] {
-            let built =
-                crop
-                ?? LabelCrop(
-                    label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
-            crop = built
-            return built.flags.withUnsafeBufferPointer { flags in
+        func search(_ queries: [Int], _ sources: [Int]) -> [Double] {
+            SurfaceSearch.distances(
+                nx: grid.nx, ny: grid.ny, nz: grid.nz, spacing: grid.spacingMM, box: box, queries: queries,
+                sources: sources, table: volumes.table, threads: threads, transformVoxels: size.x * size.y * size.z
+            ) {
                 DistanceTransform.distances(
-                    flags: flags, nx: built.nx, ny: built.ny, nz: built.nz, spacing: grid.spacingMM, source: source,
-                    query: query, threads: threads)
+                    sources: sources, queries: queries, box: box, nx: grid.nx, ny: grid.ny, spacing: grid.spacingMM,
+                    threads: threads)
             }
         }
-        return boundaries.flags.withUnsafeBufferPointer { flags in
-            func search(_ bit: UInt8, _ labels: UnsafeBufferPointer<T>, _ queries: [Int], _ sources: [Int])
-                -> [Double]
-            {
-                let query = bit == CropFlag.referenceBoundary ? CropFlag.predictionBoundary : CropFlag.referenceBoundary
-                return SurfaceSearch.distances(
-                    nx: grid.nx, ny: grid.ny, nz: grid.nz, spacing: grid.spacingMM,
-                    isSource: LabelBoundarySource(
-                        boundaries: flags, bit: bit, labels: labels, label: T(truncatingIfNeeded: label)),
-                    queries: queries, sources: sources, table: volumes.table, threads: threads,
-                    transformVoxels: size.x * size.y * size.z
-                ) { transform(bit, query) }
-            }
-            return DirectedDistances(
-                predictionToReference: search(
-                    CropFlag.referenceBoundary, volumes.reference, predictionPoints, referencePoints),
-                referenceToPrediction: search(
-                    CropFlag.predictionBoundary, volumes.prediction, referencePoints, predictionPoints))
-        }
+        return DirectedDistances(
+            predictionToReference: search(predictionPoints, referencePoints),
+            referenceToPrediction: search(referencePoints, predictionPoints))
     }
 
     /// The union box of one label's two masks, from a census (tests and tools).
