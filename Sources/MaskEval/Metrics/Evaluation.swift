@@ -263,8 +263,14 @@ public enum Evaluator {
                     hausdorffVoxel: .zero, hausdorffMM: 0)
             }
         }
-        if settings.presets.contains(.deepmind) {
-            let (distances, surfels) = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
+        // One padded crop serves both the surfels and the mesh.
+        let crop =
+            settings.presets.contains(.deepmind) || settings.presets.contains(.meshmetrics)
+            ? MeshCrop(
+                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction,
+                grid: volumes.grid) : nil
+        if settings.presets.contains(.deepmind), let crop {
+            let (distances, surfels) = surfelDistances(crop: crop, volumes: volumes, threads: threads)
             out.metrics[.deepmind] = Reduce.surfelMetrics(
                 distances, percentile: settings.percentile, toleranceMM: tolerance)
             if settings.keepDetail && primary == .deepmind {
@@ -276,9 +282,10 @@ public enum Evaluator {
                 hausdorff = (surfels.voxel(ofCorner: corner, box: box), distance)
             }
         }
-        if settings.presets.contains(.meshmetrics) {
+        if settings.presets.contains(.meshmetrics), let crop {
             out.metrics[.meshmetrics] =
-                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads).surface
+                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads, crop: crop)
+                .surface
         }
         if let hausdorff {
             out.detail?.hausdorffVoxel = hausdorff.voxel
@@ -299,13 +306,11 @@ public enum Evaluator {
         return (best.index, best.distance)
     }
 
-    /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
-    static func surfelDistances(label: Int32, box: VoxelBox, volumes: Volumes, threads: Int) -> (
-        DirectedDistances, SurfelCrop
-    ) {
+    /// D_PR and D_RP between the surfels of the label's two masks (from its padded crop),
+    /// with their areas.
+    static func surfelDistances(crop: MeshCrop, volumes: Volumes, threads: Int) -> (DirectedDistances, SurfelCrop) {
         let grid = volumes.grid
-        let surfels = SurfelCrop(
-            label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
+        let surfels = SurfelCrop(crop: crop, spacing: grid.spacingMM)
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
         let distances = surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
@@ -394,7 +399,10 @@ public enum Evaluator {
         return reference.labels.withUnsafeBufferPointer { ref in
             prediction.labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads).0 }
+                if surfels {
+                    let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)
+                    return surfelDistances(crop: crop, volumes: volumes, threads: threads).0
+                }
                 let map = BoundaryMap(
                     reference: reference.labels, prediction: prediction.labels, grid: grid, labels: [label],
                     threads: threads)
