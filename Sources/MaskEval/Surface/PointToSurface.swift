@@ -233,7 +233,16 @@ extension PointToSurface {
         }
         let radius = table.radius
         let samples = table.samples
-        let half = table.half
+        // prefix[normal · prefixStride + m] (`FaceWalker.prefix`).
+        let reach = offsets.map { max(abs(Int($0.x)), abs(Int($0.y)), abs(Int($0.z))) }
+        let prefixStride = (reach.max() ?? 0) + 1
+        var prefix = [Int](repeating: 0, count: 3 * prefixStride)
+        for normal in 0..<3 {
+            for m in 0..<prefixStride {
+                prefix[normal * prefixStride + m] =
+                    (start[normal]..<start[normal + 1]).first { reach[$0] > m } ?? start[normal + 1]
+            }
+        }
         // Steps to the face neighbour along each axis; 0 along a flat axis (no faces there).
         let steps = [crop.flat.x ? 0 : 1, crop.flat.y ? 0 : strideJ, crop.flat.z ? 0 : strideK]
         let workers = max(1, threads)
@@ -246,23 +255,27 @@ extension PointToSurface {
             linear.withUnsafeBufferPointer { linear in
                 offsets.withUnsafeBufferPointer { offsets in
                     nearest.withUnsafeBufferPointer { nearest in
-                        pairDistances.withUnsafeBufferPointer { pairDistances in
-                            hits.withUnsafeMutableBufferPointer { hits in
-                                zeros.withUnsafeMutableBufferPointer { zeros in
-                                    farLists.withUnsafeMutableBufferPointer { farLists in
-                                        let walker = FaceWalker(
-                                            flags: f, linear: linear, offsets: offsets, nearest: nearest,
-                                            pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
-                                            steps: SIMD3(steps[0], steps[1], steps[2]),
-                                            start: SIMD4(start[0], start[1], start[2], start[3]),
-                                            radius: SIMD3(radius[0], radius[1], radius[2]),
-                                            samples: SIMD3(samples[0], samples[1], samples[2]), half: half)
-                                        let shared = UncheckedSendable((hits, zeros, farLists))
-                                        parallelForWithWorker(ny * nz, threads: workers, grain: 16) { worker, line in
-                                            let (hits, zeros, farLists) = shared.value
-                                            walker.faces(
-                                                line: line, hits: hits.baseAddress! + worker * 2 * entries * 2,
-                                                zeros: zeros.baseAddress! + worker * 6, far: &farLists[worker])
+                        prefix.withUnsafeBufferPointer { prefix in
+                            pairDistances.withUnsafeBufferPointer { pairDistances in
+                                hits.withUnsafeMutableBufferPointer { hits in
+                                    zeros.withUnsafeMutableBufferPointer { zeros in
+                                        farLists.withUnsafeMutableBufferPointer { farLists in
+                                            let walker = FaceWalker(
+                                                flags: f, linear: linear, offsets: offsets, nearest: nearest,
+                                                pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
+                                                steps: SIMD3(steps[0], steps[1], steps[2]),
+                                                start: SIMD4(start[0], start[1], start[2], start[3]),
+                                                radius: SIMD3(radius[0], radius[1], radius[2]),
+                                                samples: SIMD3(samples[0], samples[1], samples[2]), prefix: prefix,
+                                                prefixStride: prefixStride)
+                                            let shared = UncheckedSendable((hits, zeros, farLists))
+                                            parallelForWithWorker(ny * nz, threads: workers, grain: 16) {
+                                                worker, line in
+                                                let (hits, zeros, farLists) = shared.value
+                                                walker.faces(
+                                                    line: line, hits: hits.baseAddress! + worker * 2 * entries * 2,
+                                                    zeros: zeros.baseAddress! + worker * 6, far: &farLists[worker])
+                                            }
                                         }
                                     }
                                 }
@@ -328,7 +341,10 @@ extension PointToSurface {
         let start: SIMD4<Int>
         let radius: SIMD3<Double>
         let samples: SIMD3<Int>
-        let half: SIMD3<Int>
+        /// prefix[normal · prefixStride + m]: the end of normal's first positions whose
+        /// offsets are at most m voxels along every axis (m = prefixStride − 1: the table's end).
+        let prefix: UnsafeBufferPointer<Int>
+        let prefixStride: Int
 
         /// Tallies the faces between the voxels of crop row `line` (= j + ny·k) and their
         /// next neighbours: `hits[(direction * entries + position) * 2 + triangle]`,
@@ -342,7 +358,9 @@ extension PointToSurface {
             let strideJ = nx
             let strideK = nx * ny
             let row = strideJ * j + strideK * k
-            let deepJK = j >= half.y && j < ny - half.y && k >= half.z && k < nz - half.z
+            // Voxels to the crop's edge along j and k (unbounded along a flat axis).
+            let marginJK = min(
+                steps.y == 0 ? Int.max : min(j, ny - 1 - j), steps.z == 0 ? Int.max : min(k, nz - 1 - k))
             let entries = start[3]
             // Walks normal's table from voxel i for the face's samples (both triangles at
             // once); voxels count when their `bit` status is `wantInside`.
@@ -352,30 +370,18 @@ extension PointToSurface {
                 let two = samples[normal] == 2
                 var best0 = Double.infinity
                 var best1 = two ? Double.infinity : -Double.infinity
+                var bound = Double.infinity
                 var hit0 = -1
                 var hit1 = -1
                 var stopped = false
-                let deep = deepJK && i >= half.x && i < nx - half.x
-                for position in start[normal]..<start[normal + 1] {
-                    if nearest[position] >= max(best0, best1) {
-                        stopped = true
-                        break
-                    }
-                    let isTarget: Bool
-                    if deep {
-                        isTarget = f[index + linear[position]] & bit == want
-                    } else {
-                        let o = offsets[position]
-                        let ii = i + Int(o.x)
-                        let jj = j + Int(o.y)
-                        let kk = k + Int(o.z)
-                        // Outside the crop: outside both masks.
-                        let inside =
-                            ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
-                            && f[ii + strideJ * jj + strideK * kk] & bit != 0
-                        isTarget = inside == wantInside
-                    }
-                    if !isTarget { continue }
+                // The table's first positions whose offsets stay within the voxel's margin
+                // to the crop's edge read the flags unchecked; the rest check the bounds.
+                // Measured on the AAL bench pair (`--compat meshmetrics --threads 1`, perf):
+                // the checked reads were 30 % of this loop while one voxel in eight was far
+                // enough from the edge for the whole table.
+                let margin = min(marginJK, steps.x == 0 ? Int.max : min(i, nx - 1 - i))
+                let safeEnd = prefix[normal * prefixStride + min(margin, prefixStride - 1)]
+                @inline(__always) func consider(_ position: Int) {
                     let d0 = pairDistances[position * 2]
                     if d0 < best0 {
                         best0 = d0
@@ -386,6 +392,32 @@ extension PointToSurface {
                         best1 = d1
                         hit1 = position
                     }
+                    bound = max(best0, best1)
+                }
+                var position = start[normal]
+                while position < safeEnd {
+                    if nearest[position] >= bound {
+                        stopped = true
+                        break
+                    }
+                    if f[index + linear[position]] & bit == want { consider(position) }
+                    position += 1
+                }
+                while !stopped && position < start[normal + 1] {
+                    if nearest[position] >= bound {
+                        stopped = true
+                        break
+                    }
+                    let o = offsets[position]
+                    let ii = i + Int(o.x)
+                    let jj = j + Int(o.y)
+                    let kk = k + Int(o.z)
+                    // Outside the crop: outside both masks.
+                    let inside =
+                        ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
+                        && f[ii + strideJ * jj + strideK * kk] & bit != 0
+                    if inside == wantInside { consider(position) }
+                    position += 1
                 }
                 // Exact when the walk stopped, or when the best is within the table's
                 // radius; otherwise far.
