@@ -154,6 +154,15 @@ enum PointToSurface {
                     for (p, d) in distances[normal][t].enumerated() { pairDistances[(start[normal] + p) * 2 + t] = d }
                 }
             }
+            // The walk skips each table's first two positions (`FaceWalker.faces`).
+            for normal in 0..<3 where samples[normal] > 0 {
+                var unit = SIMD3<Int32>.zero
+                unit[normal] = 1
+                let first = start[normal]
+                precondition(
+                    flatOffsets[first] == .zero && flatOffsets[first + 1] == unit && flatNearest[first + 1] == 0
+                        && flatNearest[first + 2] > 0, "a face's own voxels lead its table")
+            }
             let reach = flatOffsets.map { max(abs(Int($0.x)), abs(Int($0.y)), abs(Int($0.z))) }
             prefixStride = (reach.max() ?? 0) + 1
             prefix = [Int](repeating: 0, count: 3 * prefixStride)
@@ -404,7 +413,10 @@ extension PointToSurface {
                     }
                     bound = max(best0, best1)
                 }
-                var position = start[normal]
+                // The first two positions, offsets 0 and +1 along the normal (the only ones at
+                // distance 0 from the samples), are the face's own voxels: both on the same
+                // side of the other surface, so never wanted.
+                var position = start[normal] + 2
                 while position < safeEnd {
                     if nearest[position] >= bound {
                         stopped = true
