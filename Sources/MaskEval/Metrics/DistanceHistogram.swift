@@ -10,44 +10,65 @@ struct DistanceHistogram {
     var total: Double
 
     init(_ distances: [Double], weights: [Double]? = nil) {
+        precondition(weights.map { $0.count == distances.count } ?? true, "one weight per distance")
+        // Pass 1: the slot of each distance, slots numbered in order of first appearance, by
+        // open addressing on the bit patterns with a multiplicative hash (the distinct values
+        // are few, so the table stays in cache). It replaced a Dictionary whose hashing was
+        // 8 % of `compare --compat all` on the AAL bench pair (perf, one thread).
         var values: [Double] = []
-        var sums: [Double] = []
-        var counts: [Int] = []
-        // The slot of each distinct bit pattern, by open addressing on a multiplicative hash
-        // (the distinct values are few, so the table stays in cache); it replaced a
-        // Dictionary whose hashing was 8 % of `compare --compat all` on the AAL bench pair
-        // (perf, one thread). Slots are numbered in order of first appearance and summed in
-        // scan order, as before.
+        var slots = [Int32](repeating: 0, count: distances.count)
         var mask = 63
-        var table = [Int](repeating: -1, count: mask + 1)
-        for (index, distance) in distances.enumerated() {
-            let weight = weights?[index] ?? 1
-            let bits = distance.bitPattern
-            var h = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-            while true {
-                let slot = table[h]
-                if slot < 0 {
-                    table[h] = values.count
-                    values.append(distance)
-                    sums.append(weight)
-                    counts.append(1)
-                    break
+        var keys = [UInt64](repeating: 0, count: mask + 1)
+        var table = [Int32](repeating: -1, count: mask + 1)
+        @inline(__always) func home(_ bits: UInt64, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        }
+        for index in distances.indices {
+            let bits = distances[index].bitPattern
+            var h = home(bits, mask)
+            while table[h] >= 0 && keys[h] != bits { h = (h + 1) & mask }
+            if table[h] < 0 {
+                table[h] = Int32(values.count)
+                keys[h] = bits
+                values.append(distances[index])
+                if 2 * values.count > mask {
+                    // Grow to keep the table at most half full.
+                    mask = 2 * mask + 1
+                    keys = [UInt64](repeating: 0, count: mask + 1)
+                    table = [Int32](repeating: -1, count: mask + 1)
+                    for (slot, value) in values.enumerated() {
+                        var g = home(value.bitPattern, mask)
+                        while table[g] >= 0 { g = (g + 1) & mask }
+                        table[g] = Int32(slot)
+                        keys[g] = value.bitPattern
+                    }
                 }
-                if values[slot].bitPattern == bits {
-                    sums[slot] += weight
-                    counts[slot] += 1
-                    break
-                }
-                h = (h + 1) & mask
+                slots[index] = Int32(values.count - 1)
+            } else {
+                slots[index] = table[h]
             }
-            if 2 * values.count > mask {
-                // Grow to keep the table at most half full.
-                mask = 2 * mask + 1
-                table = [Int](repeating: -1, count: mask + 1)
-                for (slot, value) in values.enumerated() {
-                    var h = Int(truncatingIfNeeded: (value.bitPattern &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-                    while table[h] >= 0 { h = (h + 1) & mask }
-                    table[h] = slot
+        }
+        // Pass 2: weights (or counts) summed per slot in scan order.
+        var sums = [Double](repeating: 0, count: values.count)
+        var counts = [Int](repeating: 0, count: values.count)
+        sums.withUnsafeMutableBufferPointer { sums in
+            counts.withUnsafeMutableBufferPointer { counts in
+                slots.withUnsafeBufferPointer { slots in
+                    if let weights {
+                        weights.withUnsafeBufferPointer { w in
+                            for index in slots.indices {
+                                let slot = Int(slots[index])
+                                sums[slot] += w[index]
+                                counts[slot] += 1
+                            }
+                        }
+                    } else {
+                        for index in slots.indices {
+                            let slot = Int(slots[index])
+                            sums[slot] += 1
+                            counts[slot] += 1
+                        }
+                    }
                 }
             }
         }
