@@ -537,38 +537,68 @@ struct ShellIndex {
     var start: [Int]
     var voxels: [SIMD3<Int64>]
 
+    /// Cost: O(crop voxels), eight at a time where they and their neighbours hold the same
+    /// side (the voxels outside a mask are most of its crop).
     init(crop: MeshCrop, bit: UInt8, inside: Bool) {
         let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
-        let isFlat = [crop.flat.x, crop.flat.y, crop.flat.z]
-        var byBrick: [SIMD3<Int64>: [SIMD3<Int64>]] = [:]
+        let flat = crop.flat
+        let (strideJ, strideK) = (nx, nx * ny)
+        // Bricks of 8³ voxels, numbered in (k, j, i) order.
+        let (bx, by, bz) = ((nx + 7) >> 3, (ny + 7) >> 3, (nz + 7) >> 3)
+        var byBrick = [[SIMD3<Int64>]](repeating: [], count: bx * by * bz)
+        let want: UInt8 = inside ? bit : 0
+        let bits = UInt64(bit) &* 0x0101_0101_0101_0101
+        let wanted = UInt64(want) &* 0x0101_0101_0101_0101
         crop.flags.withUnsafeBufferPointer { f in
-            func isIn(_ i: Int, _ j: Int, _ k: Int) -> Bool {
-                i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz && f[i + nx * (j + ny * k)] & bit != 0
+            let raw = UnsafeRawPointer(f.baseAddress!)
+            // A neighbour outside the crop is outside the mask: it differs from the wanted
+            // side exactly when that side is the inside.
+            @inline(__always) func differs(_ index: Int, _ inBounds: Bool) -> Bool {
+                inBounds ? f[index] & bit != want : inside
             }
             for k in 0..<nz {
                 for j in 0..<ny {
-                    for i in 0..<nx where isIn(i, j, k) == inside {
-                        var shell = false
-                        for axis in 0..<3 where !isFlat[axis] {
-                            for step in [-1, 1] {
-                                let n = axis == 0 ? (i + step, j, k) : axis == 1 ? (i, j + step, k) : (i, j, k + step)
-                                if isIn(n.0, n.1, n.2) != inside { shell = true }
+                    let row = strideJ * j + strideK * k
+                    let hasJ = flat.y || (j > 0 && j < ny - 1)
+                    let hasK = flat.z || (k > 0 && k < nz - 1)
+                    var i = 0
+                    while i < nx {
+                        // Eight voxels on the wanted side whose neighbours are all on it too.
+                        if hasJ && hasK && !flat.x && i >= 1 && i + 9 <= nx {
+                            @inline(__always) func side(_ offset: Int) -> UInt64 {
+                                raw.loadUnaligned(fromByteOffset: row + i + offset, as: UInt64.self) & bits
+                            }
+                            if side(0) == wanted && side(-1) == wanted && side(1) == wanted
+                                && (flat.y || (side(-strideJ) == wanted && side(strideJ) == wanted))
+                                && (flat.z || (side(-strideK) == wanted && side(strideK) == wanted))
+                            {
+                                i += 8
+                                continue
                             }
                         }
-                        guard shell else { continue }
-                        let v = SIMD3<Int64>(Int64(i), Int64(j), Int64(k))
-                        byBrick[v &>> 3, default: []].append(v)
+                        let index = row + i
+                        if f[index] & bit == want {
+                            let shell =
+                                (!flat.x && (differs(index - 1, i > 0) || differs(index + 1, i < nx - 1)))
+                                || (!flat.y
+                                    && (differs(index - strideJ, j > 0) || differs(index + strideJ, j < ny - 1)))
+                                || (!flat.z
+                                    && (differs(index - strideK, k > 0) || differs(index + strideK, k < nz - 1)))
+                            if shell {
+                                byBrick[(i >> 3) + bx * ((j >> 3) + by * (k >> 3))].append(
+                                    SIMD3(Int64(i), Int64(j), Int64(k)))
+                            }
+                        }
+                        i += 1
                     }
                 }
             }
         }
-        let bricks = byBrick.keys.sorted { ($0.z, $0.y, $0.x) < ($1.z, $1.y, $1.x) }
         var lower: [SIMD3<Int64>] = []
         var upper: [SIMD3<Int64>] = []
         var start = [0]
         var voxels: [SIMD3<Int64>] = []
-        for brick in bricks {
-            let list = byBrick[brick] ?? []
+        for list in byBrick where !list.isEmpty {
             lower.append(list.reduce(list[0]) { pointwiseMin($0, $1) })
             upper.append(list.reduce(list[0]) { pointwiseMax($0, $1) })
             voxels += list
