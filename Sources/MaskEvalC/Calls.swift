@@ -143,8 +143,8 @@ struct CallOptions {
                 throw CallFailure(.usage, "--penalty-mm takes a non-negative number of mm or 'diagonal'")
             }
         }
-        guard ["monai", "medpy", "deepmind", "all"].contains(out.compat) else {
-            throw CallFailure(.usage, "--compat takes monai, medpy, deepmind or all")
+        guard out.compat == "all" || Compat(rawValue: out.compat) != nil else {
+            throw CallFailure(.usage, "--compat takes monai, medpy, deepmind, meshmetrics or all")
         }
         return out
     }

@@ -99,6 +99,9 @@ import Testing
             #expect(result.surface == metrics, "\(peer.name) \(label): the library entry point equals evaluate")
             if let expectedBIoU = values["biou"] ?? nil {
                 #expect(close(result.boundaryIoU ?? .nan, expectedBIoU, rtol: 1e-15), "\(peer.name) \(label) biou")
+                // The value the rows report (`biou`).
+                let reported = row.value(of: .boundaryIoU, preset: .meshmetrics)
+                #expect(close(reported ?? .nan, expectedBIoU, rtol: 1e-15), "\(peer.name) \(label) reported biou")
             }
         }
     }

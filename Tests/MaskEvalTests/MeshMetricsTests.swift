@@ -293,13 +293,45 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         #expect(m.hausdorffMM == 1)
     }
 
+    /// BIoU by brute force (METRICS.md): mask voxels whose centre is strictly closer than τ
+    /// to the mask's own faces, measured over every face.
+    static func bruteForceBIoU(_ r: LabelVolume, _ p: LabelVolume, tolerance: Double) -> Double {
+        let g = r.grid
+        func band(_ v: LabelVolume) -> Set<Int> {
+            let faces = MeshBruteForce.faces(v, label: 1)
+            var out = Set<Int>()
+            for index in v.int32Labels.indices where v.storage.label(at: index) == 1 {
+                let voxel = g.voxel(index)
+                let c = SIMD3<Double>(Double(voxel.x), Double(voxel.y), Double(voxel.z)) * g.spacingMM
+                if faces.map({ MeshBruteForce.distance(c, $0) }).min() ?? .infinity < tolerance { out.insert(index) }
+            }
+            return out
+        }
+        let (bandR, bandP) = (band(r), band(p))
+        return Double(bandR.intersection(bandP).count) / Double(bandR.union(bandP).count)
+    }
+
+    /// `MeshReduce.boundaryIoU` on the whole grid as one crop (`listLimit` 0: the wide path).
+    static func cropBIoU(_ r: LabelVolume, _ p: LabelVolume, tolerance: Double, listLimit: Double) -> Double {
+        let g = r.grid
+        let crop = r.int32Labels.withUnsafeBufferPointer { ref in
+            p.int32Labels.withUnsafeBufferPointer { pred in
+                MeshCrop(
+                    label: 1,
+                    box: VoxelBox(lower: .zero, upper: SIMD3(Int32(g.nx - 1), Int32(g.ny - 1), Int32(g.nz - 1))),
+                    reference: ref, prediction: pred, grid: g)
+            }
+        }
+        return MeshReduce.boundaryIoU(
+            crop: crop, spacing: g.spacingMM, toleranceMM: tolerance, threads: 2, listLimit: listLimit)
+    }
+
     @Test(arguments: [0.6, 1.0, 2.6, .infinity])
     func boundaryIoUEqualsBruteForce(tolerance: Double) throws {
-        // BIoU (METRICS.md): mask voxels whose centre is strictly closer than τ to the mask's
-        // own faces, measured by brute force over the faces. At 0.5–0.9 mm spacing τ = 2.6 mm
-        // takes the screened path (more than 64 offsets); τ = ∞ gives the masks' IoU. Each τ
-        // also runs the unlisted path (`listLimit: 0`, used for cubes of more than 20,000
-        // offsets): the screen, then `ShellIndex` for what it cannot decide.
+        // BIoU (METRICS.md) against brute force over the faces. At 0.5–0.9 mm spacing τ = 2.6 mm
+        // erodes by row segments up to 5 voxels long; τ = ∞ gives the masks' IoU. Each τ also
+        // runs the wide path (`listLimit: 0`, used for cubes of more than 20,000 offsets): the
+        // centre-distance screen, then `ShellIndex` for what it cannot decide.
         let grid = Grid(nx: 12, ny: 11, nz: 9, affine: .diagonal(0.5, 0.9, 0.7))
         var rng = SeededGenerator(seed: 7)
         func blob() -> [Int32] {
@@ -312,31 +344,73 @@ func samePairs(_ a: [(Double, Double)], _ b: [(Double, Double)], tolerance: Doub
         }
         let r = LabelVolume(grid: grid, labels: blob())
         let p = LabelVolume(grid: grid, labels: blob())
-        func band(_ v: LabelVolume) -> Set<Int> {
-            let faces = MeshBruteForce.faces(v, label: 1)
-            let s = grid.spacingMM
-            var out = Set<Int>()
-            for index in v.int32Labels.indices where v.storage.label(at: index) == 1 {
-                let c = SIMD3<Double>(Double(index % 12), Double((index / 12) % 11), Double(index / 132)) * s
-                if faces.map({ MeshBruteForce.distance(c, $0) }).min() ?? .infinity < tolerance { out.insert(index) }
-            }
-            return out
-        }
-        let (bandR, bandP) = (band(r), band(p))
-        let expected = Double(bandR.intersection(bandP).count) / Double(bandR.union(bandP).count)
+        let expected = Self.bruteForceBIoU(r, p, tolerance: tolerance)
         let settings = EvaluationSettings(toleranceMM: tolerance, threads: 2)
         let result = Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: settings)
         #expect(close(result?.boundaryIoU ?? .nan, expected, rtol: 1e-15), "τ \(tolerance)")
-        let crop = r.int32Labels.withUnsafeBufferPointer { ref in
-            p.int32Labels.withUnsafeBufferPointer { pred in
-                MeshCrop(
-                    label: 1, box: VoxelBox(lower: .zero, upper: SIMD3(11, 10, 8)), reference: ref, prediction: pred,
-                    grid: grid)
+        let unlisted = Self.cropBIoU(r, p, tolerance: tolerance, listLimit: 0)
+        #expect(close(unlisted, expected, rtol: 1e-15), "unlisted, τ \(tolerance)")
+    }
+
+    @Test(arguments: [(100, 4, 3), (70, 6, 1), (1, 15, 12), (66, 1, 1)] as [(Int, Int, Int)])
+    func boundaryIoUOnLongRowsAndFlatAxesEqualsBruteForce(dims: (Int, Int, Int)) {
+        // Rows of more than 64 voxels (bits carried across words), 2-D images flat along k
+        // and along i (one-voxel rows), and a 1-D image: the row-segment erosion against brute
+        // force and against the wide path, at two tolerances that no gap of this spacing
+        // meets exactly (the brute force measures in floats).
+        var rng = SeededGenerator(seed: UInt64(dims.0 * 10_000 + dims.1 * 100 + dims.2))
+        let grid = Grid(nx: dims.0, ny: dims.1, nz: dims.2, affine: .diagonal(0.6, 0.8, 1.1))
+        func mask() -> [Int32] {
+            // Runs along i with random gaps, so that rows hold long inside stretches.
+            var inside = false
+            return (0..<grid.voxelCount).map { _ in
+                if Double.random(in: 0..<1, using: &rng) < 0.15 { inside.toggle() }
+                return inside ? 1 : 0
             }
         }
-        let unlisted = MeshReduce.boundaryIoU(
-            crop: crop, spacing: grid.spacingMM, toleranceMM: tolerance, threads: 2, listLimit: 0)
-        #expect(close(unlisted, expected, rtol: 1e-15), "unlisted, τ \(tolerance)")
+        let r = LabelVolume(grid: grid, labels: mask())
+        let p = LabelVolume(grid: grid, labels: mask())
+        for tolerance in [0.97, 2.03] {
+            let expected = Self.bruteForceBIoU(r, p, tolerance: tolerance)
+            let fast = Self.cropBIoU(r, p, tolerance: tolerance, listLimit: 20_000)
+            let wide = Self.cropBIoU(r, p, tolerance: tolerance, listLimit: 0)
+            #expect(close(fast, expected, rtol: 1e-15), "\(dims) τ \(tolerance): \(fast) vs \(expected)")
+            #expect(close(wide, expected, rtol: 1e-15), "\(dims) τ \(tolerance), wide")
+        }
+    }
+
+    @Test func biouIsReportedByTheMeshMetricsPresetOnly() throws {
+        // `biou` is a column of the meshmetrics preset: plain under `--compat meshmetrics`,
+        // `meshmetrics.biou` under `all`, absent from the other presets' rows. Matched labels
+        // carry the engine's value, missed ones 0, absent ones 1; a τ of at most half a voxel
+        // leaves both bands empty: undefined (no value).
+        let r = volume(9, 8, 7) { i, j, k in i > 1 && i < 7 && j > 1 && j < 6 && k > 1 && k < 6 ? 1 : (i == 0 ? 2 : 0) }
+        let p = volume(9, 8, 7) { i, j, k in i > 2 && i < 8 && j > 1 && j < 6 && k > 0 && k < 6 ? 1 : 0 }
+        func rows(_ presets: [Compat], tolerance: Double = 1) -> [Int32: LabelRow] {
+            let settings = EvaluationSettings(labels: [1, 2, 3], toleranceMM: tolerance, presets: presets, threads: 1)
+            let evaluation = Evaluator.evaluate(reference: r, prediction: p, settings: settings)
+            let list = LabelRow.rows(evaluation, caseID: "", names: LabelNames())
+            return Dictionary(uniqueKeysWithValues: list.map { ($0.label, $0) })
+        }
+        let biou = MetricColumn(.boundaryIoU)
+        let library = try #require(
+            Evaluator.meshMetrics(reference: r, prediction: p, label: 1, settings: EvaluationSettings(threads: 1)))
+        let mesh = rows([.meshmetrics])
+        #expect(mesh[1]?.values[biou] == library.boundaryIoU)
+        #expect((library.boundaryIoU ?? 0) > 0 && (library.boundaryIoU ?? 1) < 1)
+        #expect(mesh[2]?.status == .missed && mesh[2]?.values[biou] == 0)
+        #expect(mesh[3]?.status == .absent && mesh[3]?.values[biou] == 1)
+        let all = rows(Compat.allCases)
+        #expect(all[1]?.values[MetricColumn(.boundaryIoU, preset: .meshmetrics)] == library.boundaryIoU)
+        #expect(all[1]?.values[biou] == nil)
+        for preset in [Compat.monai, .medpy, .deepmind] {
+            #expect(rows([preset])[1]?.values.keys.contains { $0.key == .boundaryIoU } == false, "\(preset)")
+            #expect(!MetricColumn.all(presets: [preset]).contains { $0.key == .boundaryIoU })
+        }
+        #expect(
+            MetricColumn.all(presets: Compat.allCases).map { $0.name(percentile: 95) }.filter { $0.contains("biou") }
+                == ["meshmetrics.biou"])
+        #expect(rows([.meshmetrics], tolerance: 0.5)[1]?.values[biou] == nil)
     }
 
     @Test func allPresetsIncludeMeshMetrics() {

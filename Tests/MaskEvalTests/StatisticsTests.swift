@@ -432,7 +432,7 @@ func normalDraw(_ random: inout SeededGenerator, mean: Double, sd: Double) -> Do
             "asd_reference_to_prediction_mm": .lowerIsBetter, "asd_prediction_to_reference_mm": .lowerIsBetter,
             "nsd": .higherIsBetter, "tp_voxels": nil, "fp_voxels": nil, "fn_voxels": nil, "tn_voxels": nil,
             "sensitivity": .higherIsBetter, "precision": .higherIsBetter, "specificity": .higherIsBetter,
-            "volume_similarity": .higherIsBetter,
+            "volume_similarity": .higherIsBetter, "biou": .higherIsBetter,
         ]
         // Lesion keys: RegionsPipelineTests.lesionKeys.
         let keys = MetricKey.allCases.filter { !$0.isLesion }.map { $0.name(percentile: 95) }

@@ -180,7 +180,7 @@ def compare(reference, prediction, spacing, *, labels=None, preset="monai", tole
     (axis n is NIfTI voxel axis n). A 2-D array is one slice (third spacing 1 mm).
 
     ``labels``: ids (an int, a list, or ``"1,3,5-9"``); default every non-zero label in either
-    array. ``preset``: monai, medpy, deepmind or all. ``tolerance``: NSD tolerance in mm.
+    array. ``preset``: monai, medpy, deepmind, meshmetrics or all. ``tolerance``: NSD tolerance in mm.
     ``percentile``: Q of the ``hdQ_mm`` key. ``penalty_mm``: mm (or "diagonal") counted for +inf
     in the summary. ``binary``: every non-zero voxel is label 1. ``threads``: worker threads
     (default: all cores).

@@ -76,6 +76,17 @@ def layouts(reference):
     return out
 
 
+def test_meshmetrics_preset_equals_the_cli_with_its_biou(jhu_crop, tmp_path):
+    reference, prediction = jhu_crop
+    ref = write_nifti(tmp_path / "r.nii", reference, (2, 2, 2))
+    pred = write_nifti(tmp_path / "p.nii", prediction, (2, 2, 2))
+    expected = cli_json("compare", ref, pred, "--compat", "meshmetrics", "--tolerance", "1.5")
+    report = maskeval.compare(reference, prediction, (2, 2, 2), preset="meshmetrics", tolerance=1.5, threads=1)
+    same_numbers(report, expected)
+    assert all("biou" in row for row in report.labels)
+    assert any(row["biou"] is not None and 0 < row["biou"] < 1 for row in report.labels)
+
+
 def test_every_dtype_byte_order_and_layout_gives_the_same_report(jhu_crop):
     reference, prediction = jhu_crop
     baseline = maskeval.compare(reference, prediction, (2, 2, 2)).to_dict()
@@ -159,7 +170,7 @@ def test_negative_spacing_gives_the_clis_spacing_message(jhu_crop):
     ("complex", "<reference array>: dtype complex128 is not a label type (integers or integral floats)"),
     ("tolerance", "--tolerance must be a non-negative number of mm"),
     ("percentile", "--percentile must be in (0, 100]"),
-    ("preset", "--compat takes monai, medpy, deepmind or all"),
+    ("preset", "--compat takes monai, medpy, deepmind, meshmetrics or all"),
     ("labels", "--labels: 0 is background and has no surface metrics"),
     ("threads", "--threads must be at least 1"),
 ])

@@ -284,8 +284,14 @@ public enum Evaluator {
                     hausdorffVoxel: .zero, hausdorffMM: 0)
             }
         }
-        if settings.presets.contains(.deepmind) {
-            let (distances, surfels) = surfelDistances(label: label, box: box, volumes: volumes, threads: threads)
+        // One padded crop serves both the surfels and the mesh.
+        let crop =
+            settings.presets.contains(.deepmind) || settings.presets.contains(.meshmetrics)
+            ? MeshCrop(
+                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction,
+                grid: volumes.grid) : nil
+        if settings.presets.contains(.deepmind), let crop {
+            let (distances, surfels) = surfelDistances(crop: crop, volumes: volumes, threads: threads)
             out.metrics[.deepmind] = Reduce.surfelMetrics(
                 distances, percentile: settings.percentile, toleranceMM: tolerance)
             if settings.keepDetail && primary == .deepmind {
@@ -297,9 +303,10 @@ public enum Evaluator {
                 hausdorff = (surfels.voxel(ofCorner: corner, box: box), distance)
             }
         }
-        if settings.presets.contains(.meshmetrics) {
+        if settings.presets.contains(.meshmetrics), let crop {
             out.metrics[.meshmetrics] =
-                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads).surface
+                meshMetrics(label: label, box: box, volumes: volumes, settings: settings, threads: threads, crop: crop)
+                .surface
         }
         if let hausdorff {
             out.detail?.hausdorffVoxel = hausdorff.voxel
@@ -320,20 +327,20 @@ public enum Evaluator {
         return (best.index, best.distance)
     }
 
-    /// D_PR and D_RP between the surfels of the label's two masks, with their areas.
-    static func surfelDistances<T: LabelValue>(label: Int32, box: VoxelBox, volumes: Volumes<T>, threads: Int) -> (
+    /// D_PR and D_RP between the surfels of the label's two masks (from its padded crop),
+    /// with their areas.
+    static func surfelDistances<T: LabelValue>(crop: MeshCrop, volumes: Volumes<T>, threads: Int) -> (
         DirectedDistances, SurfelCrop
     ) {
         let grid = volumes.grid
-        let surfels = SurfelCrop(
-            label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
+        let surfels = SurfelCrop(crop: crop, spacing: grid.spacingMM)
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
-        let crop = VoxelBox(
+        let corners = VoxelBox(
             lower: .zero, upper: SIMD3(Int32(surfels.nx - 1), Int32(surfels.ny - 1), Int32(surfels.nz - 1)))
         let distances = surfels.flags.withUnsafeBufferPointer { flags in
             func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
                 SurfaceSearch.distances(
-                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM, box: crop,
+                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM, box: corners,
                     queries: queries, sources: sources, table: volumes.table, threads: threads,
                     transformVoxels: cropVoxels
                 ) {
@@ -399,7 +406,10 @@ public enum Evaluator {
         return reference.int32Labels.withUnsafeBufferPointer { ref in
             prediction.int32Labels.withUnsafeBufferPointer { pred in
                 let volumes = Volumes(reference: ref, prediction: pred, grid: grid, table: table)
-                if surfels { return surfelDistances(label: label, box: box, volumes: volumes, threads: threads).0 }
+                if surfels {
+                    let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)
+                    return surfelDistances(crop: crop, volumes: volumes, threads: threads).0
+                }
                 let map = BoundaryMap(reference: ref, prediction: pred, grid: grid, labels: [label], threads: threads)
                 return voxelDistances(
                     label: label, slot: 0, box: box, volumes: volumes, boundaries: map, threads: threads)

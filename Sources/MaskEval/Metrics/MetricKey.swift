@@ -27,6 +27,8 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     case asdReferenceToPrediction = "asd_reference_to_prediction_mm"
     case asdPredictionToReference = "asd_prediction_to_reference_mm"
     case nsd
+    /// Boundary IoU at τ: defined by the `meshmetrics` preset only (`isReported(by:)`).
+    case boundaryIoU = "biou"
     // Lesion-wise aggregates of one structure (`lesions`, `batch --lesions`; docs/lesions.md):
     // columns of lesion runs only (`MetricColumn.lesion`), never of `compare`. A lesion run's
     // `precision` column is the lesion-wise tp/(tp+fp) and reuses the key above.
@@ -57,11 +59,15 @@ public enum MetricKey: String, CaseIterable, Sendable, Hashable {
     /// Surface metrics: one value per preset.
     public var isSurface: Bool {
         switch self {
-        case .hausdorff, .hdPercentile, .assd, .masd, .asdReferenceToPrediction, .asdPredictionToReference, .nsd:
+        case .hausdorff, .hdPercentile, .assd, .masd, .asdReferenceToPrediction, .asdPredictionToReference, .nsd,
+            .boundaryIoU:
             return true
         default: return false
         }
     }
+
+    /// Whether rows evaluated under `preset` carry this metric (`biou`: `meshmetrics` only).
+    public func isReported(by preset: Compat) -> Bool { self != .boundaryIoU || preset == .meshmetrics }
 
     /// Distances in mm: +∞ on `missed` and `spurious` rows (null in JSON).
     public var isDistance: Bool { rawValue.hasSuffix("_mm") && isSurface }
@@ -109,12 +115,14 @@ public struct MetricColumn: Hashable, Sendable, Comparable {
         (preset.map { $0.rawValue + "." } ?? "") + key.name(percentile: q)
     }
 
-    /// The columns of an evaluation with `presets`, in order: every metric of the first
-    /// preset, then the surface metrics of each further preset.
+    /// The columns of an evaluation with `presets`, in order: every metric the first preset
+    /// reports, then the surface metrics each further preset reports (`isReported(by:)`).
     public static func all(presets: [Compat]) -> [MetricColumn] {
-        MetricKey.allCases.filter { !$0.isLesion }.map { MetricColumn($0) }
+        MetricKey.allCases.filter { !$0.isLesion && $0.isReported(by: presets.first ?? .monai) }.map { MetricColumn($0) }
             + presets.dropFirst().flatMap { preset in
-                MetricKey.allCases.filter(\.isSurface).map { MetricColumn($0, preset: preset) }
+                MetricKey.allCases.filter { $0.isSurface && $0.isReported(by: preset) }.map {
+                    MetricColumn($0, preset: preset)
+                }
             }
     }
 
@@ -168,6 +176,10 @@ extension LabelResult {
         case .asdReferenceToPrediction: return surface[preset]?.asdReferenceToPredictionMM
         case .asdPredictionToReference: return surface[preset]?.asdPredictionToReferenceMM
         case .nsd: return surface[preset]?.nsd
+        case .boundaryIoU:
+            // NaN (both bands empty) is undefined.
+            guard key.isReported(by: preset), let value = surface[preset]?.boundaryIoU, !value.isNaN else { return nil }
+            return value
         case .referenceLesions, .predictionLesions, .tp, .fp, .fn, .recall, .f1, .rq, .sq, .pq, .sqDice, .pqDice,
             .leftOutLesions, .lesionDice, .lesionHD95:
             return nil  // lesion runs only

@@ -39,10 +39,17 @@ public struct SurfaceMetrics: Equatable, Sendable {
     /// Normalized surface Dice at tolerance τ: the fraction of both surfaces within τ mm of
     /// the other (MONAI `compute_surface_dice`).
     public var nsd: Double
+    /// Boundary IoU at τ (`biou`), a fraction, reported by the `meshmetrics` preset alone
+    /// (`MeshReduce.boundaryIoU`, MeshMetrics `biou`): computed for its matched labels, the
+    /// status value in every empty-mask result (`empty`), nil in the other presets' matched
+    /// results. NaN (reported as undefined) when neither mask has a voxel within τ of its
+    /// surface (τ at most half a voxel).
+    public var boundaryIoU: Double?
 
     public init(
         hausdorffMM: Double, hdPercentileMM: Double, assdMM: Double, masdMM: Double,
-        asdReferenceToPredictionMM: Double, asdPredictionToReferenceMM: Double, nsd: Double
+        asdReferenceToPredictionMM: Double, asdPredictionToReferenceMM: Double, nsd: Double,
+        boundaryIoU: Double? = nil
     ) {
         self.hausdorffMM = hausdorffMM
         self.hdPercentileMM = hdPercentileMM
@@ -51,15 +58,16 @@ public struct SurfaceMetrics: Equatable, Sendable {
         self.asdReferenceToPredictionMM = asdReferenceToPredictionMM
         self.asdPredictionToReferenceMM = asdPredictionToReferenceMM
         self.nsd = nsd
+        self.boundaryIoU = boundaryIoU
     }
 
-    /// The values of an empty-mask status (METRICS.md): `missed`/`spurious` give +∞ and
-    /// NSD 0; `absent` gives 0 and NSD 1.
+    /// The values of an empty-mask status (METRICS.md): `missed`/`spurious` give +∞, NSD
+    /// and BIoU 0; `absent` gives 0, NSD and BIoU 1.
     public static func empty(absent: Bool) -> SurfaceMetrics {
         let d = absent ? 0.0 : .infinity
         return SurfaceMetrics(
             hausdorffMM: d, hdPercentileMM: d, assdMM: d, masdMM: d, asdReferenceToPredictionMM: d,
-            asdPredictionToReferenceMM: d, nsd: absent ? 1 : 0)
+            asdPredictionToReferenceMM: d, nsd: absent ? 1 : 0, boundaryIoU: absent ? 1 : 0)
     }
 }
 

@@ -103,6 +103,7 @@ public struct CompareReport: Sendable {
             var columns: [(String, TextTable.Alignment)] = [("label", .right), ("name", .left), ("status", .left)]
             if own == nil { columns += [("ref_ml", .right), ("pred_ml", .right), ("dice", .right)] }
             columns += [("hd\(q)_mm", .right), ("assd_mm", .right), ("nsd@\(tau)mm", .right), ("hd_mm", .right)]
+            if preset == .meshmetrics { columns.append(("biou@\(tau)mm", .right)) }
             var table = TextTable(columns)
             for row in rows {
                 func value(_ key: MetricKey) -> Double? { row.values[MetricColumn(key, preset: key.isSurface ? own : nil)] }
@@ -117,6 +118,7 @@ public struct CompareReport: Sendable {
                     Format.fixed(value(.hdPercentile), 3), Format.fixed(value(.assd), 3), Format.fixed(value(.nsd), 4),
                     Format.fixed(value(.hausdorff), 3),
                 ]
+                if preset == .meshmetrics { cells.append(Format.fixed(value(.boundaryIoU), 4)) }
                 table.add(cells)
             }
             if presets.count > 1 { lines.append("Preset \(preset.rawValue):") }
