@@ -201,17 +201,13 @@ enum SurfaceSearch {
                         parallelFor((queries.count + block - 1) / block, threads: threads) { b in
                             // The previous query of this block and a lower bound of its
                             // distance (the table radius when it is far).
-                            var previous = (index: -1, i: 0, j: 0, k: 0, distance: -1.0)
+                            var previous = (i: 0, j: 0, k: 0, distance: -1.0)
+                            var cursor = ScanCursor(nx: nx, ny: ny)
                             for q in (b * block)..<min(queries.count, (b + 1) * block) {
-                                let index = queries[q]
-                                let (i, j, k): (Int, Int, Int)
-                                let step = index - previous.index
-                                if previous.index >= 0 && step > 0 && previous.i + step <= upper.x {
-                                    // Further along the previous query's row: no division.
-                                    (i, j, k) = (previous.i + step, previous.j, previous.k)
-                                } else {
-                                    (i, j, k) = coordinates(index)
-                                }
+                                let (i, j, k) = cursor.coordinates(queries[q])
+                                precondition(
+                                    i >= lower.x && j >= lower.y && k >= lower.z && i <= upper.x && j <= upper.y
+                                        && k <= upper.z, "a point outside its box")
                                 var start = 0
                                 // Worth it only beyond the first shells of the table.
                                 if previous.distance > shells {
@@ -223,7 +219,7 @@ enum SurfaceSearch {
                                 }
                                 let position = probe(local(i, j, k), from: start)
                                 shared.value[q] = position < 0 ? -1 : distance[position]
-                                previous = (index, i, j, k, position < 0 ? table.radius : distance[position])
+                                previous = (i, j, k, position < 0 ? table.radius : distance[position])
                             }
                         }
                     }
@@ -516,29 +512,59 @@ struct SourceBits {
         nz = size.z + 2 * pad.k
         origin = (Int(box.lower.x) - pad.i, Int(box.lower.y) - pad.j, Int(box.lower.z) - pad.k)
         var words = [UInt64](repeating: 0, count: (nx * ny * nz + 63) / 64)
-        let (strideJ, strideK) = (gridNX, gridNX * gridNY)
         let (localJ, localK) = (nx, nx * ny)
         let origin = origin
         let (nx, ny, nz) = (nx, ny, nz)
         words.withUnsafeMutableBufferPointer { words in
-            // Sources further along the previous one's row need no division.
-            var previous = (index: -1, i: 0, j: 0, k: 0)
+            var cursor = ScanCursor(nx: gridNX, ny: gridNY)
             for index in sources {
-                let step = index - previous.index
-                let (i, j, k): (Int, Int, Int)
-                if previous.index >= 0 && step > 0 && previous.i + origin.x + step < gridNX {
-                    (i, j, k) = (previous.i + step, previous.j, previous.k)
-                } else {
-                    (i, j, k) = (
-                        index % strideJ - origin.x, (index / strideJ) % gridNY - origin.y, index / strideK - origin.z
-                    )
-                }
+                let (gi, gj, gk) = cursor.coordinates(index)
+                let (i, j, k) = (gi - origin.x, gj - origin.y, gk - origin.z)
                 precondition(i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz, "a source outside its box")
                 let bit = i + localJ * j + localK * k
                 words[bit >> 6] |= 1 << UInt64(bit & 63)
-                previous = (index, i, j, k)
             }
         }
         self.words = words
+    }
+}
+
+/// Grid coordinates (i, j, k) of linear indices given mostly in scan order, without a
+/// division per point: the cursor keeps the row of the previous point and steps forward
+/// row by row (wrapping into the next slice) when the next point lies at most
+/// `stepRows` rows further on. A point further away or behind gets the divisions. Either
+/// way the coordinates are the same. On the AAL pair (`compare --compat deepmind --threads 1`,
+/// perf) the divisions of sources and queries were about 30 % of `SurfaceSearch.distances`,
+/// about 3 % with the cursor.
+struct ScanCursor {
+    let nx: Int
+    let ny: Int
+    /// The linear index of voxel (0, j, k) of the current row; −1 before the first point.
+    private var rowStart = -1
+    private var j = 0
+    private var k = 0
+    /// Rows stepped one by one before a division is cheaper.
+    static let stepRows = 8
+
+    init(nx: Int, ny: Int) {
+        self.nx = nx
+        self.ny = ny
+    }
+
+    @inline(__always) mutating func coordinates(_ index: Int) -> (Int, Int, Int) {
+        var offset = index &- rowStart
+        if rowStart < 0 || offset < 0 || offset >= Self.stepRows &* nx {
+            let row = index / nx
+            (j, k) = (row % ny, row / ny)
+            rowStart = row &* nx
+            return (index &- rowStart, j, k)
+        }
+        while offset >= nx {
+            offset &-= nx
+            rowStart &+= nx
+            j &+= 1
+            if j == ny { (j, k) = (0, k &+ 1) }
+        }
+        return (offset, j, k)
     }
 }
