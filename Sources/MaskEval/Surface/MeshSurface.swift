@@ -97,6 +97,7 @@ struct MeshCrop {
         flags.withUnsafeMutableBufferPointer { f in
             let labels = SIMD8<T>(repeating: label)
             let ones = SIMD8<T>(repeating: 1)
+            let top = SIMD8<T>(repeating: T(T.bitWidth - 1))
             let width = MemoryLayout<T>.stride
             let rows = (UnsafeRawPointer(reference.baseAddress!), UnsafeRawPointer(prediction.baseAddress!))
             for k in 0..<size.z {
@@ -110,9 +111,12 @@ struct MeshCrop {
                     while i + 8 <= size.x {
                         let r = rows.0.loadUnaligned(fromByteOffset: width * (source + i), as: SIMD8<T>.self)
                         let p = rows.1.loadUnaligned(fromByteOffset: width * (source + i), as: SIMD8<T>.self)
-                        let bits =
-                            SIMD8<T>.zero.replacing(with: ones, where: r .== labels)
-                            | SIMD8<T>.zero.replacing(with: ones &<< 1, where: p .== labels)
+                        // x | −x has its top bit set exactly when x ≠ 0: lane arithmetic only.
+                        let dr = r ^ labels
+                        let dp = p ^ labels
+                        let nr = ((dr | (0 &- dr)) &>> top) & ones
+                        let np = ((dp | (0 &- dp)) &>> top) & ones
+                        let bits = (nr ^ ones) | ((np ^ ones) &<< 1)
                         UnsafeMutableRawPointer(f.baseAddress! + target + i).storeBytes(
                             of: SIMD8<UInt8>(truncatingIfNeeded: bits), as: SIMD8<UInt8>.self)
                         i += 8
