@@ -4,12 +4,14 @@
 /// A voxel is on the boundary of its label when one of its 6 face neighbours carries another
 /// label or lies outside the image (METRICS.md); an image axis of extent 1 has no neighbours
 /// (`Grid.flatAxes`: unless all three are).
-/// `flags` marks such voxels (`CropFlag.referenceBoundary`, `.predictionBoundary`), and the
-/// boundary voxels of each wanted label are listed in scan order. Two passes over the volume
-/// (flag and count, then list), each split by slices: O(voxels) time, 1 byte per voxel plus
-/// 8 bytes per boundary voxel.
+/// The boundary voxels of each wanted label are listed in scan order. One pass over the volumes
+/// finds them, slice by slice, into a list per slice; a second pass over those lists only
+/// (not the volumes) scatters them into one list per label. A row is read 8 bytes at a time:
+/// a word that is all background, or equal to its words shifted one voxel left and right
+/// and to the words of the rows above, below, in front and behind, holds no boundary voxel;
+/// only the other words are looked at voxel by voxel (on 1-byte labels, straight from the
+/// word's byte mask). O(voxels) time, 8 bytes per boundary voxel twice.
 struct BoundaryMap {
-    var flags: [UInt8]
     /// Per slot (the order of `labels`), the grid indices of its boundary voxels.
     private var referenceIndices: [Int]
     private var predictionIndices: [Int]
@@ -26,35 +28,27 @@ struct BoundaryMap {
         reference ref: UnsafeBufferPointer<T>, prediction pred: UnsafeBufferPointer<T>, grid: Grid, labels: [Int32],
         threads: Int
     ) {
-        let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
+        let nz = grid.nz
         let slots = labels.count
         let lookup = SlotLookup(labels)
-        var flags = [UInt8](repeating: 0, count: grid.voxelCount)
-        // counts[(k * slots + slot) * 2 + side]
+        // counts[(k * slots + slot) * 2 + side]; found[k * 2 + side]: slice k's boundary
+        // voxels of wanted labels, in scan order.
         var counts = [Int](repeating: 0, count: nz * slots * 2)
-        let flat = grid.flatAxes
-        flags.withUnsafeMutableBufferPointer { flagBuffer in
-            counts.withUnsafeMutableBufferPointer { countBuffer in
-                let shared = UncheckedSendable((flagBuffer, countBuffer))
+        var found = [[Int]](repeating: [], count: nz * 2)
+        counts.withUnsafeMutableBufferPointer { countBuffer in
+            found.withUnsafeMutableBufferPointer { foundBuffer in
+                let shared = UncheckedSendable((countBuffer, foundBuffer))
                 parallelFor(nz, threads: threads) { k in
-                    let (flagBuffer, countBuffer) = shared.value
-                    for (side, volume, bit) in [
-                        (0, ref, CropFlag.referenceBoundary), (1, pred, CropFlag.predictionBoundary),
-                    ] {
-                        for j in 0..<ny {
-                            let row = nx * (j + ny * k)
-                            for i in 0..<nx {
-                                let index = row + i
-                                let v = volume[index]
-                                guard v != 0,
-                                    Self.isBoundary(volume, index, v, i, j, k, nx, ny, nz, flat)
-                                else { continue }
-                                flagBuffer[index] |= bit
-                                if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
-                                    countBuffer[(k * slots + slot) * 2 + side] += 1
-                                }
+                    let (countBuffer, foundBuffer) = shared.value
+                    for (side, volume) in [(0, ref), (1, pred)] {
+                        var list: [Int] = []
+                        Self.scanSlice(volume, k: k, grid: grid) { index, v in
+                            if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
+                                countBuffer[(k * slots + slot) * 2 + side] += 1
+                                list.append(index)
                             }
                         }
+                        foundBuffer[k * 2 + side] = list
                     }
                 }
             }
@@ -80,42 +74,105 @@ struct BoundaryMap {
         predictionStart[slots] = predictionTotal
         var referenceIndices = [Int](repeating: 0, count: referenceTotal)
         var predictionIndices = [Int](repeating: 0, count: predictionTotal)
-        flags.withUnsafeBufferPointer { flagBuffer in
-            referenceIndices.withUnsafeMutableBufferPointer { refOut in
-                predictionIndices.withUnsafeMutableBufferPointer { predOut in
-                    let shared = UncheckedSendable((refOut, predOut))
-                    parallelFor(nz, threads: threads) { k in
-                        let (refOut, predOut) = shared.value
-                        var cursor = [Int](repeating: 0, count: slots * 2)
-                        for slot in 0..<slots {
-                            cursor[slot * 2] = offsets[(k * slots + slot) * 2]
-                            cursor[slot * 2 + 1] = offsets[(k * slots + slot) * 2 + 1]
-                        }
-                        let start = k * nx * ny
-                        for index in start..<(start + nx * ny) where flagBuffer[index] != 0 {
-                            let f = flagBuffer[index]
-                            if f & CropFlag.referenceBoundary != 0,
-                                let slot = lookup.slot(of: Int32(truncatingIfNeeded: ref[index]))
-                            {
-                                refOut[cursor[slot * 2]] = index
-                                cursor[slot * 2] += 1
-                            }
-                            if f & CropFlag.predictionBoundary != 0,
-                                let slot = lookup.slot(of: Int32(truncatingIfNeeded: pred[index]))
-                            {
-                                predOut[cursor[slot * 2 + 1]] = index
-                                cursor[slot * 2 + 1] += 1
-                            }
+        referenceIndices.withUnsafeMutableBufferPointer { refOut in
+            predictionIndices.withUnsafeMutableBufferPointer { predOut in
+                let shared = UncheckedSendable((refOut, predOut))
+                parallelFor(nz, threads: threads) { k in
+                    let (refOut, predOut) = shared.value
+                    for (side, volume, out) in [(0, ref, refOut), (1, pred, predOut)] {
+                        var cursor = (0..<slots).map { offsets[(k * slots + $0) * 2 + side] }
+                        for index in found[k * 2 + side] {
+                            guard let slot = lookup.slot(of: Int32(truncatingIfNeeded: volume[index])) else { continue }
+                            out[cursor[slot]] = index
+                            cursor[slot] += 1
                         }
                     }
                 }
             }
         }
-        self.flags = flags
         self.referenceIndices = referenceIndices
         self.predictionIndices = predictionIndices
         self.referenceStart = referenceStart
         self.predictionStart = predictionStart
+    }
+
+    /// Calls `body(index, value)` for every boundary voxel of slice `k` (non-zero, a face
+    /// neighbour differs or lies outside the grid), in scan order.
+    @inline(__always)
+    static func scanSlice<T: LabelValue>(
+        _ volume: UnsafeBufferPointer<T>, k: Int, grid: Grid, _ body: (Int, T) -> Void
+    ) {
+        let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz)
+        let flat = grid.flatAxes
+        let width = MemoryLayout<T>.stride
+        let perWord = 8 / width
+        let rowBytes = nx * width
+        let planeBytes = nx * ny * width
+        guard let base = volume.baseAddress, perWord >= 1 else { return }
+        let raw = UnsafeRawPointer(base)
+        @inline(__always) func word(_ offset: Int) -> UInt64 {
+            raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        }
+        let edgeSlice = !flat.z && (k == 0 || k == nz - 1)
+        for j in 0..<ny {
+            let row = nx * (j + ny * k)
+            // On the grid's outer rows every labelled voxel is a boundary voxel.
+            let edgeRow = edgeSlice || (!flat.y && (j == 0 || j == ny - 1))
+            @inline(__always) func visit(_ i: Int) {
+                let index = row + i
+                let v = volume[index]
+                guard v != 0, edgeRow || Self.isBoundary(volume, index, v, i, j, k, nx, ny, nz, flat) else { return }
+                body(index, v)
+            }
+            if flat.x || perWord == 1 || nx < perWord + 2 {
+                for i in 0..<nx { visit(i) }
+                continue
+            }
+            visit(0)
+            var i = 1
+            // Words of voxels i..<i + perWord, whose left and right neighbours are in the row.
+            while i + perWord <= nx - 1 {
+                let offset = (row + i) * width
+                let c = word(offset)
+                if c == 0 {
+                    i += perWord
+                    continue
+                }
+                var differs = ~UInt64(0)
+                if !edgeRow {
+                    differs = (c ^ word(offset - width)) | (c ^ word(offset + width))
+                    if !flat.y { differs |= (c ^ word(offset - rowBytes)) | (c ^ word(offset + rowBytes)) }
+                    if !flat.z { differs |= (c ^ word(offset - planeBytes)) | (c ^ word(offset + planeBytes)) }
+                }
+                if differs == 0 {
+                    i += perWord
+                    continue
+                }
+                if width == 1 {
+                    // A byte is a boundary voxel when it is non-zero and differs from a neighbour.
+                    var bits = UInt64(littleEndian: Self.nonZeroBytes(c) & Self.nonZeroBytes(differs))
+                    while bits != 0 {
+                        let index = row + i + bits.trailingZeroBitCount >> 3
+                        body(index, volume[index])
+                        bits &= bits - 1
+                    }
+                } else {
+                    for e in i..<(i + perWord) { visit(e) }
+                }
+                i += perWord
+            }
+            while i < nx {
+                visit(i)
+                i += 1
+            }
+        }
+    }
+
+    /// 0x80 in each byte of `x` that is not zero, 0 in the others.
+    @inline(__always)
+    static func nonZeroBytes(_ x: UInt64) -> UInt64 {
+        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return (((x & low) &+ low) | x) & ~low
     }
 
     @inline(__always)
