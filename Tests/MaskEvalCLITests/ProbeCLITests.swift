@@ -1,0 +1,53 @@
+import Foundation
+import MaskEval
+import Testing
+
+/// Silent failures a new user of `lesions`, `--regions` and the gates ran into (round-4 probe):
+/// each test failed before its fix.
+struct ProbeCLITests {
+    static func pair(_ name: String) -> [String] { LesionsCLITests.pair(name) }
+
+    /// A copy of the brats pair in a fresh folder (the tests may try to overwrite it).
+    static func copiedPair() throws -> (folder: String, reference: String, prediction: String) {
+        let folder = try temporaryFolder()
+        let pair = pair("brats")
+        let (reference, prediction) = (folder + "/ref.nii.gz", folder + "/pred.nii.gz")
+        try FileManager.default.copyItem(atPath: pair[0], toPath: reference)
+        try FileManager.default.copyItem(atPath: pair[1], toPath: prediction)
+        return (folder, reference, prediction)
+    }
+
+    /// `lesions --lesion-map REF` or `--output PRED` overwrote the input and exited 0; now a
+    /// usage error (64) naming both, the input untouched, as in `compare`.
+    @Test func lesionOutputsNeverOverwriteAnInput() throws {
+        let (folder, reference, prediction) = try Self.copiedPair()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: reference))
+        let map = try Run(["lesions", reference, prediction, "--lesion-map", reference])
+        #expect(map.status == 64)
+        #expect(map.stderr.contains("--lesion-map") && map.stderr.contains("ref.nii.gz"), "\(map.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: reference)) == before)
+        let onPrediction = try Run(["lesions", reference, prediction, "--output", prediction])
+        #expect(onPrediction.status == 64)
+        #expect(onPrediction.stderr.contains("--output"))
+        let shared: String = folder + "/x"
+        let both = try Run(["lesions", reference, prediction, "--output", shared, "--lesion-map", shared])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("--lesion-map"))
+    }
+
+    /// `lesions --output out.json` wrote a table into a .json file; the format now follows the
+    /// extension as in `compare`, and a contradicting `--format` is a usage error.
+    @Test func lesionReportFormatFollowsTheOutputExtension() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/out.json"
+        let run = try Run(["lesions"] + Self.pair("brats") + ["--output", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect((try? JSONSerialization.jsonObject(with: data)) is [String: Any])
+        let contradiction = try Run(["lesions"] + Self.pair("brats") + ["--output", path, "--format", "csv"])
+        #expect(contradiction.status == 64)
+        #expect(contradiction.stderr.contains("contradicts"))
+    }
+}
