@@ -50,4 +50,28 @@ struct ProbeCLITests {
         #expect(contradiction.status == 64)
         #expect(contradiction.stderr.contains("contradicts"))
     }
+
+    /// `--ignore-label 0` removed every background voxel of the reference from both volumes, so
+    /// false positives outside the structures vanished and Dice rose, with exit 0 (it also
+    /// silently overrode a dataset.json's ignore entry); now a usage error in every command.
+    @Test func ignoreLabelZeroIsRefused() throws {
+        let pair = Self.pair("regions")
+        for command in ["compare", "lesions"] {
+            let run = try Run([command] + pair + ["--ignore-label", "0"])
+            #expect(run.status == 64, "\(command)")
+            #expect(run.stderr.contains("ignore label cannot be 0"), "\(command)")
+        }
+    }
+
+    /// Two regions whose names differ only in case: the error named no file and exited 64,
+    /// while an exact duplicate key exits 65 naming the file; now both name the file (65).
+    @Test func duplicateRegionNamesNameTheFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/regions.json"
+        try Data(#"{"WT": [1, 2, 3], "wt": [3]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let run = try Run(["compare"] + Self.pair("brats") + ["--regions", path])
+        #expect(run.status == 65)
+        #expect(run.stderr.contains(path) && run.stderr.contains("'WT' and 'wt'"))
+    }
 }

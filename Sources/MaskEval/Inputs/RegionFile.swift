@@ -36,6 +36,9 @@ extension Regions {
             if labels.contains(0) {
                 throw InputError.badFile(path: path, reason: "region '\(name)' contains 0 (background)")
             }
+            if let other = regions.first(where: { $0.name.lowercased() == name.lowercased() }) {
+                throw InputError.badFile(path: path, reason: "two regions are called '\(other.name)' and '\(name)'")
+            }
             regions.append(Region(name: name, labels: labels))
         }
         if regions.isEmpty { throw InputError.badFile(path: path, reason: "no regions") }
