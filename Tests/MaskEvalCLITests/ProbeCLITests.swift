@@ -74,4 +74,21 @@ struct ProbeCLITests {
         #expect(run.status == 65)
         #expect(run.stderr.contains(path) && run.stderr.contains("'WT' and 'wt'"))
     }
+
+    /// `--compat meshmetrics` on 2 mm voxels at the default τ = 1 mm showed `biou` as `-`
+    /// (JSON null) with no reason; now a note on stderr says why and how to define it.
+    @Test func undefinedBoundaryIoUIsExplained() throws {
+        let samples = URL(fileURLWithPath: LesionsCLITests.folder).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("SampleVolumes").path
+        let pair = ["jhu_wm_2mm_reference", "jhu_wm_2mm_prediction"].map { samples + "/\($0).nii.gz" }
+        let undefined = try Run(["compare"] + pair + ["--compat", "meshmetrics", "--labels", "1", "--format", "json"])
+        #expect(undefined.status == 0)
+        let row = try #require((undefined.json?["labels"] as? [[String: Any]])?.first)
+        #expect(row["biou"] is NSNull)
+        #expect(undefined.stderr.contains("biou is undefined (null) for label(s) 1"))
+        #expect(undefined.stderr.contains("--tolerance"))
+        let defined = try Run(["compare"] + pair + ["--compat", "meshmetrics", "--labels", "1", "--tolerance", "3"])
+        #expect(defined.status == 0)
+        #expect(!defined.stderr.contains("biou"))
+    }
 }

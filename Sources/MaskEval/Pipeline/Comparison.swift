@@ -124,6 +124,24 @@ public struct Comparison: Sendable {
             + rows.filter { $0.status == .spurious }.prefix(5).map { String($0.label) }.joined(separator: ", ")
             + "); if both are binary masks stored with different values, use --binary"
     }
+
+    /// A note when the `meshmetrics` preset's `biou` is undefined for matched structures: no
+    /// voxel centre of either mask lies strictly within τ of its surface, as when τ is at most
+    /// half the voxel spacing (1 mm on 2 mm voxels). Without it the table shows `-` and the
+    /// JSON null with no reason given.
+    public static func boundaryIoUHint(_ rows: [LabelRow], settings: RunSettings, smallestSpacingMM: Double)
+        -> String?
+    {
+        guard let column = settings.columns.first(where: { $0.key == .boundaryIoU }) else { return nil }
+        let undefined = rows.filter { $0.status == .matched && !($0.values[column]?.isFinite ?? false) }
+        guard !undefined.isEmpty else { return nil }
+        let labels = undefined.prefix(5).map { String($0.label) }.joined(separator: ", ")
+        return "note: \(settings.columnName(column)) is undefined (null) for label(s) \(labels)"
+            + (undefined.count > 5 ? ", …" : "")
+            + ": no voxel centre lies within τ of its surface, as when τ (\(Format.compact(settings.toleranceMM)) mm)"
+            + " is at most half the voxel spacing (\(Format.compact(smallestSpacingMM)) mm); MeshMetrics raises an"
+            + " error there; a larger --tolerance defines it"
+    }
 }
 
 extension LabelVolume {
