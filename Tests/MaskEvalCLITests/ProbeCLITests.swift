@@ -78,8 +78,9 @@ struct ProbeCLITests {
     /// `--compat meshmetrics` on 2 mm voxels at the default τ = 1 mm showed `biou` as `-`
     /// (JSON null) with no reason; now a note on stderr says why and how to define it.
     @Test func undefinedBoundaryIoUIsExplained() throws {
-        let samples = URL(fileURLWithPath: LesionsCLITests.folder).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("SampleVolumes").path
+        let fixtures = URL(fileURLWithPath: LesionsCLITests.folder).deletingLastPathComponent()
+        let samples = fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SampleVolumes").path
         let pair = ["jhu_wm_2mm_reference", "jhu_wm_2mm_prediction"].map { samples + "/\($0).nii.gz" }
         let undefined = try Run(["compare"] + pair + ["--compat", "meshmetrics", "--labels", "1", "--format", "json"])
         #expect(undefined.status == 0)
@@ -90,5 +91,21 @@ struct ProbeCLITests {
         let defined = try Run(["compare"] + pair + ["--compat", "meshmetrics", "--labels", "1", "--tolerance", "3"])
         #expect(defined.status == 0)
         #expect(!defined.stderr.contains("biou"))
+    }
+
+    /// `batch --regions … --require "W:…"` (a typo for WT) evaluated every case before refusing
+    /// the gate; the regions are known beforehand, so the typo is now refused before any case.
+    @Test func batchGateTypoIsRefusedBeforeAnyCase() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (refs, preds) = try RegionsLesionsCLITests.caseFolders(folder, ["brats", "split"])
+        let labels = try Run(["batch", refs, preds, "--regions", "brats", "--require", "W:dice>=0.1"])
+        #expect(labels.status == 64)
+        #expect(labels.stderr.contains("no structure is called 'W'"))
+        #expect(!labels.stderr.contains("case 1/"), "\(labels.stderr)")
+        let lesions = try Run(
+            ["batch", refs, preds, "--lesions", "--match", "brats2023", "--require", "W:lesion_dice>=0.1"])
+        #expect(lesions.status == 64)
+        #expect(!lesions.stderr.contains("case 1/"))
     }
 }
