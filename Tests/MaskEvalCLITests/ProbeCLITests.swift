@@ -108,4 +108,13 @@ struct ProbeCLITests {
         #expect(lesions.status == 64)
         #expect(!lesions.stderr.contains("case 1/"))
     }
+
+    /// A grid mismatch in `lesions` told the user to use --resample or --ignore-geometry,
+    /// options `lesions` does not have (it then failed with "unknown option").
+    @Test func lesionGeometryErrorNamesNoMissingOption() throws {
+        let run = try Run(["lesions", Self.pair("brats")[0], Self.pair("split")[1]])
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("split_prediction.nii.gz: dims"))
+        #expect(!run.stderr.contains("--resample") && !run.stderr.contains("--ignore-geometry"), "\(run.stderr)")
+    }
 }

@@ -78,8 +78,16 @@ struct Lesions: ParsableCommand {
             try Gate.parse($0, columns: settings.columns, percentile: settings.percentile)
         }
         let comparison = Comparison(settings: settings, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
-        let result = try comparison.runLesions(
-            reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
+        let result: Comparison.LesionResult
+        do {
+            result = try comparison.runLesions(
+                reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
+        } catch let error as GeometryError where error.suggestsWaysOut {
+            // `lesions` has neither --resample nor --ignore-geometry: name no option it lacks.
+            throw GeometryError(
+                path: error.path, problem: error.problem + " (lesions need the prediction on the reference grid)",
+                suggestsWaysOut: false)
+        }
         let names = settings.names(over: LabelNames())
         for index in gates.indices { try gates[index].resolve(labels: Set(result.rows.map(\.label)), names: names) }
         let failures = Gate.failures(result.rows, gates: gates, settings: settings)
