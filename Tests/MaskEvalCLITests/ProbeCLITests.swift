@@ -117,4 +117,15 @@ struct ProbeCLITests {
         #expect(run.stderr.contains("split_prediction.nii.gz: dims"))
         #expect(!run.stderr.contains("--resample") && !run.stderr.contains("--ignore-geometry"), "\(run.stderr)")
     }
+
+    /// `lesions` on two empty volumes printed nothing and exited 0; the table now says why.
+    @Test func lesionTableOfNoStructuresSaysSo() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let empty = folder + "/empty.nii.gz"
+        try write([Int32](repeating: 0, count: 27), (3, 3, 3), to: empty)
+        let run = try Run(["lesions", empty, empty])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("no structures"))
+    }
 }
