@@ -128,4 +128,17 @@ struct ProbeCLITests {
         #expect(run.status == 0)
         #expect(run.stdout.contains("no structures"))
     }
+
+    /// A region name with an escaped quote was not found in the file text, so that region moved
+    /// to the end: rows and gate positions no longer followed the file's order.
+    @Test func regionWithEscapedNameKeepsFileOrder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/regions.json"
+        try Data(#"{"whole \"tumour\"": [1, 2, 3], "ET": 3}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let run = try Run(["compare"] + Self.pair("brats") + ["--regions", path, "--format", "json"])
+        #expect(run.status == 0)
+        let rows = try #require(run.json?["labels"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == [#"whole "tumour""#, "ET"])
+    }
 }

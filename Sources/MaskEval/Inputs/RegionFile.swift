@@ -68,8 +68,10 @@ extension Regions {
     )] {
         let start = parent.flatMap { text.range(of: "\"" + $0 + "\"")?.upperBound } ?? text.startIndex
         let positions = object.keys.map { key -> (String, Int) in
-            let needle = "\"" + key + "\""
-            let position = text.range(of: needle, range: start..<text.endIndex).map {
+            // The key as written: escaped (`"a \"b\""`) when it holds quotes or backslashes,
+            // which the plain form would never find, sending the region to the end.
+            let needles = [JSONValue.string(key).rendered(), "\"" + key + "\""]
+            let position = needles.lazy.compactMap { text.range(of: $0, range: start..<text.endIndex) }.first.map {
                 text.distance(from: text.startIndex, to: $0.lowerBound)
             }
             return (key, position ?? Int.max)
