@@ -141,4 +141,17 @@ struct ProbeCLITests {
         let rows = try #require(run.json?["labels"] as? [[String: Any]])
         #expect(rows.map { $0["name"] as? String } == [#"whole "tumour""#, "ET"])
     }
+
+    /// A region whose labels are in neither volume (a typo: ET as 4 on a 1–3 labelling) was
+    /// reported absent with Dice 1 and passed its gate without a word; now a note names it.
+    @Test func regionInNeitherVolumeIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/regions.json"
+        try Data(#"{"WT": [1, 2, 3], "ET": 4}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let run = try Run(["compare"] + Self.pair("brats") + ["--regions", path, "--require", "ET:dice>=0.9"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("no label of region 'ET' (4) is in either volume"), "\(run.stderr)")
+        #expect(!run.stderr.contains("'WT'"))
+    }
 }
