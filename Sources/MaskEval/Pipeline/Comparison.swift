@@ -125,8 +125,8 @@ public struct Comparison: Sendable {
             + "); if both are binary masks stored with different values, use --binary"
     }
 
-    /// A note naming the regions that are in neither volume: such a region is `absent`, Dice 1
-    /// under the default `--absent perfect`, so a gate on it passes; a label list that does
+    /// A note naming the regions that are in neither volume: such a region is `absent`, its row
+    /// Dice 1 (under either `--absent`), so a per-row gate on it passes; a label list that does
     /// not fit the volumes' labelling (a typo, another dataset's numbering) would go unseen.
     public static func absentRegionsHint(_ rows: [LabelRow], settings: RunSettings) -> String? {
         guard let regions = settings.regions else { return nil }
@@ -136,7 +136,7 @@ public struct Comparison: Sendable {
         guard !absent.isEmpty else { return nil }
         let list = absent.map { "'\($0.name)' (\($0.labels.map(String.init).joined(separator: ", ")))" }
         return "note: no label of \(absent.count == 1 ? "region" : "regions") " + list.joined(separator: ", ")
-            + " is in either volume; reported absent (Dice 1 unless --absent nan)"
+            + " is in either volume; reported absent (Dice 1; left out of aggregates under --absent nan)"
     }
 
     /// A note when the `meshmetrics` preset's `biou` is undefined for matched structures: no
