@@ -36,6 +36,9 @@ extension Regions {
             if labels.contains(0) {
                 throw InputError.badFile(path: path, reason: "region '\(name)' contains 0 (background)")
             }
+            if let other = regions.first(where: { $0.name.lowercased() == name.lowercased() }) {
+                throw InputError.badFile(path: path, reason: "two regions are called '\(other.name)' and '\(name)'")
+            }
             regions.append(Region(name: name, labels: labels))
         }
         if regions.isEmpty { throw InputError.badFile(path: path, reason: "no regions") }
@@ -65,8 +68,10 @@ extension Regions {
     )] {
         let start = parent.flatMap { text.range(of: "\"" + $0 + "\"")?.upperBound } ?? text.startIndex
         let positions = object.keys.map { key -> (String, Int) in
-            let needle = "\"" + key + "\""
-            let position = text.range(of: needle, range: start..<text.endIndex).map {
+            // The key as written: escaped (`"a \"b\""`) when it holds quotes or backslashes,
+            // which the plain form would never find, sending the region to the end.
+            let needles = [JSONValue.string(key).rendered(), "\"" + key + "\""]
+            let position = needles.lazy.compactMap { text.range(of: $0, range: start..<text.endIndex) }.first.map {
                 text.distance(from: text.startIndex, to: $0.lowerBound)
             }
             return (key, position ?? Int.max)

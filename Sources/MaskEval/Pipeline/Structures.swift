@@ -67,9 +67,12 @@ extension RunSettings {
         regions.map { $0.indices.map { Int32($0 + 1) } } ?? labels
     }
 
-    /// Checks that the structures and the ignore label fit together: neither `--labels` nor a
-    /// region holds the ignore label, and the regions' names differ.
+    /// Checks that the structures and the ignore label fit together: the ignore label is not 0,
+    /// neither `--labels` nor a region holds it, and the regions' names differ.
     public func checkStructures() throws {
+        // Ignoring 0 would drop every background voxel of the reference from both volumes, so
+        // no false positive outside a structure would count: a silent, inflated Dice.
+        if ignoreLabel == 0 { throw InputError.usage("the ignore label cannot be 0 (background); give a label value") }
         if let ignore = ignoreLabel, labels?.contains(ignore) == true {
             throw InputError.usage("--labels asks for the ignore label \(ignore), which is no structure")
         }

@@ -150,6 +150,8 @@ public struct LesionReport: Sendable {
 
     /// Per structure: one line of aggregates, then the lesion rows.
     public func table() -> String {
+        // Without a line, two empty volumes printed nothing at all, like a crash.
+        if evaluation.structures.isEmpty { return "(no structures: neither volume has a non-zero label to evaluate)\n" }
         var out = ""
         for structure in evaluation.structures {
             let summary = structure.aggregates.map { key, value -> String in

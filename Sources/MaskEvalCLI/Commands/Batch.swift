@@ -84,6 +84,11 @@ struct Batch: ParsableCommand {
             settings.applyLesionDefaults()
         }
         var gates = try aggregates.parsedGates(settings)
+        // Regions (or --labels) fix the structures before any case is read: a scope naming none
+        // of them is refused now, not after the whole batch has run.
+        if let known = settings.structureLabels {
+            for var gate in gates { try gate.resolve(labels: Set(known), names: settings.names(over: names)) }
+        }
         var warnings: [String] = []
         var cases: [BatchCase]
         if let pairs {

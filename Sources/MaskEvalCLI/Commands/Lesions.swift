@@ -31,12 +31,8 @@ struct Lesions: ParsableCommand {
         help: "A gate on a structure's lesion aggregates, e.g. WT:lesion_dice>=0.8, f1>=0.7, ET:fn<=0 (repeatable).")
     var gates: [String] = []
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, csv, json
-    }
-
-    @Option(help: "table, csv or json.")
-    var format: Format = .table
+    @Option(help: "table, csv or json (default: from the --output extension, else table).")
+    var format: ReportFormat?
 
     @Option(help: "Write the report to this file (atomically) instead of stdout.")
     var output: String?
@@ -61,7 +57,14 @@ struct Lesions: ParsableCommand {
     }
 
     func run() throws {
-        for path in [output, lesionMap].compactMap({ $0 }) { try OutputFile.checkWritable(path) }
+        let format = try outputFormat(explicit: self.format, path: output, fallback: ReportFormat.table)
+        let outputs = [("--output", output), ("--lesion-map", lesionMap)].compactMap { option, path in
+            path.map { (option, $0) }
+        }
+        let regionsFile = structures.file.map { [("--regions", $0)] } ?? []
+        try OutputFile.checkDistinct(
+            outputs: outputs, inputs: [("the reference", reference), ("the prediction", prediction)] + regionsFile)
+        for (_, path) in outputs { try OutputFile.checkWritable(path) }
         let clock = Clock()
         var settings = RunSettings()
         settings.lesions = try rules.settings()
@@ -75,8 +78,16 @@ struct Lesions: ParsableCommand {
             try Gate.parse($0, columns: settings.columns, percentile: settings.percentile)
         }
         let comparison = Comparison(settings: settings, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
-        let result = try comparison.runLesions(
-            reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
+        let result: Comparison.LesionResult
+        do {
+            result = try comparison.runLesions(
+                reference: reference, prediction: prediction, keepComponents: lesionMap != nil)
+        } catch let error as GeometryError where error.suggestsWaysOut {
+            // `lesions` has neither --resample nor --ignore-geometry: name no option it lacks.
+            throw GeometryError(
+                path: error.path, problem: error.problem + " (lesions need the prediction on the reference grid)",
+                suggestsWaysOut: false)
+        }
         let names = settings.names(over: LabelNames())
         for index in gates.indices { try gates[index].resolve(labels: Set(result.rows.map(\.label)), names: names) }
         let failures = Gate.failures(result.rows, gates: gates, settings: settings)
