@@ -129,6 +129,23 @@ struct ProbeCLITests {
         #expect(run.stdout.contains("no structures"))
     }
 
+    /// A per-structure gate on two empty volumes judged no row and passed (exit 0): nothing was
+    /// checked, which a pipeline read as a pass. It now fails (exit 1) and says so; with the
+    /// structure asked for by `--labels` the gate judges its `absent` row.
+    @Test func gateWithNoStructureToJudgeFails() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let empty = folder + "/empty.nii.gz"
+        try write([Int32](repeating: 0, count: 27), (3, 3, 3), to: empty)
+        for command in [["compare", empty, empty, "--require", "dice>=0.9"], ["lesions", empty, empty, "--require", "f1>=0.9"]] {
+            let run = try Run(command)
+            #expect(run.status == 1, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("no evaluated structure"), "\(command): \(run.stderr)")
+        }
+        let asked = try Run(["compare", empty, empty, "--labels", "1", "--require", "dice>=0.9"])
+        #expect(asked.status == 0, "\(asked.stderr)")
+    }
+
     /// A region name with an escaped quote was not found in the file text, so that region moved
     /// to the end: rows and gate positions no longer followed the file's order.
     @Test func regionWithEscapedNameKeepsFileOrder() throws {

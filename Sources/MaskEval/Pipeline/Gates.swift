@@ -9,7 +9,8 @@
 /// …). A non-finite or undefined value fails (+∞ counts as the penalty in aggregates when one
 /// is set), except an undefined lesion rate of an `absent` structure (no lesion on either
 /// side). A scope that matches no structure is a usage error (`resolve`), so a typo cannot
-/// pass silently.
+/// pass silently; a per-structure gate with no evaluated row in scope (two empty volumes)
+/// fails, as an aggregate over no value does.
 public struct Gate: Equatable, Sendable, CustomStringConvertible {
     public enum Scope: Equatable, Sendable {
         case label(Int32)
@@ -123,6 +124,12 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
     public static func failures(_ rows: [LabelRow], gates: [Gate], settings: RunSettings) -> [GateFailure] {
         var out: [GateFailure] = []
         for gate in gates where gate.aggregate == nil {
+            // A gate with nothing to judge (no evaluated structure in its scope: two empty
+            // volumes, every case failed) fails: a pipeline must not read that as a pass.
+            if !rows.contains(where: gate.inScope) {
+                out.append(GateFailure(gate: gate, row: nil, value: nil, n: 0))
+                continue
+            }
             for row in rows where gate.inScope(row) && !gate.passes(row.values[gate.column]) {
                 // A structure without lesions on either side has no rate to judge (panoptica's
                 // undefined precision, recall, f1, rq, sq, pq): nothing was to be found.
@@ -155,6 +162,9 @@ public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
         let required = "required \(gate.metricName)\(gate.comparison.rawValue)\(Format.compact(gate.threshold))"
         guard let row else {
             let scope = gate.label.map { "label \($0)" } ?? "all structures"
+            if gate.aggregate == nil {
+                return "gate failed: \(gate.text): no evaluated structure in scope (\(scope)) to judge"
+            }
             return
                 "gate failed: \(gate.aggregate?.rawValue ?? "") \(gate.metricName) over \(scope) (n = \(n)) = \(shown), \(required)"
         }
