@@ -171,4 +171,15 @@ struct ProbeCLITests {
         #expect(run.stderr.contains("no label of region 'ET' (4) is in either volume"), "\(run.stderr)")
         #expect(!run.stderr.contains("'WT'"))
     }
+
+    /// An ignore label that is not in the reference (99 typed for 9) left nothing out and said
+    /// nothing; compare now says so, and stays quiet when the label is there.
+    @Test func ignoreLabelNotInTheReferenceIsNamed() throws {
+        let missing = try Run(["compare"] + Self.pair("brats") + ["--ignore-label", "99"])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stderr.contains("ignore label 99 is not in the reference"), "\(missing.stderr)")
+        let present = try Run(["compare"] + Self.pair("brats") + ["--ignore-label", "2"])
+        #expect(present.status == 0, "\(present.stderr)")
+        #expect(!present.stderr.contains("is not in the reference"), "\(present.stderr)")
+    }
 }

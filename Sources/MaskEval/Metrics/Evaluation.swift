@@ -110,6 +110,8 @@ public struct Evaluation: Sendable {
     public var grid: Grid
     public var labels: [LabelResult]
     public var timings: PhaseTimings
+    /// Reference voxels of the ignore label left out of every metric (`--ignore-label`).
+    public var ignoredVoxels = 0
 }
 
 public enum Evaluator {

@@ -139,6 +139,13 @@ public struct Comparison: Sendable {
             + " is in either volume; reported absent (Dice 1; left out of aggregates under --absent nan)"
     }
 
+    /// A note when the ignore label is not in the reference: nothing was left out, which a
+    /// mistyped label (99 for 9) would otherwise do without a word.
+    public static func ignoreLabelHint(_ evaluation: Evaluation, settings: RunSettings) -> String? {
+        guard let ignore = settings.ignoreLabel, evaluation.ignoredVoxels == 0 else { return nil }
+        return "note: the ignore label \(ignore) is not in the reference; no voxel was left out"
+    }
+
     /// A note when the `meshmetrics` preset's `biou` is undefined for matched structures: no
     /// voxel centre of either mask lies strictly within τ of its surface, as when τ is at most
     /// half the voxel spacing (1 mm on 2 mm voxels). Without it the table shows `-` and the

@@ -50,6 +50,7 @@ extension Comparison {
         for index in evaluation.labels.indices where evaluation.labels[index].imageVoxels > 0 {
             evaluation.labels[index].imageVoxels -= ignored
         }
+        evaluation.ignoredVoxels = ignored
         return evaluation
     }
 }

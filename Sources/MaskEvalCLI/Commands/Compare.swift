@@ -116,6 +116,7 @@ struct Compare: ParsableCommand {
         }
         if let hint = Comparison.binaryHint(result.rows, settings: settings) { printError("maskeval: \(hint)") }
         if let note = Comparison.absentRegionsHint(result.rows, settings: settings) { printError("maskeval: \(note)") }
+        if let note = Comparison.ignoreLabelHint(result.evaluation, settings: settings) { printError("maskeval: \(note)") }
         let spacing = result.referenceVolume.grid.spacingMM
         if let note = Comparison.boundaryIoUHint(result.rows, settings: settings, smallestSpacingMM: spacing.min()) {
             printError("maskeval: \(note)")
