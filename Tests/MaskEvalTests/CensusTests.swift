@@ -55,6 +55,45 @@ import Testing
         #expect(counted.map(\.label) == labels.filter { reference.contains($0) || prediction.contains($0) })
     }
 
+    /// Every label type, rows whose length is no multiple of a word, runs long enough to span
+    /// several words, and negative values (their bit patterns fill a word differently).
+    @Test(arguments: 1...3)
+    func matchesNaiveCountOnEveryLabelType(threads: Int) {
+        let (nx, ny, nz) = (37, 5, 4)
+        var generator = SeededGenerator(seed: UInt64(100 + threads))
+        func volume(_ values: [Int32]) -> [Int32] {
+            var out: [Int32] = []
+            while out.count < nx * ny * nz {
+                let value = Int.random(in: 0..<3, using: &generator) == 0 ? 0 : values.randomElement(using: &generator)!
+                out += Array(repeating: value, count: Int.random(in: 1...40, using: &generator))
+            }
+            return Array(out.prefix(nx * ny * nz))
+        }
+        func check<T: LabelValue>(_: T.Type, _ values: [Int32]) {
+            let reference = volume(values)
+            var prediction = volume(values)
+            for index in stride(from: 0, to: prediction.count, by: 2) where index % 7 != 0 {
+                prediction[index] = reference[index]
+            }
+            let counted = reference.map { T(truncatingIfNeeded: $0) }.withUnsafeBufferPointer { r in
+                prediction.map { T(truncatingIfNeeded: $0) }.withUnsafeBufferPointer { p in
+                    Census.count(reference: r, prediction: p, nx: nx, ny: ny, nz: nz, threads: threads)
+                }
+            }
+            #expect(counted == Self.naive(reference, prediction, nx: nx, ny: ny), "\(T.self)")
+            let alone = reference.map { T(truncatingIfNeeded: $0) }.withUnsafeBufferPointer { r in
+                Census.count(reference: r, prediction: nil, nx: nx, ny: ny, nz: nz, threads: threads)
+            }
+            let zeros = [Int32](repeating: 0, count: reference.count)
+            #expect(alone == Self.naive(reference, zeros, nx: nx, ny: ny), "\(T.self) alone")
+        }
+        check(UInt8.self, [1, 2, 255])
+        check(Int8.self, [-128, -1, 1, 127])
+        check(UInt16.self, [1, 256, 65535])
+        check(Int16.self, [-32768, -1, 1, 300])
+        check(Int32.self, [-70_000, -1, 1, 65_536])
+    }
+
     @Test func indexKindFollowsSpanAndVolume() {
         #expect(Census.useDenseIndex(span: 200, voxels: 1000, threads: 1))
         #expect(Census.useDenseIndex(span: 9170, voxels: 7_000_000, threads: 2))
