@@ -39,7 +39,9 @@ struct VoxelLayout {
     /// Nothing is inflated beyond the header and the extensions' 8-byte heads.
     static func read(path: String) throws -> VoxelLayout {
         let files = try NIfTIFiles.resolve(path)
-        let (stored, offset, extensionsEnd, headerFile) = try ReadHandle.withOpened(path: files.header) { file in
+        let (stored, offset, extensionsEnd, headerFile) = try ReadHandle.withOpened(
+            path: files.header, buffer: ReadHandle.headerBuffer
+        ) { file in
             let stored = try readStored(file, files: files)
             let offset = try dataOffset(stored, path: files.header)
             let end = files.isPair ? 0 : try walkExtensions(file, stored, voxOffset: offset)
@@ -82,7 +84,9 @@ struct VoxelLayout {
         }
         let dataFile =
             files.isPair
-            ? try ReadHandle.withOpened(path: files.data) { (compressed: $0.isCompressed, size: $0.sizeOnDisk) }
+            ? try ReadHandle.withOpened(path: files.data, buffer: ReadHandle.headerBuffer) {
+                (compressed: $0.isCompressed, size: $0.sizeOnDisk)
+            }
             : headerFile
         if !dataFile.compressed {
             let size = dataFile.size
@@ -106,7 +110,9 @@ struct VoxelLayout {
     /// The header of `path` as stored, after the name, kind and magic checks only.
     static func readStoredHeader(path: String) throws -> StoredHeader {
         let files = try NIfTIFiles.resolve(path)
-        return try ReadHandle.withOpened(path: files.header) { try readStored($0, files: files) }
+        return try ReadHandle.withOpened(path: files.header, buffer: ReadHandle.headerBuffer) {
+            try readStored($0, files: files)
+        }
     }
 
     /// Decodes the header and checks that its magic fits the kind of file: a single `.nii`

@@ -164,7 +164,8 @@ public enum Census {
             let perWord = 8 / size
             // The element's bit pattern repeated over a word.
             let mask: UInt64 = size == 4 ? 0xFFFF_FFFF : (1 << (8 * UInt64(size))) - 1
-            let repeatUnit: UInt64 = size == 1 ? 0x0101_0101_0101_0101 : (size == 2 ? 0x0001_0001_0001_0001 : 0x1_0000_0001)
+            let repeatUnit: UInt64 =
+                size == 1 ? 0x0101_0101_0101_0101 : (size == 2 ? 0x0001_0001_0001_0001 : 0x1_0000_0001)
             let wordX = (UInt64(truncatingIfNeeded: x) & mask) &* repeatUnit
             let wordY = (UInt64(truncatingIfNeeded: y) & mask) &* repeatUnit
             let rawA = UnsafeRawPointer(baseA)
