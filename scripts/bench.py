@@ -101,11 +101,15 @@ def main():
     parser.add_argument("--baseline", help="another maskeval binary to time interleaved with this one")
     parser.add_argument("--presets", default="monai",
                         help="presets to time (comma-separated, or 'all' for %s)" % ",".join(PRESETS))
+    parser.add_argument("--with-all", action="store_true",
+                        help="also time `--compat all` and print its cost over the first preset's (issue #17: <= 2x)")
     parser.add_argument("--python", default=os.path.join(ROOT, ".venv", "bin", "python"),
                         help="the Python with the peers")
     args = parser.parse_args()
     wanted_peers = set(p for p in args.peers.split(",") if p)
     presets = PRESETS if args.presets == "all" else args.presets.split(",")
+    if args.with_all:
+        presets = presets + ["all"]
     binaries = [("this build", MASKEVAL)] + ([("baseline", args.baseline)] if args.baseline else [])
     floor_binary = os.path.join(ROOT, "bench-data", "read_floor")
     print("machine: %d cores, %s" % (os.cpu_count(), open("/proc/cpuinfo").read().split("model name")[1].split(":")[1]
@@ -143,6 +147,13 @@ def main():
                 print("%-34s %7.2fx %7.2fx %8s  same JSON: %s" % (
                     "  baseline / this build", old.wall / new.wall, old.cpu / new.cpu, "",
                     "yes" if new.report == old.report else "NO"))
+        if args.with_all:
+            for threads in (None, 1):
+                for name, _ in binaries:
+                    one, every = runs[(name, (presets[0], threads))], runs[(name, ("all", threads))]
+                    print("%-34s %7.2fx %7.2fx  (--compat all / %s%s)" % (
+                        "  %s: all / %s" % (name, presets[0]), every.wall / one.wall, every.cpu / one.cpu,
+                        presets[0], ", --threads 1" if threads else ""))
         base = runs[("this build", (presets[0], None))].wall
         print("MaskEval (%s) %.3f s = %s" % (presets[0], base, ", ".join(
             "%.1fx the %s floor" % (base / value, name) for name, value in floors.items() if value > 0)))
