@@ -198,6 +198,7 @@ func finish(
         try OutputFile.write(HTMLReport.batch(result, gateFailures: failures, caseLinks: caseLinks), to: html)
     }
     try StandardOutput.write(SummaryReport.table(result))
+    for note in result.notes { printError("maskeval: \(note)") }
     let summary = result.summary
     for id in summary.errorCases {
         let message = result.rows.first { $0.caseID == id && $0.status == .error }?.error ?? ""
