@@ -63,6 +63,16 @@ struct Probe2CLITests {
         #expect(lesions.stderr.contains("no lesion on either side"), "\(lesions.stderr)")
     }
 
+    /// `--labels 1,99 --require "99:dice>=0.9"` passed without a word: label 99 is in neither
+    /// volume, so its row is absent with Dice 1. Now a note names it.
+    @Test func absentLabelIsNamed() throws {
+        for command in ["compare", "lesions"] {
+            let run = try Run([command] + Self.pair("brats") + ["--labels", "1,99"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("note: no voxel of label 99 is in either volume"), "\(run.stderr)")
+        }
+    }
+
     /// `biou` undefined (τ at most half the spacing) was explained in `compare` only; `batch`
     /// showed `-` and null with no reason.
     @Test func boundaryIoUNoteInBatch() throws {

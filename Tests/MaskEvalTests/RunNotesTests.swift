@@ -70,6 +70,19 @@ struct RunNotesTests {
                 + "(no lesion on either side; gates on its undefined rates are skipped)")
     }
 
+    /// A label asked for with `--labels` and in neither volume is named as a region is.
+    @Test func absentLabelNote() {
+        var settings = RunSettings()
+        settings.labels = [1, 99]
+        let rows = [Self.row("a", 1, .matched), Self.row("a", 99, .absent)]
+        #expect(
+            RunNotes.absentRegions(rows, settings: settings)
+                == "note: no voxel of label 99 is in either volume; reported absent "
+                + "(Dice 1; left out of aggregates under --absent nan)")
+        settings.labels = nil
+        #expect(RunNotes.absentRegions(rows, settings: settings) == nil)
+    }
+
     /// The `biou` note across cases names the labels once and counts the cases.
     @Test func boundaryIoUNoteAcrossCases() throws {
         var settings = RunSettings()

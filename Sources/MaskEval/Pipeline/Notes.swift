@@ -4,9 +4,10 @@
 ///
 /// - `--binary` hint: every structure is missed or spurious, as when one mask is stored 0/1
 ///   and the other 0/255.
-/// - Absent regions: a `--regions` row none of whose labels is in either volume (in a batch:
-///   of any case) is `absent`, Dice 1 or no lesion to find, so a gate on it passes; a label
-///   list that does not fit the volumes (a typo, another dataset's numbering) would go unseen.
+/// - Absent regions (or `--labels`): a `--regions` row none of whose labels is in either
+///   volume, or a label asked for with `--labels` that is in neither (in a batch: of any case),
+///   is `absent`, Dice 1 or no lesion to find, so a gate on it passes; a label list that does
+///   not fit the volumes (a typo, another dataset's numbering) would go unseen.
 /// - Ignore label: `--ignore-label L` with no voxel of L in the reference left nothing out, as
 ///   a mistyped label (99 for 9) would (in a batch: the cases where it is missing).
 /// - Boundary IoU: the `meshmetrics` preset's `biou` is undefined (null) for matched
@@ -65,21 +66,33 @@ public enum RunNotes {
             + "); if both are binary masks stored with different values, use --binary"
     }
 
-    /// The regions whose every evaluated row is `absent`.
+    /// The regions, or the `--labels`, whose every evaluated row is `absent`.
     static func absentRegions(_ rows: [LabelRow], settings: RunSettings) -> String? {
-        guard let regions = settings.regions else { return nil }
-        let absent = regions.indices.filter { index in
-            let own = rows.filter { $0.label == Int32(index + 1) }
+        let asked: [(label: Int32, text: String)]
+        if let regions = settings.regions {
+            asked = regions.enumerated().map { index, region in
+                (Int32(index + 1), "'\(region.name)' (\(region.labels.map(String.init).joined(separator: ", ")))")
+            }
+        } else if let labels = settings.labels, !settings.binary {
+            asked = labels.map { ($0, String($0)) }
+        } else {
+            return nil
+        }
+        let absent = asked.filter { label, _ in
+            let own = rows.filter { $0.label == label }
             return !own.isEmpty && own.allSatisfy { $0.status == .absent }
-        }.map { regions[$0] }
+        }
         guard !absent.isEmpty else { return nil }
-        let list = absent.map { "'\($0.name)' (\($0.labels.map(String.init).joined(separator: ", ")))" }
+        let what =
+            settings.regions != nil
+            ? "no label of \(absent.count == 1 ? "region" : "regions") "
+            : "no voxel of \(absent.count == 1 ? "label" : "labels") "
+        let list = absent.prefix(10).map(\.text).joined(separator: ", ") + (absent.count > 10 ? ", …" : "")
         let meaning =
             settings.lesions == nil
             ? "Dice 1; left out of aggregates under --absent nan"
             : "no lesion on either side; gates on its undefined rates are skipped"
-        return "note: no label of \(absent.count == 1 ? "region" : "regions") " + list.joined(separator: ", ")
-            + " is in either volume\(anyCase(rows)); reported absent (\(meaning))"
+        return "note: " + what + list + " is in either volume\(anyCase(rows)); reported absent (\(meaning))"
     }
 
     /// The ignore label is set and some case's reference holds none of it.
