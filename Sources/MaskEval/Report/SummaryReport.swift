@@ -152,7 +152,7 @@ public enum SummaryReport {
         var text = ""
         let errors = summary.errorCases
         let missing = summary.casesWithoutPrediction
-        text += "\(summary.caseCount) cases, \(errors.count) with errors"
+        text += "\(summary.caseCount) \(summary.caseCount == 1 ? "case" : "cases"), \(errors.count) with errors"
         text += errors.isEmpty ? "" : ": " + errors.map(Escape.terminal).joined(separator: ", ")
         text += "; \(missing.count) without a prediction"
         text += missing.isEmpty ? "\n" : ": " + missing.map(Escape.terminal).joined(separator: ", ") + "\n"
