@@ -48,10 +48,13 @@ extension Regions {
     }
 
     /// Whether `--regions OPTION` is the `brats` keyword rather than a file: `brats` always,
-    /// another spelling (`BRATS`, `BraTS`) when no file of that name exists, so it is not
-    /// refused as a missing file.
+    /// another spelling (`BRATS`, `BraTS`) unless a file of that name exists (a folder, as a
+    /// dataset's `BraTS/`, is no regions file), so it is not refused as a missing file.
     public static func isBraTSKeyword(_ option: String) -> Bool {
-        option == "brats" || (option.lowercased() == "brats" && !FileManager.default.fileExists(atPath: option))
+        guard option != "brats" else { return true }
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: option, isDirectory: &isFolder)
+        return option.lowercased() == "brats" && (!exists || isFolder.boolValue)
     }
 
     static func labelList(_ value: JSONValue, name: String, path: String) throws -> [Int32] {
