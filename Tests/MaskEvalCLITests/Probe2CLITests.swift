@@ -129,6 +129,19 @@ struct Probe2CLITests {
         #expect(diff.stderr.contains("tolerance_mm 2.0 vs 1.0") && diff.stderr.contains("ignore_label 9 vs none"))
     }
 
+    /// `merge s1.csv --summary s1.csv.settings.json` overwrote the settings file it had just
+    /// read (`diff` already checked it); now a usage error.
+    @Test func mergeNeverOverwritesASettingsFile() throws {
+        let folder = try Self.bratsFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rows = folder + "/rows.csv"
+        _ = try Run(["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0", "--output", rows])
+        let before = try Data(contentsOf: URL(fileURLWithPath: rows + ".settings.json"))
+        let merge = try Run(["merge", rows, "--summary", rows + ".settings.json"])
+        #expect(merge.status == 64 && merge.stderr.contains("settings"), "\(merge.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rows + ".settings.json")) == before)
+    }
+
     /// The summary table's `all` line counted a failed case once per structure in `error`;
     /// it counts cases now (`no_pred` likewise).
     @Test func summaryAllLineCountsFailedCasesOnce() throws {
