@@ -102,6 +102,8 @@ struct Probe2CLITests {
         #expect(run.status == 0, "\(run.stderr)")
         let structures = (run.json?["structures"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
         #expect(structures == ["edema", "enhancing"], "\(run.stdout)")
+        let values = (run.json?["structures"] as? [[String: Any]])?.compactMap { $0["label"] as? Int }
+        #expect(values == [2, 3], "\(run.stdout)")
         let labels = try #require((run.json?["settings"] as? [String: Any])?["labels"] as? [Int])
         #expect(labels == [2, 3])
         let unknown = try Run(["lesions"] + Self.pair("brats") + ["--labels", "liver", "--label-names", names])

@@ -107,7 +107,7 @@ struct Lesions: ParsableCommand {
         let evaluation = result.evaluation
         let report = LesionReport(
             evaluation: evaluation, referencePath: reference, predictionPath: prediction, settings: settings,
-            gates: gates, gateFailures: failures)
+            gates: gates, gateFailures: failures, labels: result.rows.map(\.label))
         let text: String
         switch format {
         case .table: text = report.table()
