@@ -69,7 +69,7 @@ extension RunSettings {
     /// `--binary` (every non-zero label as one structure, label 1), else `--labels`, else every
     /// non-zero label of either volume; the ignore label is never one. Row labels as for
     /// `compare`: regions by position, labels by value. A label's structure is called by its
-    /// name in `names` (`--label-names`), else by its value; `--binary`'s by "1".
+    /// name in `names` (`--label-names`), else by its value.
     public func lesionStructures(reference: LabelVolume, prediction: LabelVolume, names: LabelNames = LabelNames())
         -> [(label: Int32, region: Region)]
     {
@@ -79,8 +79,7 @@ extension RunSettings {
         }
         if let labels { return labels.map(structure) }
         let present = Regions.labelsPresent([reference, prediction]).filter { $0 != ignoreLabel }
-        // Every label as one structure: no label's name fits it.
-        if binary { return [(1, Region(name: "1", labels: present))] }
+        if binary { return [(1, Region(name: names[1] ?? "1", labels: present))] }
         return present.map(structure)
     }
 
