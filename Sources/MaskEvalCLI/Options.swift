@@ -131,7 +131,7 @@ struct StructureOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Evaluate regions (unions of labels) instead of labels: a JSON file {\"whole_tumor\": [1,2,3], …}, "
-                + "an nnU-Net dataset.json, or 'brats' (WT {1,2,3}, TC {1,3}, ET {3}).",
+                + "an nnU-Net dataset.json, or 'brats' (any case; WT {1,2,3}, TC {1,3}, ET {3}).",
             valueName: "file|brats"))
     var regions: String?
 
@@ -141,7 +141,7 @@ struct StructureOptions: ParsableArguments {
     var ignoreLabel: Int32?
 
     /// The regions file, when `--regions` names one.
-    var file: String? { regions == "brats" ? nil : regions }
+    var file: String? { regions.flatMap { Regions.isBraTSKeyword($0) ? nil : $0 } }
 }
 
 /// The lesion-wise rules: `lesions` and `batch --lesions` share them.

@@ -157,8 +157,8 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         #expect(on.first { $0.0 == MetricColumn(.dice) }?.1.json["mean_ci"]?.arrayValue?.count == 2)
     }
 
-    /// The bootstrap settings are recorded, read back, and part of `difference` but not of
-    /// `valueDifference` (which `diff` uses; inputs are outside it too).
+    /// The bootstrap settings are recorded, read back, and part of `differences` but not of
+    /// `valueDifferences` (which `diff` uses; inputs are outside it too).
     @Test func settingsRecordTheBootstrap() throws {
         var settings = folderSettings(predictions: "p")
         settings.bootstrap = BootstrapSettings(resamples: 500, seed: 123_456_789)
@@ -167,12 +167,22 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         var other = settings
         other.bootstrap = BootstrapSettings(resamples: 500, seed: 1)
         other.inputs["predictions"] = "q"
-        #expect(other.difference(from: settings) == "inputs")
+        let both = other.differences(from: settings)
+        #expect(both.count == 2 && both[0].hasPrefix("inputs ") && both[1].hasPrefix("bootstrap "), "\(both)")
+        #expect(both[0].contains("\"q\"") && both[0].contains(" vs ") && both[1].contains("\"seed\": 1}"), "\(both)")
         other.inputs = settings.inputs
-        #expect(other.difference(from: settings) == "bootstrap")
-        #expect(other.valueDifference(from: settings) == nil)
+        #expect(other.differences(from: settings).count == 1)
+        #expect(other.differences(from: settings).first?.hasPrefix("bootstrap ") == true)
+        #expect(other.valueDifferences(from: settings).isEmpty)
         other.toleranceMM = 2
-        #expect(other.valueDifference(from: settings) == "tolerance")
+        #expect(other.valueDifferences(from: settings) == ["tolerance_mm 2.0 vs 1.0"])
+        // Every difference is named, not only the first: the one a user changed may be last.
+        other.absent = .nan
+        other.ignoreLabel = 9
+        #expect(
+            other.valueDifferences(from: settings) == [
+                "tolerance_mm 2.0 vs 1.0", "absent nan vs perfect", "ignore_label 9 vs none",
+            ])
         // compare records no bootstrap.
         #expect(RunSettings().json["bootstrap"] == nil)
     }
@@ -277,7 +287,7 @@ func folderSettings(references: String = "refs", predictions: String) -> RunSett
         #expect {
             try ModelDiff.run(a: a, b: other, options: Self.options())
         } throws: { error in
-            "\(error)".contains("other settings (percentile)")
+            "\(error)".contains("other settings than") && "\(error)".contains("percentile 90.0 vs 95.0")
         }
         var seeded = b
         seeded.result.settings.bootstrap = BootstrapSettings(resamples: 10, seed: 3)

@@ -175,10 +175,10 @@ struct RegionsPipelineTests {
         #expect(read.columns == MetricColumn.lesion(.brats2023(.metastasis)))
         var other = settings
         other.regions = [Region(name: "WT", labels: [1, 2])]
-        #expect(other.valueDifference(from: settings) == "regions")
+        #expect(other.valueDifferences(from: settings).map { $0.prefix(8) } == ["regions "])
         other = settings
         other.ignoreLabel = nil
-        #expect(other.valueDifference(from: settings) == "ignore label")
+        #expect(other.valueDifferences(from: settings) == ["ignore_label none vs 4"])
         #expect(RunSettings(json: RunSettings().json)?.regions == nil)
     }
 }

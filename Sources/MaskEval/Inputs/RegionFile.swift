@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading `--regions FILE` (the regions themselves are in Lesions/Regions.swift).
 extension Regions {
     /// Reads `--regions FILE`: either a JSON object of names to label lists
@@ -45,6 +47,16 @@ extension Regions {
         return RegionFile(regions: regions, ignoreLabel: ignore)
     }
 
+    /// Whether `--regions OPTION` is the `brats` keyword rather than a file: `brats` always,
+    /// another spelling (`BRATS`, `BraTS`) unless a file of that name exists (a folder, as a
+    /// dataset's `BraTS/`, is no regions file), so it is not refused as a missing file.
+    public static func isBraTSKeyword(_ option: String) -> Bool {
+        guard option != "brats" else { return true }
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: option, isDirectory: &isFolder)
+        return option.lowercased() == "brats" && (!exists || isFolder.boolValue)
+    }
+
     static func labelList(_ value: JSONValue, name: String, path: String) throws -> [Int32] {
         func label(_ item: JSONValue) -> Int32? {
             switch item {
@@ -83,13 +95,13 @@ extension Regions {
 }
 
 extension RunSettings {
-    /// Applies `--regions FILE|brats` and `--ignore-label L`: `brats` is BraTS 2023's WT, TC,
+    /// Applies `--regions FILE|brats` (the keyword in any case, `Regions.isBraTSKeyword`) and `--ignore-label L`: `brats` is BraTS 2023's WT, TC,
     /// ET (`Region.brats`); a file is read with `Regions.read`, and its `ignore` entry is the
     /// ignore label unless `--ignore-label` gives one. Refuses a region holding the ignore
     /// label and two regions of one name (usage errors).
     public mutating func applyStructures(regions option: String?, ignoreLabel label: Int32?) throws {
         ignoreLabel = label
-        if option == "brats" {
+        if let option, Regions.isBraTSKeyword(option) {
             regions = Region.brats
         } else if let option {
             let file = try Regions.read(path: option)

@@ -2,13 +2,22 @@
 /// back into exactly the rows that were written. Every value is checked: a label outside
 /// Int32, a count that is not a non-negative integer, or a NaN refuses the file (exit 65).
 public enum RowFile {
+    /// The settings file read with a CSV row file (and written beside one): `FILE.settings.json`.
+    public static func settingsPath(of path: String) -> String { path + ".settings.json" }
+
+    /// The files `read` may read for `path`, as (what, path) pairs for the output checks: the
+    /// row file and its settings file, neither of which an output may overwrite.
+    public static func inputFiles(_ path: String, named what: String) -> [(String, String)] {
+        [(what, path), ("\(what)'s settings file", settingsPath(of: path))]
+    }
+
     public static func read(path: String) throws -> RowTable.File {
         let text = try TextInput.read(path: path, what: "row file")
         if TextInput.looksLikeJSON(text) {
             let document = try TextInput.json(text, path: path, what: "row file")
             return RowTable.File(path: path, result: try result(document, rows: nil, path: path))
         }
-        let settingsPath = path + ".settings.json"
+        let settingsPath = settingsPath(of: path)
         let settingsText: String
         do {
             settingsText = try TextInput.read(path: settingsPath, what: "settings file of a CSV row file")

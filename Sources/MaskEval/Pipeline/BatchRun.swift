@@ -47,28 +47,29 @@ public struct BatchRun: Sendable {
         var perCase = comparison
         perCase.threads = max(1, threads / jobs)
         let counter = ProgressCounter()
-        var results = [[LabelRow]](repeating: [], count: work.count)
+        var results = [(rows: [LabelRow], facts: RunNotes.CaseFacts?)](repeating: ([], nil), count: work.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let shared = UncheckedSendable(buffer)  // each worker writes its own cases
             parallelFor(work.count, threads: jobs) { index in
-                let rows = Self.evaluate(work[index], comparison: perCase, onCase: onCase)
-                shared.value[index] = rows
+                let (rows, facts) = Self.evaluate(work[index], comparison: perCase, onCase: onCase)
+                shared.value[index] = (rows, facts)
                 let error = rows.first { $0.status == .error }?.error
                 progress(Progress(finished: counter.next(), total: work.count, caseID: work[index].id, error: error))
             }
         }
         let settings = comparison.settings
         return BatchResult(
-            rows: RowTable.expandErrorRows(results.flatMap { $0 }, settings: settings), settings: settings,
-            shard: shard, warnings: warnings)
+            rows: RowTable.expandErrorRows(results.flatMap(\.rows), settings: settings), settings: settings,
+            shard: shard, warnings: warnings, caseFacts: results.compactMap(\.facts))
     }
 
-    /// The rows of one case; a case that cannot be evaluated gives one `error` row (label 0
-    /// until `RowTable.expandErrorRows` gives it the structures of the other cases).
+    /// The rows of one case and its facts for the notes; a case that cannot be evaluated gives
+    /// one `error` row (label 0 until `RowTable.expandErrorRows` gives it the structures of the
+    /// other cases) and no facts.
     static func evaluate(
         _ item: BatchCase, comparison: Comparison,
         onCase: (@Sendable (BatchCase, Comparison.Result) throws -> Void)? = nil
-    ) -> [LabelRow] {
+    ) -> (rows: [LabelRow], facts: RunNotes.CaseFacts?) {
         do {
             if let problem = item.problem { throw InputError.badFile(path: item.reference ?? item.id, reason: problem) }
             guard let reference = item.reference else {
@@ -77,14 +78,14 @@ public struct BatchRun: Sendable {
             if comparison.settings.lesions != nil {
                 let result = try comparison.runLesions(
                     reference: reference, prediction: item.prediction, caseID: item.id)
-                return result.rows
+                return (result.rows, result.facts(caseID: item.id))
             }
             let result = try comparison.run(reference: reference, prediction: item.prediction, caseID: item.id)
             try onCase?(item, result)
-            return result.rows
+            return (result.rows, result.facts(caseID: item.id))
         } catch {
             let message = (error as? MaskEvalFailure)?.description ?? "\(error)"
-            return [LabelRow(caseID: item.id, label: 0, name: "", status: .error, error: message)]
+            return ([LabelRow(caseID: item.id, label: 0, name: "", status: .error, error: message)], nil)
         }
     }
 }
@@ -102,15 +103,24 @@ public struct BatchResult: Sendable {
     /// The shard these rows are, when they are one.
     public var shard: Shard?
     public var warnings: [String]
+    /// What each evaluated case tells the notes beyond its rows (none after `merge`).
+    public var caseFacts: [RunNotes.CaseFacts]
 
-    public init(rows: [LabelRow], settings: RunSettings, shard: Shard? = nil, warnings: [String] = []) {
+    public init(
+        rows: [LabelRow], settings: RunSettings, shard: Shard? = nil, warnings: [String] = [],
+        caseFacts: [RunNotes.CaseFacts] = []
+    ) {
         self.rows = rows
         self.settings = settings
         self.shard = shard
         self.warnings = warnings
+        self.caseFacts = caseFacts
     }
 
     public var summary: Summary { Summary(rows: rows, settings: settings) }
+
+    /// The notes of the run (`RunNotes`), for stderr.
+    public var notes: [String] { RunNotes.lines(rows: rows, cases: caseFacts, settings: settings) }
 
     /// The exit status of a finished batch: 65 when a case errored, or lacked its prediction
     /// without `allowMissing`; else 1 when a gate failed; else 0.

@@ -110,59 +110,6 @@ public struct Comparison: Sendable {
         }
         return image
     }
-
-    /// A hint when every structure is missed or spurious and the masks look like the same
-    /// structure stored with other values (0/1 against 0/255): `--binary` compares them.
-    public static func binaryHint(_ rows: [LabelRow], settings: RunSettings) -> String? {
-        guard !settings.binary, !rows.isEmpty,
-            rows.allSatisfy({ $0.status == .missed || $0.status == .spurious }),
-            rows.contains(where: { $0.status == .missed }), rows.contains(where: { $0.status == .spurious })
-        else { return nil }
-        return "hint: no structure was found in both volumes (the reference has labels "
-            + rows.filter { $0.status == .missed }.prefix(5).map { String($0.label) }.joined(separator: ", ")
-            + ", the prediction "
-            + rows.filter { $0.status == .spurious }.prefix(5).map { String($0.label) }.joined(separator: ", ")
-            + "); if both are binary masks stored with different values, use --binary"
-    }
-
-    /// A note naming the regions that are in neither volume: such a region is `absent`, its row
-    /// Dice 1 (under either `--absent`), so a per-row gate on it passes; a label list that does
-    /// not fit the volumes' labelling (a typo, another dataset's numbering) would go unseen.
-    public static func absentRegionsHint(_ rows: [LabelRow], settings: RunSettings) -> String? {
-        guard let regions = settings.regions else { return nil }
-        let absent = rows.filter { $0.status == .absent }.compactMap { row in
-            regions.indices.contains(Int(row.label) - 1) ? regions[Int(row.label) - 1] : nil
-        }
-        guard !absent.isEmpty else { return nil }
-        let list = absent.map { "'\($0.name)' (\($0.labels.map(String.init).joined(separator: ", ")))" }
-        return "note: no label of \(absent.count == 1 ? "region" : "regions") " + list.joined(separator: ", ")
-            + " is in either volume; reported absent (Dice 1; left out of aggregates under --absent nan)"
-    }
-
-    /// A note when the ignore label is not in the reference: nothing was left out, which a
-    /// mistyped label (99 for 9) would otherwise do without a word.
-    public static func ignoreLabelHint(_ evaluation: Evaluation, settings: RunSettings) -> String? {
-        guard let ignore = settings.ignoreLabel, evaluation.ignoredVoxels == 0 else { return nil }
-        return "note: the ignore label \(ignore) is not in the reference; no voxel was left out"
-    }
-
-    /// A note when the `meshmetrics` preset's `biou` is undefined for matched structures: no
-    /// voxel centre of either mask lies strictly within τ of its surface, as when τ is at most
-    /// half the voxel spacing (1 mm on 2 mm voxels). Without it the table shows `-` and the
-    /// JSON null with no reason given.
-    public static func boundaryIoUHint(_ rows: [LabelRow], settings: RunSettings, smallestSpacingMM: Double)
-        -> String?
-    {
-        guard let column = settings.columns.first(where: { $0.key == .boundaryIoU }) else { return nil }
-        let undefined = rows.filter { $0.status == .matched && !($0.values[column]?.isFinite ?? false) }
-        guard !undefined.isEmpty else { return nil }
-        let labels = undefined.prefix(5).map { String($0.label) }.joined(separator: ", ")
-        return "note: \(settings.columnName(column)) is undefined (null) for label(s) \(labels)"
-            + (undefined.count > 5 ? ", …" : "")
-            + ": no voxel centre lies within τ of its surface, as when τ (\(Format.compact(settings.toleranceMM)) mm)"
-            + " is at most half the voxel spacing (\(Format.compact(smallestSpacingMM)) mm); MeshMetrics raises an"
-            + " error there; a larger --tolerance defines it"
-    }
 }
 
 extension LabelVolume {

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Pairing (`ModelDiff.pair`):
 /// - The two runs must agree on every setting that changes a row's values or its aggregates
-///   (`RunSettings.valueDifference`: presets, percentile, tolerances, labels, penalty, absent,
+///   (`RunSettings.valueDifferences`: presets, percentile, tolerances, labels, penalty, absent,
 ///   binary, geometry; the prediction folder and the bootstrap may differ) and on the
 ///   references: the same reference folder, or pairs files whose cases name the same reference
 ///   files (a reference folder against a pairs file: every reference must lie in the folder).
@@ -127,9 +127,12 @@ public enum ModelDiff {
     /// The settings check, the reference check and the pairing of rows.
     public static func pair(a: RowTable.File, b: RowTable.File, options: Options) throws -> Pairing {
         let partial = options.partial
-        if let difference = b.result.settings.valueDifference(from: a.result.settings) {
+        let differences = b.result.settings.valueDifferences(from: a.result.settings)
+        if !differences.isEmpty {
             throw InputError.badFile(
-                path: b.path, reason: "made with other settings (\(difference)) than \(a.path); diff needs the same")
+                path: b.path,
+                reason: "made with other settings than \(a.path): \(differences.joined(separator: "; "))"
+                    + " (this file's value first); diff needs the same")
         }
         try checkReferences(a: a, b: b, options: options)
         let rowsA = try index(a)

@@ -148,7 +148,10 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A gate that failed: on one row, or on an aggregate (`row` nil).
+/// A gate that failed: on one row, or on an aggregate (`row` nil), or a per-structure gate
+/// with nothing to judge (`row` nil, `aggregate` nil). JSON: `gate`, `metric`, `value`, then
+/// `case`, `label`, `name` for a row; else `aggregate` (`mean`, `median`, or null when the gate
+/// had nothing to judge), `label` (null: all structures) and `n` (the values aggregated).
 public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
     public var gate: Gate
     public var row: LabelRow?
@@ -182,7 +185,8 @@ public struct GateFailure: Equatable, Sendable, CustomStringConvertible {
             object["label"] = .int(Int(row.label))
             object["name"] = .string(row.name)
         } else {
-            object["aggregate"] = .string(gate.aggregate?.rawValue ?? "")
+            // null: a per-structure gate with no evaluated row in scope to judge.
+            object["aggregate"] = gate.aggregate.map { .string($0.rawValue) } ?? .null
             object["label"] = gate.label.map { .int(Int($0)) } ?? .null
             object["n"] = .int(n)
         }

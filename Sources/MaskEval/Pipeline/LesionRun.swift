@@ -68,13 +68,19 @@ extension RunSettings {
     /// `brats2023` when neither `--regions`, `--labels` nor `--binary` is given), else
     /// `--binary` (every non-zero label as one structure, label 1), else `--labels`, else every
     /// non-zero label of either volume; the ignore label is never one. Row labels as for
-    /// `compare`: regions by position, labels by value.
-    public func lesionStructures(reference: LabelVolume, prediction: LabelVolume) -> [(label: Int32, region: Region)] {
+    /// `compare`: regions by position, labels by value. A label's structure is called by its
+    /// name in `names` (`--label-names`), else by its value.
+    public func lesionStructures(reference: LabelVolume, prediction: LabelVolume, names: LabelNames = LabelNames())
+        -> [(label: Int32, region: Region)]
+    {
         if let regions { return regions.enumerated().map { (Int32($0 + 1), $1) } }
-        if let labels { return labels.map { ($0, Region(name: String($0), labels: [$0])) } }
+        func structure(_ label: Int32) -> (Int32, Region) {
+            (label, Region(name: names[label] ?? String(label), labels: [label]))
+        }
+        if let labels { return labels.map(structure) }
         let present = Regions.labelsPresent([reference, prediction]).filter { $0 != ignoreLabel }
-        if binary { return [(1, Region(name: "1", labels: present))] }
-        return present.map { ($0, Region(name: String($0), labels: [$0])) }
+        if binary { return [(1, Region(name: names[1] ?? "1", labels: present))] }
+        return present.map(structure)
     }
 
     /// `brats2023` without `--regions`, `--labels` or `--binary` evaluates BraTS's regions.
@@ -94,6 +100,8 @@ extension Comparison {
         public var readSeconds: Double
         /// The reference as evaluated (for the lesion map's header).
         public var referenceVolume: LabelVolume
+        /// Reference voxels of the ignore label left out (`--ignore-label`; 0 without one).
+        public var ignoredVoxels = 0
     }
 
     /// Reads a pair as `run` does and evaluates it lesion-wise under `settings.lesions`
@@ -105,8 +113,8 @@ extension Comparison {
     ) throws -> LesionResult {
         var (ref, pred, _, readSeconds, predictionDescription) = try load(
             reference: reference, prediction: prediction, image: nil)
-        if let ignore = settings.ignoreLabel { IgnoreLabel.apply(ignore, reference: &ref, prediction: &pred) }
-        let structures = settings.lesionStructures(reference: ref, prediction: pred)
+        let ignored = settings.ignoreLabel.map { IgnoreLabel.apply($0, reference: &ref, prediction: &pred) } ?? 0
+        let structures = settings.lesionStructures(reference: ref, prediction: pred, names: names)
         let lesionSettings = settings.lesions ?? LesionRunSettings()
         let evaluation = LesionEvaluator.evaluate(
             reference: ref, prediction: pred, structures: structures.map(\.region),
@@ -119,7 +127,7 @@ extension Comparison {
         }
         return LesionResult(
             evaluation: evaluation, rows: rows, reference: ref.description, prediction: predictionDescription,
-            readSeconds: readSeconds, referenceVolume: ref)
+            readSeconds: readSeconds, referenceVolume: ref, ignoredVoxels: ignored)
     }
 }
 

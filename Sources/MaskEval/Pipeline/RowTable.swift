@@ -42,9 +42,12 @@ public enum RowTable {
         guard let first = files.first else { throw InputError.usage("give at least one row file") }
         var owner: [String: String] = [:]
         for file in files {
-            if let difference = file.result.settings.difference(from: first.result.settings) {
+            let differences = file.result.settings.differences(from: first.result.settings)
+            if !differences.isEmpty {
                 throw InputError.badFile(
-                    path: file.path, reason: "made with other settings (\(difference)) than \(first.path)")
+                    path: file.path,
+                    reason: "made with other settings than \(first.path): \(differences.joined(separator: "; "))"
+                        + " (this file's value first)")
             }
             for id in Set(file.result.rows.map(\.caseID)) {
                 if let other = owner[id] {

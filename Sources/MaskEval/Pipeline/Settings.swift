@@ -175,28 +175,36 @@ public struct RunSettings: Equatable, Sendable {
         }
     }
 
-    /// The first setting that differs from `other` (version aside), for merge.
-    public func difference(from other: RunSettings) -> String? {
-        if let difference = valueDifference(from: other) { return difference }
-        if inputs != other.inputs { return "inputs" }
-        if bootstrap != other.bootstrap { return "bootstrap" }
-        return nil
+    /// Every setting that differs from `other` (version aside), for merge: each as
+    /// "KEY MINE vs OTHERS" in the keys of `json` (`tolerance_mm 2.0 vs 1.0`), so the one a user
+    /// changed is named among the others, not hidden behind the first.
+    public func differences(from other: RunSettings) -> [String] {
+        Self.describeDifferences(keys: Self.valueKeys + ["inputs", "bootstrap"], json, other.json)
     }
 
-    /// The first setting that differs from `other` and changes a row's values (inputs, the
+    /// Every setting that differs from `other` and changes a row's values (inputs, the
     /// bootstrap and the version aside), for `diff`, which pairs rows of two runs.
-    public func valueDifference(from other: RunSettings) -> String? {
-        if presets != other.presets { return "presets" }
-        if percentile != other.percentile { return "percentile" }
-        if toleranceMM != other.toleranceMM || toleranceByLabel != other.toleranceByLabel { return "tolerance" }
-        if labels != other.labels { return "labels" }
-        if penalty != other.penalty { return "penalty" }
-        if absent != other.absent { return "absent" }
-        if binary != other.binary { return "binary" }
-        if geometry != other.geometry || geometryToleranceMM != other.geometryToleranceMM { return "geometry" }
-        if regions != other.regions { return "regions" }
-        if ignoreLabel != other.ignoreLabel { return "ignore label" }
-        if lesions != other.lesions { return "lesions" }
-        return nil
+    public func valueDifferences(from other: RunSettings) -> [String] {
+        Self.describeDifferences(keys: Self.valueKeys, json, other.json)
+    }
+
+    /// The `json` keys of the settings that change a row's values, in the order differences
+    /// are named (`compat` is `presets` again).
+    static let valueKeys = [
+        "presets", "percentile", "tolerance_mm", "tolerance_mm_by_label", "labels", "penalty_mm", "absent", "binary",
+        "geometry", "geometry_tolerance_mm", "regions", "ignore_label", "lesions",
+    ]
+
+    static func describeDifferences(keys: [String], _ mine: JSONValue, _ others: JSONValue) -> [String] {
+        func text(_ value: JSONValue?) -> String {
+            guard let value, value != .null else { return "none" }
+            // One line: the rendering's lines joined (strings keep their escapes).
+            return value.stringValue
+                ?? value.rendered().split(separator: "\n").map { $0.drop { $0 == " " } }.joined()
+        }
+        return keys.compactMap { key in
+            let (a, b) = (mine[key] ?? .null, others[key] ?? .null)
+            return a == b ? nil : "\(key) \(text(a)) vs \(text(b))"
+        }
     }
 }

@@ -10,13 +10,17 @@ public struct LesionReport: Sendable {
     public var settings: RunSettings?
     public var gates: [Gate]
     public var gateFailures: [GateFailure]
+    /// Each structure's row label (its value; a region's position), in structure order, when
+    /// known: the JSON gives it beside the name, which `--label-names` or a region sets.
+    public var labels: [Int32]?
 
     public static let schemaVersion = 1
 
     public init(
         evaluation: LesionEvaluation, referencePath: String, predictionPath: String, settings: RunSettings? = nil,
-        gates: [Gate] = [], gateFailures: [GateFailure] = []
+        gates: [Gate] = [], gateFailures: [GateFailure] = [], labels: [Int32]? = nil
     ) {
+        self.labels = labels
         self.evaluation = evaluation
         self.referencePath = referencePath
         self.predictionPath = predictionPath
@@ -112,7 +116,7 @@ public struct LesionReport: Sendable {
             settingsObject["binary"] = .bool(run.binary)
             settingsObject["maskeval_version"] = .string(MaskEvalVersion.string)
         }
-        let structures = evaluation.structures.map { structure -> JSONValue in
+        let structures = evaluation.structures.enumerated().map { index, structure -> JSONValue in
             var aggregates: [String: JSONValue] = [:]
             for (key, value) in structure.aggregates {
                 if let value, value == value.rounded(), ["tp", "fp", "fn"].contains(key) || key.hasSuffix("_lesions") {
@@ -132,9 +136,11 @@ public struct LesionReport: Sendable {
                     "iou": .finite(row.iou), "hd95_mm": .finite(row.hd95MM), "assd_mm": .finite(row.assdMM),
                 ])
             }
-            return .object([
+            var object: [String: JSONValue] = [
                 "name": .string(structure.name), "aggregates": .object(aggregates), "lesions": .array(lesions),
-            ])
+            ]
+            if let labels, labels.indices.contains(index) { object["label"] = .int(Int(labels[index])) }
+            return .object(object)
         }
         var document: [String: JSONValue] = [
             "schema_version": .int(Self.schemaVersion), "maskeval_version": .string(MaskEvalVersion.string),

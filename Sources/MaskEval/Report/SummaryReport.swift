@@ -94,8 +94,8 @@ public enum SummaryReport {
             let counts = Summary.statusCounts(rows)
             return [
                 label, CompareReport.shortName(name), String(Set(rows.map(\.caseID)).count),
-                String(counts[.matched] ?? 0), String(counts[.missed] ?? 0), String(counts[.noPrediction] ?? 0),
-                String(counts[.spurious] ?? 0), String(counts[.absent] ?? 0), String(counts[.error] ?? 0),
+                String(counts[.matched] ?? 0), String(counts[.missed] ?? 0), String(caseCount(rows, .noPrediction)),
+                String(counts[.spurious] ?? 0), String(counts[.absent] ?? 0), String(caseCount(rows, .error)),
                 Format.fixed(stats[MetricColumn(.dice)]?.mean, 4), Format.fixed(stats[MetricColumn(.dice)]?.std, 4),
                 Format.fixed(stats[MetricColumn(.hdPercentile)]?.median, 3),
                 Format.fixed(stats[MetricColumn(.assd)]?.mean, 3), Format.fixed(stats[MetricColumn(.nsd)]?.mean, 4),
@@ -121,10 +121,9 @@ public enum SummaryReport {
             [("label", .right), ("name", .left), ("cases", .right), ("error", .right), ("no_pred", .right)]
                 + sums.map { ($0.rawValue, .right) } + means.map { ("\($0.rawValue)_mean", .right) })
         func line(_ label: String, _ name: String, _ rows: [LabelRow]) -> [String] {
-            let counts = Summary.statusCounts(rows)
             let evaluated = rows.filter(\.status.isEvaluated)
             var cells = [label, CompareReport.shortName(name), String(Set(rows.map(\.caseID)).count)]
-            cells += [String(counts[.error] ?? 0), String(counts[.noPrediction] ?? 0)]
+            cells += [String(caseCount(rows, .error)), String(caseCount(rows, .noPrediction))]
             for key in sums {
                 let total: Double = evaluated.compactMap { $0[key] }.reduce(0, +)
                 cells.append(String(Int(total)))
@@ -140,12 +139,20 @@ public enum SummaryReport {
         return table.rendered() + "\n" + caseLine(summary)
     }
 
+    /// The cases among `rows` with a row of `status`. The tables' `error` and `no_pred` columns
+    /// count cases, not rows: a failed case has one `error` row per structure, and the `all`
+    /// line would count it once per structure otherwise (a structure's line has one row per
+    /// case, so there both agree).
+    static func caseCount(_ rows: [LabelRow], _ status: RowStatus) -> Int {
+        Set(rows.lazy.filter { $0.status == status }.map(\.caseID)).count
+    }
+
     /// "N cases, E with errors…; M without a prediction…".
     static func caseLine(_ summary: Summary) -> String {
         var text = ""
         let errors = summary.errorCases
         let missing = summary.casesWithoutPrediction
-        text += "\(summary.caseCount) cases, \(errors.count) with errors"
+        text += "\(summary.caseCount) \(summary.caseCount == 1 ? "case" : "cases"), \(errors.count) with errors"
         text += errors.isEmpty ? "" : ": " + errors.map(Escape.terminal).joined(separator: ", ")
         text += "; \(missing.count) without a prediction"
         text += missing.isEmpty ? "\n" : ": " + missing.map(Escape.terminal).joined(separator: ", ") + "\n"

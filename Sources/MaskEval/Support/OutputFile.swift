@@ -28,6 +28,28 @@ public enum OutputFile {
         }
     }
 
+    /// Refuses (usage error) a volume output (`--error-map`, `--lesion-map`, …) under a name
+    /// no reader takes back: a pair is written by its header's name (`x.hdr` writes `x.img`
+    /// too), so `x.img` would be one file of single-file NIfTI that reads as a pair missing its
+    /// header; any other ending than `.nii`, `.nii.gz`, `.hdr`, `.hdr.gz` is no NIfTI name. A
+    /// device or FIFO (`/dev/stdout`) is written as it is.
+    public static func checkVolumeName(_ path: String, option: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_mode & S_IFMT != S_IFREG && info.st_mode & S_IFMT != S_IFDIR { return }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".img") || lower.hasSuffix(".img.gz") {
+            let gzip = lower.hasSuffix(".gz")
+            let header = String(path.dropLast(gzip ? 7 : 4)) + ".hdr" + (gzip ? ".gz" : "")
+            throw InputError.usage(
+                "\(option) \(path): a .hdr/.img pair is named by its header; give \(header) (its .img half comes with it)"
+            )
+        }
+        guard [".nii", ".nii.gz", ".hdr", ".hdr.gz"].contains(where: { lower.hasSuffix($0) }) else {
+            throw InputError.usage(
+                "\(option) \(path): not a NIfTI name; end it in .nii, .nii.gz or .hdr (a .hdr/.img pair)")
+        }
+    }
+
     public static func write(_ text: String, to path: String) throws {
         try write(bytes: Array(text.utf8), to: path)
     }
@@ -109,19 +131,52 @@ public enum OutputFile {
 
     /// Refuses (usage error) an output that is also an input, or two outputs on one file:
     /// the reference would be silently replaced otherwise. `outputs` and `inputs` are
-    /// (option, path) pairs; devices and FIFOs may repeat.
+    /// (option, path) pairs; devices and FIFOs may repeat. A `.hdr`/`.img` path stands for
+    /// both halves of its pair (`pairHalves`): `--lesion-map x.hdr` also writes `x.img`, and a
+    /// reference given as `x.img` is read with its `x.hdr`.
     public static func checkDistinct(outputs: [(String, String)], inputs: [(String, String)]) throws {
         var seen: [String: String] = [:]
         for (option, path) in inputs {
-            if let key = identity(path, regularOnly: false) { seen[key] = option }
+            for half in pairHalves(path, reading: true) {
+                guard let key = identity(half, regularOnly: false), seen[key] == nil else { continue }
+                seen[key] = half == path ? option : "\(option) (its \(half) half)"
+            }
         }
         for (option, path) in outputs {
-            guard let key = identity(path, regularOnly: true) else { continue }
-            if let other = seen[key] {
-                throw InputError.usage("\(option) \(path) is the same file as \(other); write elsewhere")
+            var mine: [String] = []
+            for half in pairHalves(path, reading: false) {
+                guard let key = identity(half, regularOnly: true) else { continue }
+                if let other = seen[key] {
+                    let what = half == path ? "\(option) \(path) is" : "\(option) \(path) also writes \(half), which is"
+                    throw InputError.usage("\(what) the same file as \(other); write elsewhere")
+                }
+                mine.append(key)
             }
-            seen[key] = option
+            for key in mine { seen[key] = option }
         }
+    }
+
+    /// `path` and, when it names one half of a `.hdr`/`.img` pair (any case, gzip-compressed
+    /// or not), the other half: when `reading`, every name the reader tries for it (`.img`,
+    /// `.img.gz`, `.IMG`, …); when writing, the `.img` a `.hdr` brings (same case, same
+    /// compression: `x.hdr` writes `x.img`). Other paths stand for themselves.
+    static func pairHalves(_ path: String, reading: Bool) -> [String] {
+        let lower = path.lowercased()
+        let gzip = lower.hasSuffix(".gz")
+        let bare = gzip ? String(path.dropLast(3)) : path
+        let ending = String(bare.suffix(4))
+        guard [".hdr", ".img"].contains(ending.lowercased()), bare.count > 4 else { return [path] }
+        let stem = String(bare.dropLast(4))
+        let other = ending.lowercased() == ".hdr" ? ".img" : ".hdr"
+        let upper = ending == ending.uppercased()
+        guard reading else {
+            // Only a header drags its data half along; an `.img` output is one file (and a
+            // volume output is never named so: `checkVolumeName`).
+            guard other == ".img" else { return [path] }
+            return [path, stem + (upper ? other.uppercased() : other) + (gzip ? ".gz" : "")]
+        }
+        return [path]
+            + [other, other.uppercased()].flatMap { name in ["", ".gz", ".GZ"].map { stem + name + $0 } }
     }
 
     /// A key naming the file behind `path`: device and inode when it exists, else its

@@ -162,7 +162,9 @@ struct RowOutputOptions: ParsableArguments {
             var files = [("--output", output), ("--summary", summary), ("--html", html)].compactMap { option, path in
                 path.map { (option, $0) }
             }
-            if let output, try rowFormat == .csv { files.append(("--output's settings file", output + ".settings.json")) }
+            if let output, try rowFormat == .csv {
+                files.append(("--output's settings file", RowFile.settingsPath(of: output)))
+            }
             return files
         }
     }
@@ -185,7 +187,8 @@ func finish(
     let failures = Gate.failures(result.rows, gates: gates, settings: result.settings)
     if let output = outputs.output {
         if try outputs.rowFormat == .csv {
-            try OutputFile.write(RowFiles.settingsJSON(result).rendered() + "\n", to: output + ".settings.json")
+            let settings = RowFiles.settingsJSON(result).rendered() + "\n"
+            try OutputFile.write(settings, to: RowFile.settingsPath(of: output))
             try OutputFile.write(RowFiles.csv(result), to: output)
         } else {
             try OutputFile.write(RowFiles.json(result).rendered() + "\n", to: output)
@@ -198,6 +201,7 @@ func finish(
         try OutputFile.write(HTMLReport.batch(result, gateFailures: failures, caseLinks: caseLinks), to: html)
     }
     try StandardOutput.write(SummaryReport.table(result))
+    for note in result.notes { printError("maskeval: \(note)") }
     let summary = result.summary
     for id in summary.errorCases {
         let message = result.rows.first { $0.caseID == id && $0.status == .error }?.error ?? ""

@@ -68,6 +68,9 @@ struct Compare: ParsableCommand {
         let inputs = [("the reference", reference), ("the prediction", prediction)] + definitions.inputFiles
             + (image.map { [("--image", $0)] } ?? [])
         try OutputFile.checkDistinct(outputs: outputs, inputs: inputs)
+        for (option, path) in [("--error-map", errorMap), ("--distance-map", distanceMap)] {
+            if let path { try OutputFile.checkVolumeName(path, option: option) }
+        }
         for (_, path) in outputs { try OutputFile.checkWritable(path) }
         if let surfaces { try OutputFolder.prepare(surfaces) }
         let names = try definitions.names()
@@ -114,11 +117,7 @@ struct Compare: ParsableCommand {
                 try OutputFile.write(bytes: bytes, to: OutputFolder.path(surfaces, name))
             }
         }
-        if let hint = Comparison.binaryHint(result.rows, settings: settings) { printError("maskeval: \(hint)") }
-        if let note = Comparison.absentRegionsHint(result.rows, settings: settings) { printError("maskeval: \(note)") }
-        if let note = Comparison.ignoreLabelHint(result.evaluation, settings: settings) { printError("maskeval: \(note)") }
-        let spacing = result.referenceVolume.grid.spacingMM
-        if let note = Comparison.boundaryIoUHint(result.rows, settings: settings, smallestSpacingMM: spacing.min()) {
+        for note in RunNotes.lines(rows: result.rows, cases: [result.facts()], settings: settings) {
             printError("maskeval: \(note)")
         }
         if timings {

@@ -80,10 +80,7 @@ struct Diff: ParsableCommand {
         if let output {
             try OutputFile.checkDistinct(
                 outputs: [("--output", output)],
-                inputs: [
-                    ("row file A", a), ("row file B", b), ("A's settings file", a + ".settings.json"),
-                    ("B's settings file", b + ".settings.json"),
-                ])
+                inputs: RowFile.inputFiles(a, named: "row file A") + RowFile.inputFiles(b, named: "row file B"))
             try OutputFile.checkWritable(output)
         }
         var fileA = try RowFile.read(path: a)

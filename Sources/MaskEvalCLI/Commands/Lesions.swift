@@ -20,6 +20,11 @@ struct Lesions: ParsableCommand {
     @Option(help: "Labels to evaluate, e.g. 1,3,5-9 (default: every non-zero label; not with --regions).")
     var labels: String?
 
+    @Option(
+        name: .customLong("label-names"),
+        help: "Label names (LABEL NAME lines, ITK-SNAP, CSV, JSON or dataset.json) for --labels, gates and the report.")
+    var labelNames: String?
+
     @Flag(help: "Treat every non-zero voxel as one structure.")
     var binary = false
 
@@ -54,6 +59,9 @@ struct Lesions: ParsableCommand {
             throw ValidationError("--binary excludes --regions and --labels")
         }
         if structures.regions != nil && labels != nil { throw ValidationError("--regions replaces --labels") }
+        if structures.regions != nil && labelNames != nil {
+            throw ValidationError("--regions replaces labels: rows are the regions, named by them; drop --label-names")
+        }
     }
 
     func run() throws {
@@ -61,15 +69,19 @@ struct Lesions: ParsableCommand {
         let outputs = [("--output", output), ("--lesion-map", lesionMap)].compactMap { option, path in
             path.map { (option, $0) }
         }
-        let regionsFile = structures.file.map { [("--regions", $0)] } ?? []
+        let extraInputs = [("--regions", structures.file), ("--label-names", labelNames)].compactMap { option, path in
+            path.map { (option, $0) }
+        }
         try OutputFile.checkDistinct(
-            outputs: outputs, inputs: [("the reference", reference), ("the prediction", prediction)] + regionsFile)
+            outputs: outputs, inputs: [("the reference", reference), ("the prediction", prediction)] + extraInputs)
+        if let lesionMap { try OutputFile.checkVolumeName(lesionMap, option: "--lesion-map") }
         for (_, path) in outputs { try OutputFile.checkWritable(path) }
         let clock = Clock()
+        let names = try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
         var settings = RunSettings()
         settings.lesions = try rules.settings()
         settings.binary = binary
-        settings.labels = try labels.map { try LabelList.parse($0) }
+        settings.labels = try labels.map { try LabelList.parse($0, names: names) }
         settings.geometryToleranceMM = geometryTolerance
         settings.inputs = ["reference": reference, "prediction": prediction]
         try settings.applyStructures(regions: structures.regions, ignoreLabel: structures.ignoreLabel)
@@ -77,7 +89,8 @@ struct Lesions: ParsableCommand {
         var gates = try self.gates.map {
             try Gate.parse($0, columns: settings.columns, percentile: settings.percentile)
         }
-        let comparison = Comparison(settings: settings, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
+        let comparison = Comparison(
+            settings: settings, names: names, threads: engine.threadCount, maxVoxels: engine.maxVoxels)
         let result: Comparison.LesionResult
         do {
             result = try comparison.runLesions(
@@ -88,13 +101,13 @@ struct Lesions: ParsableCommand {
                 path: error.path, problem: error.problem + " (lesions need the prediction on the reference grid)",
                 suggestsWaysOut: false)
         }
-        let names = settings.names(over: LabelNames())
-        for index in gates.indices { try gates[index].resolve(labels: Set(result.rows.map(\.label)), names: names) }
+        let rowNames = settings.names(over: names)
+        for index in gates.indices { try gates[index].resolve(labels: Set(result.rows.map(\.label)), names: rowNames) }
         let failures = Gate.failures(result.rows, gates: gates, settings: settings)
         let evaluation = result.evaluation
         let report = LesionReport(
             evaluation: evaluation, referencePath: reference, predictionPath: prediction, settings: settings,
-            gates: gates, gateFailures: failures)
+            gates: gates, gateFailures: failures, labels: result.rows.map(\.label))
         let text: String
         switch format {
         case .table: text = report.table()
@@ -105,6 +118,9 @@ struct Lesions: ParsableCommand {
         if let lesionMap {
             let map = LesionEvaluator.lesionMap(evaluation)
             try NIfTIWriter.write(labels: map, header: result.referenceVolume.header, to: lesionMap)
+        }
+        for note in RunNotes.lines(rows: result.rows, cases: [result.facts()], settings: settings) {
+            printError("maskeval: \(note)")
         }
         if timings {
             printError(

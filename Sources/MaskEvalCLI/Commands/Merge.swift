@@ -27,7 +27,8 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        try outputs.check(inputs: files.map { ("a row file", $0) } + (labelNames.map { [("--label-names", $0)] } ?? []))
+        let rowFiles = files.flatMap { RowFile.inputFiles($0, named: "row file \($0)") }
+        try outputs.check(inputs: rowFiles + (labelNames.map { [("--label-names", $0)] } ?? []))
         let names = try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
         var result = try RowTable.merge(files.map { try RowFile.read(path: $0) }, partial: partial)
         aggregates.apply(to: &result.settings)
