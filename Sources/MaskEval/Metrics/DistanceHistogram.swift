@@ -79,6 +79,43 @@ struct DistanceHistogram {
         total = self.weights.reduce(0, +)
     }
 
+    /// The histogram of two distance sets together, from theirs: a merge of the sorted
+    /// values, adding the weights and counts of equal ones. O(distinct values). Distances
+    /// are never NaN, so equal values are equal bit patterns (+0 only), as hashing groups
+    /// them; each value's weight is the sum of the two sets' sums (for counts, exact).
+    init(merging a: DistanceHistogram, _ b: DistanceHistogram) {
+        var values: [Double] = []
+        var weights: [Double] = []
+        var counts: [Int] = []
+        values.reserveCapacity(a.values.count + b.values.count)
+        weights.reserveCapacity(a.values.count + b.values.count)
+        counts.reserveCapacity(a.values.count + b.values.count)
+        var (x, y) = (0, 0)
+        while x < a.values.count || y < b.values.count {
+            if y == b.values.count || (x < a.values.count && a.values[x] < b.values[y]) {
+                values.append(a.values[x])
+                weights.append(a.weights[x])
+                counts.append(a.counts[x])
+                x += 1
+            } else if x == a.values.count || b.values[y] < a.values[x] {
+                values.append(b.values[y])
+                weights.append(b.weights[y])
+                counts.append(b.counts[y])
+                y += 1
+            } else {
+                values.append(a.values[x])
+                weights.append(a.weights[x] + b.weights[y])
+                counts.append(a.counts[x] + b.counts[y])
+                x += 1
+                y += 1
+            }
+        }
+        self.values = values
+        self.weights = weights
+        self.counts = counts
+        total = weights.reduce(0, +)
+    }
+
     /// DeepMind's rule: the first distance whose cumulative weight fraction reaches q/100,
     /// the largest when rounding keeps the fraction below it.
     func weightedPercentile(_ q: Double) -> Double {
