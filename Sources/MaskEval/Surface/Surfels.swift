@@ -130,8 +130,12 @@ struct SurfelCrop {
         }
         /// Adds the surface points of corners `start + lane` (lanes from `low` on) of one
         /// row: the eight codes of each mask, one per byte (a row's byte holds 0–3: bit 0
-        /// the reference, bit 1 the prediction).
-        @inline(__always) func emit(_ base: Int, _ corners: Int, _ start: Int, from low: Int) {
+        /// the reference, bit 1 the prediction). The lists are parameters, not captures,
+        /// so their accesses are checked statically (captured, they cost a runtime
+        /// exclusivity check per call).
+        @inline(__always) func emit(
+            _ rs: inout Points, _ ps: inout Points, _ base: Int, _ corners: Int, _ start: Int, from low: Int
+        ) {
             let at = base + start
             var codesR: UInt64 = 0
             var codesP: UInt64 = 0
@@ -206,8 +210,8 @@ struct SurfelCrop {
                     differ |= (vector(r2 + start + 1) ^ lead) | (vector(r3 + start) ^ lead)
                     differ |= vector(r3 + start + 1) ^ lead
                     let halves = unsafeBitCast(differ, to: SIMD2<UInt64>.self)
-                    if halves[0] != 0 && a < start + 8 { emit(base, corners, start, from: a - start) }
-                    if halves[1] != 0 { emit(base, corners, start + 8, from: max(0, a - start - 8)) }
+                    if halves[0] != 0 && a < start + 8 { emit(&rs, &ps, base, corners, start, from: a - start) }
+                    if halves[1] != 0 { emit(&rs, &ps, base, corners, start + 8, from: max(0, a - start - 8)) }
                     a = start + 16
                 }
             }
