@@ -268,10 +268,13 @@ public enum Evaluator {
         if let boundaries {
             let distances = voxelDistances(
                 label: label, slot: slot, box: box, volumes: volumes, boundaries: boundaries, threads: threads)
-            for preset in settings.presets where preset == .monai || preset == .medpy {
-                out.metrics[preset] = Reduce.voxelMetrics(
+            // Both voxel presets from one reduction (they share all but the percentile).
+            if settings.presets.contains(where: { $0 == .monai || $0 == .medpy }) {
+                let voxel = Reduce.voxelMetrics(
                     distances, percentile: settings.percentile, toleranceMM: tolerance,
-                    pooledPercentile: preset == .medpy)
+                    pooled: settings.presets.contains(.medpy))
+                if settings.presets.contains(.monai) { out.metrics[.monai] = voxel.monai }
+                if let medpy = voxel.medpy { out.metrics[.medpy] = medpy }
             }
             if settings.keepDetail {
                 let reference = Array(boundaries.reference(slot: slot))
@@ -339,27 +342,21 @@ public enum Evaluator {
         let cropVoxels = surfels.nx * surfels.ny * surfels.nz
         let corners = VoxelBox(
             lower: .zero, upper: SIMD3(Int32(surfels.nx - 1), Int32(surfels.ny - 1), Int32(surfels.nz - 1)))
-        let distances = surfels.flags.withUnsafeBufferPointer { flags in
-            func search(_ source: UInt8, _ query: UInt8, _ queries: [Int], _ sources: [Int]) -> [Double] {
-                SurfaceSearch.distances(
-                    nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM, box: corners,
-                    queries: queries, sources: sources, table: volumes.table, threads: threads,
-                    transformVoxels: cropVoxels
-                ) {
-                    DistanceTransform.distances(
-                        flags: flags, nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM,
-                        source: source, query: query, threads: threads)
-                }
+        func search(_ queries: [Int], _ sources: [Int]) -> [Double] {
+            SurfaceSearch.distances(
+                nx: surfels.nx, ny: surfels.ny, nz: surfels.nz, spacing: grid.spacingMM, box: corners,
+                queries: queries, sources: sources, table: volumes.table, threads: threads, transformVoxels: cropVoxels
+            ) {
+                // The transform on the whole corner grid, from the point lists.
+                DistanceTransform.distances(
+                    sources: sources, queries: queries, box: corners, nx: surfels.nx, ny: surfels.ny,
+                    spacing: grid.spacingMM, threads: threads)
             }
-            return DirectedDistances(
-                predictionToReference: search(
-                    CropFlag.referenceBoundary, CropFlag.predictionBoundary, surfels.predictionPoints,
-                    surfels.referencePoints),
-                referenceToPrediction: search(
-                    CropFlag.predictionBoundary, CropFlag.referenceBoundary, surfels.referencePoints,
-                    surfels.predictionPoints),
-                predictionAreas: surfels.predictionAreas, referenceAreas: surfels.referenceAreas)
         }
+        let distances = DirectedDistances(
+            predictionToReference: search(surfels.predictionPoints, surfels.referencePoints),
+            referenceToPrediction: search(surfels.referencePoints, surfels.predictionPoints),
+            predictionAreas: surfels.predictionAreas, referenceAreas: surfels.referenceAreas)
         return (distances, surfels)
     }
 

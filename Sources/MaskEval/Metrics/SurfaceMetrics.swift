@@ -93,6 +93,18 @@ enum Reduce {
     static func voxelMetrics(
         _ d: DirectedDistances, percentile: Double, toleranceMM: Double, pooledPercentile: Bool
     ) -> SurfaceMetrics {
+        let both = voxelMetrics(d, percentile: percentile, toleranceMM: toleranceMM, pooled: pooledPercentile)
+        return both.medpy ?? both.monai
+    }
+
+    /// The default preset (MONAI, MetricsReloaded) and MedPy from one set of directed
+    /// distances: they differ only in the percentile, the larger of the two directed ones
+    /// against one of the pooled distances. Each direction's histogram is built once and,
+    /// with `pooled`, the pooled one merged from them (counts add; the same values and
+    /// counts as hashing D_PR + D_RP, so the same percentile). MedPy is nil without `pooled`.
+    static func voxelMetrics(
+        _ d: DirectedDistances, percentile: Double, toleranceMM: Double, pooled: Bool
+    ) -> (monai: SurfaceMetrics, medpy: SurfaceMetrics?) {
         let pr = d.predictionToReference
         let rp = d.referenceToPrediction
         precondition(!pr.isEmpty && !rp.isEmpty, "both surfaces must be non-empty")
@@ -100,21 +112,22 @@ enum Reduce {
         let sumRP = sum(rp)
         let meanPR = sumPR / Double(pr.count)
         let meanRP = sumRP / Double(rp.count)
-        let hdQ =
-            pooledPercentile
-            ? DistanceHistogram(pr + rp).linearPercentile(percentile)
-            : max(
-                DistanceHistogram(pr).linearPercentile(percentile), DistanceHistogram(rp).linearPercentile(percentile))
+        let histogramPR = DistanceHistogram(pr)
+        let histogramRP = DistanceHistogram(rp)
         let within =
             pr.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) } + rp.reduce(0) { $0 + ($1 <= toleranceMM ? 1 : 0) }
-        return SurfaceMetrics(
+        let monai = SurfaceMetrics(
             hausdorffMM: max(pr.max() ?? 0, rp.max() ?? 0),
-            hdPercentileMM: hdQ,
+            hdPercentileMM: max(histogramPR.linearPercentile(percentile), histogramRP.linearPercentile(percentile)),
             assdMM: (sumPR + sumRP) / Double(pr.count + rp.count),
             masdMM: (meanPR + meanRP) / 2,
             asdReferenceToPredictionMM: meanRP,
             asdPredictionToReferenceMM: meanPR,
             nsd: Double(within) / Double(pr.count + rp.count))
+        guard pooled else { return (monai, nil) }
+        var medpy = monai
+        medpy.hdPercentileMM = DistanceHistogram(merging: histogramPR, histogramRP).linearPercentile(percentile)
+        return (monai, medpy)
     }
 
     /// Left-to-right sum: the order is the scan order of the surface points, so the result
