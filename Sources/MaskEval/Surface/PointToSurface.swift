@@ -82,6 +82,10 @@ enum PointToSurface {
         var pairDistances: [Double] = []
         var prefix: [Int] = []
         var prefixStride = 1
+        /// Per pair slot (position · 2 + triangle): where a walk whose bound is that slot's
+        /// distance d stops, the first position of the normal's table whose nearer distance is
+        /// at least d (the table's end when none). The walk compares positions, not distances.
+        var stopAt: [Int32] = []
 
         init(spacing s: SIMD3<Double>, flat: (x: Bool, y: Bool, z: Bool), size: Int = PointToSurface.tableSize) {
             let kinds = MeshSurface.kinds(flat: flat)
@@ -162,6 +166,25 @@ enum PointToSurface {
                 precondition(
                     flatOffsets[first] == .zero && flatOffsets[first + 1] == unit && flatNearest[first + 1] == 0
                         && flatNearest[first + 2] > 0, "a face's own voxels lead its table")
+            }
+            // The first position of normal's table at or after `from` whose nearer distance is
+            // at least d (binary search: each table is sorted by it).
+            func firstAtLeast(_ d: Double, _ normal: Int, from: Int) -> Int {
+                var (low, high) = (from, start[normal + 1])
+                while low < high {
+                    let middle = (low + high) / 2
+                    if flatNearest[middle] < d { low = middle + 1 } else { high = middle }
+                }
+                return low
+            }
+            stopAt = [Int32](repeating: 0, count: 2 * start[3])
+            for normal in 0..<3 {
+                for position in start[normal]..<start[normal + 1] {
+                    for t in 0..<2 {
+                        let d = pairDistances[position * 2 + t]
+                        stopAt[position * 2 + t] = Int32(firstAtLeast(d, normal, from: start[normal]))
+                    }
+                }
             }
             let reach = flatOffsets.map { max(abs(Int($0.x)), abs(Int($0.y)), abs(Int($0.z))) }
             prefixStride = (reach.max() ?? 0) + 1
@@ -255,8 +278,8 @@ extension PointToSurface {
         let start = table.start
         let entries = start[3]
         let offsets = table.flatOffsets
-        let linear = offsets.map { Int($0.x) + strideJ * Int($0.y) + strideK * Int($0.z) }
-        let nearest = table.flatNearest
+        let linear = offsets.map { Int32(Int($0.x) + strideJ * Int($0.y) + strideK * Int($0.z)) }
+        let stopAt = table.stopAt
         let pairDistances = table.pairDistances
         let prefix = table.prefix
         let prefixStride = table.prefixStride
@@ -273,20 +296,20 @@ extension PointToSurface {
         crop.flags.withUnsafeBufferPointer { f in
             linear.withUnsafeBufferPointer { linear in
                 offsets.withUnsafeBufferPointer { offsets in
-                    nearest.withUnsafeBufferPointer { nearest in
+                    stopAt.withUnsafeBufferPointer { stopAt in
                         prefix.withUnsafeBufferPointer { prefix in
                             pairDistances.withUnsafeBufferPointer { pairDistances in
+                                let walker = FaceWalker(
+                                    flags: f, linear: linear, offsets: offsets, stopAt: stopAt,
+                                    pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
+                                    steps: SIMD3(steps[0], steps[1], steps[2]),
+                                    start: SIMD4(start[0], start[1], start[2], start[3]),
+                                    radius: SIMD3(radius[0], radius[1], radius[2]),
+                                    samples: SIMD3(samples[0], samples[1], samples[2]), prefix: prefix,
+                                    prefixStride: prefixStride)
                                 hits.withUnsafeMutableBufferPointer { hits in
                                     zeros.withUnsafeMutableBufferPointer { zeros in
                                         farLists.withUnsafeMutableBufferPointer { farLists in
-                                            let walker = FaceWalker(
-                                                flags: f, linear: linear, offsets: offsets, nearest: nearest,
-                                                pairDistances: pairDistances, nx: nx, ny: ny, nz: nz,
-                                                steps: SIMD3(steps[0], steps[1], steps[2]),
-                                                start: SIMD4(start[0], start[1], start[2], start[3]),
-                                                radius: SIMD3(radius[0], radius[1], radius[2]),
-                                                samples: SIMD3(samples[0], samples[1], samples[2]), prefix: prefix,
-                                                prefixStride: prefixStride)
                                             let shared = UncheckedSendable((hits, zeros, farLists))
                                             parallelForWithWorker(ny * nz, threads: workers, grain: 16) {
                                                 worker, line in
@@ -344,12 +367,15 @@ extension PointToSurface {
     /// faces that are not shared by both surfaces. Everything it reads is an unsafe buffer
     /// or a SIMD value (no arrays or class references inside the loop).
     struct FaceWalker {
+        /// Table positions (after the face's own two) walked one at a time before the walk
+        /// goes eight at a time.
+        static let scalarPositions = 24
         let flags: UnsafeBufferPointer<UInt8>
-        /// Per table position: the linear offset (crop strides), the offset, the nearer of
-        /// the face's sample distances, and the two sample distances (position * 2 + t).
-        let linear: UnsafeBufferPointer<Int>
+        /// Per table position: the linear offset (crop strides) and the offset; per pair slot
+        /// (position * 2 + t): the sample's distance and `Table.stopAt`.
+        let linear: UnsafeBufferPointer<Int32>
         let offsets: UnsafeBufferPointer<SIMD3<Int32>>
-        let nearest: UnsafeBufferPointer<Double>
+        let stopAt: UnsafeBufferPointer<Int32>
         let pairDistances: UnsafeBufferPointer<Double>
         let nx: Int
         let ny: Int
@@ -387,12 +413,17 @@ extension PointToSurface {
                 let index = row + i
                 let want: UInt8 = wantInside ? bit : 0
                 let two = samples[normal] == 2
+                let end = start[normal + 1]
                 var best0 = Double.infinity
                 var best1 = two ? Double.infinity : -Double.infinity
-                var bound = Double.infinity
                 var hit0 = -1
                 var hit1 = -1
-                var stopped = false
+                // The walk ends at the first position no nearer than either sample's best hit:
+                // max(stop0, stop1), positions compared instead of distances (`Table.stopAt`).
+                // A missing second sample never holds the walk (its stop is the table's start).
+                var stop0 = end
+                var stop1 = two ? end : start[normal]
+                var stop = end
                 // The table's first positions whose offsets stay within the voxel's margin
                 // to the crop's edge read the flags unchecked; the rest check the bounds.
                 // Measured on the AAL bench pair (`--compat meshmetrics --threads 1`, perf):
@@ -405,31 +436,62 @@ extension PointToSurface {
                     if d0 < best0 {
                         best0 = d0
                         hit0 = position
+                        stop0 = Int(stopAt[position * 2])
                     }
                     let d1 = pairDistances[position * 2 + 1]
                     if d1 < best1 {
                         best1 = d1
                         hit1 = position
+                        stop1 = Int(stopAt[position * 2 + 1])
                     }
-                    bound = max(best0, best1)
+                    stop = max(stop0, stop1)
                 }
                 // The first two positions, offsets 0 and +1 along the normal (the only ones at
                 // distance 0 from the samples), are the face's own voxels: both on the same
                 // side of the other surface, so never wanted.
                 var position = start[normal] + 2
-                while position < safeEnd {
-                    if nearest[position] >= bound {
-                        stopped = true
-                        break
+                // The nearest positions (about the 26 neighbours, where most walks end) one at
+                // a time; the limit moves only with a hit.
+                let origin = f.baseAddress! + index
+                let scalarEnd = start[normal] + 2 + FaceWalker.scalarPositions
+                var limit = min(min(stop, safeEnd), scalarEnd)
+                while position < limit {
+                    if origin[Int(linear[position])] & bit == want {
+                        consider(position)
+                        limit = min(min(stop, safeEnd), scalarEnd)
                     }
-                    if f[index + linear[position]] & bit == want { consider(position) }
                     position += 1
                 }
-                while !stopped && position < start[normal + 1] {
-                    if nearest[position] >= bound {
-                        stopped = true
-                        break
+                // Then eight positions at a time: a voxel is wanted when its flag XOR `flip`
+                // has `bit` set, so one OR over the eight and one branch; eight that hold a
+                // wanted voxel are stepped through one by one (a hit moves the stop).
+                let flip: UInt8 = wantInside ? 0 : bit
+                limit = min(stop, safeEnd)
+                while position + 8 <= limit {
+                    let l = linear.baseAddress! + position
+                    let any =
+                        (origin[Int(l[0])] ^ flip) | (origin[Int(l[1])] ^ flip) | (origin[Int(l[2])] ^ flip)
+                        | (origin[Int(l[3])] ^ flip) | (origin[Int(l[4])] ^ flip) | (origin[Int(l[5])] ^ flip)
+                        | (origin[Int(l[6])] ^ flip) | (origin[Int(l[7])] ^ flip)
+                    if any & bit == 0 {
+                        position += 8
+                        continue
                     }
+                    let blockEnd = position + 8
+                    while position < blockEnd && position < stop {
+                        if origin[Int(linear[position])] & bit == want { consider(position) }
+                        position += 1
+                    }
+                    limit = min(stop, safeEnd)
+                }
+                while position < limit {
+                    if origin[Int(linear[position])] & bit == want {
+                        consider(position)
+                        limit = min(stop, safeEnd)
+                    }
+                    position += 1
+                }
+                while position < stop {
                     let o = offsets[position]
                     let ii = i + Int(o.x)
                     let jj = j + Int(o.y)
@@ -441,16 +503,19 @@ extension PointToSurface {
                     if inside == wantInside { consider(position) }
                     position += 1
                 }
-                // Exact when the walk stopped, or when the best is within the table's
-                // radius; otherwise far.
+                // The walk stopped when it ended before the table's end. Exact when it
+                // stopped, or when the best is within the table's radius; otherwise far.
+                let stopped = position < end
+                let exact0 = hit0 >= 0 && (stopped || best0 <= radius[normal])
+                let exact1 = hit1 >= 0 && (stopped || best1 <= radius[normal])
                 let base = direction * entries * 2
-                if hit0 >= 0 && (stopped || best0 <= radius[normal]) {
+                if exact0 {
                     hits[base + hit0 * 2] += 1
                 } else {
                     far.append(FarSample(direction: direction, kind: normal * 2, voxel: index, wantInside: wantInside))
                 }
                 guard two else { return }
-                if hit1 >= 0 && (stopped || best1 <= radius[normal]) {
+                if exact1 {
                     hits[base + hit1 * 2 + 1] += 1
                 } else {
                     far.append(
