@@ -602,18 +602,21 @@ struct ShellIndex {
     var start: [Int]
     var voxels: [SIMD3<Int64>]
 
-    /// Cost: O(crop voxels), eight at a time where they and their neighbours hold the same
-    /// side (the voxels outside a mask are most of its crop).
+    /// Cost: O(crop voxels), eight at a time where none of them is on the wanted side or
+    /// they and their neighbours all are (most of a crop is outside its masks).
     init(crop: MeshCrop, bit: UInt8, inside: Bool) {
         let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
         let flat = crop.flat
         let (strideJ, strideK) = (nx, nx * ny)
         // Bricks of 8³ voxels, numbered in (k, j, i) order.
         let (bx, by, bz) = ((nx + 7) >> 3, (ny + 7) >> 3, (nz + 7) >> 3)
-        var byBrick = [[SIMD3<Int64>]](repeating: [], count: bx * by * bz)
         let want: UInt8 = inside ? bit : 0
         let bits = UInt64(bit) &* 0x0101_0101_0101_0101
         let wanted = UInt64(want) &* 0x0101_0101_0101_0101
+        // The shell voxels in scan order with their bricks, then grouped by brick (a counting
+        // sort: scan order kept within each brick, as `nearest`'s ties need).
+        var found: [SIMD3<Int64>] = []
+        var bricks: [Int] = []
         crop.flags.withUnsafeBufferPointer { f in
             let raw = UnsafeRawPointer(f.baseAddress!)
             // A neighbour outside the crop is outside the mask: it differs from the wanted
@@ -628,11 +631,16 @@ struct ShellIndex {
                     let hasK = flat.z || (k > 0 && k < nz - 1)
                     var i = 0
                     while i < nx {
+                        @inline(__always) func side(_ offset: Int) -> UInt64 {
+                            raw.loadUnaligned(fromByteOffset: row + i + offset, as: UInt64.self) & bits
+                        }
+                        // Eight voxels none of which is on the wanted side.
+                        if i + 8 <= nx && side(0) == bits ^ wanted {
+                            i += 8
+                            continue
+                        }
                         // Eight voxels on the wanted side whose neighbours are all on it too.
                         if hasJ && hasK && !flat.x && i >= 1 && i + 9 <= nx {
-                            @inline(__always) func side(_ offset: Int) -> UInt64 {
-                                raw.loadUnaligned(fromByteOffset: row + i + offset, as: UInt64.self) & bits
-                            }
                             if side(0) == wanted && side(-1) == wanted && side(1) == wanted
                                 && (flat.y || (side(-strideJ) == wanted && side(strideJ) == wanted))
                                 && (flat.z || (side(-strideK) == wanted && side(strideK) == wanted))
@@ -650,8 +658,8 @@ struct ShellIndex {
                                 || (!flat.z
                                     && (differs(index - strideK, k > 0) || differs(index + strideK, k < nz - 1)))
                             if shell {
-                                byBrick[(i >> 3) + bx * ((j >> 3) + by * (k >> 3))].append(
-                                    SIMD3(Int64(i), Int64(j), Int64(k)))
+                                found.append(SIMD3(Int64(i), Int64(j), Int64(k)))
+                                bricks.append((i >> 3) + bx * ((j >> 3) + by * (k >> 3)))
                             }
                         }
                         i += 1
@@ -659,15 +667,25 @@ struct ShellIndex {
                 }
             }
         }
+        let count = bx * by * bz
+        // first[b]..<first[b + 1]: brick b's slots.
+        var first = [Int](repeating: 0, count: count + 1)
+        for brick in bricks { first[brick + 1] += 1 }
+        for brick in 0..<count { first[brick + 1] += first[brick] }
+        var fill = first
+        var voxels = [SIMD3<Int64>](repeating: .zero, count: found.count)
+        for (n, voxel) in found.enumerated() {
+            voxels[fill[bricks[n]]] = voxel
+            fill[bricks[n]] += 1
+        }
         var lower: [SIMD3<Int64>] = []
         var upper: [SIMD3<Int64>] = []
         var start = [0]
-        var voxels: [SIMD3<Int64>] = []
-        for list in byBrick where !list.isEmpty {
-            lower.append(list.reduce(list[0]) { pointwiseMin($0, $1) })
-            upper.append(list.reduce(list[0]) { pointwiseMax($0, $1) })
-            voxels += list
-            start.append(voxels.count)
+        for brick in 0..<count where first[brick + 1] > first[brick] {
+            let list = voxels[first[brick]..<first[brick + 1]]
+            lower.append(list.reduce(list[list.startIndex]) { pointwiseMin($0, $1) })
+            upper.append(list.reduce(list[list.startIndex]) { pointwiseMax($0, $1) })
+            start.append(first[brick + 1])
         }
         self.lower = lower
         self.upper = upper
