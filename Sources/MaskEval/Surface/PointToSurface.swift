@@ -491,16 +491,16 @@ extension PointToSurface {
                     }
                     position += 1
                 }
+                // Past the margin, an offset outside the crop reads a zero of the flags' slack
+                // instead (outside the crop: outside both masks), chosen without a branch.
+                let outside = nx * ny * nz - index
                 while position < stop {
                     let o = offsets[position]
-                    let ii = i + Int(o.x)
-                    let jj = j + Int(o.y)
-                    let kk = k + Int(o.z)
-                    // Outside the crop: outside both masks.
-                    let inside =
-                        ii >= 0 && jj >= 0 && kk >= 0 && ii < nx && jj < ny && kk < nz
-                        && f[ii + strideJ * jj + strideK * kk] & bit != 0
-                    if inside == wantInside { consider(position) }
+                    let inI = UInt(bitPattern: i &+ Int(o.x)) < UInt(nx) ? 1 : 0
+                    let inJ = UInt(bitPattern: j &+ Int(o.y)) < UInt(ny) ? 1 : 0
+                    let inK = UInt(bitPattern: k &+ Int(o.z)) < UInt(nz) ? 1 : 0
+                    let at = inI & inJ & inK != 0 ? Int(linear[position]) : outside
+                    if origin[at] & bit == want { consider(position) }
                     position += 1
                 }
                 // The walk stopped when it ended before the table's end. Exact when it
