@@ -603,7 +603,8 @@ struct ShellIndex {
     var voxels: [SIMD3<Int64>]
 
     /// Cost: O(crop voxels), eight at a time where none of them is on the wanted side or
-    /// they and their neighbours all are (most of a crop is outside its masks).
+    /// they and their neighbours all are (most of a crop is outside its masks), whole rows
+    /// at a time where they and their neighbour rows hold no voxel of the mask.
     init(crop: MeshCrop, bit: UInt8, inside: Bool) {
         let (nx, ny, nz) = (crop.nx, crop.ny, crop.nz)
         let flat = crop.flat
@@ -619,6 +620,23 @@ struct ShellIndex {
         var bricks: [Int] = []
         crop.flags.withUnsafeBufferPointer { f in
             let raw = UnsafeRawPointer(f.baseAddress!)
+            // Rows (j + ny·k) holding a voxel of the mask: a row without one has no inside
+            // shell voxel, and no outside one unless a face-neighbour row has one (most rows
+            // of a crop stretched by a far piece hold no mask at all).
+            var occupied = [Bool](repeating: false, count: ny * nz)
+            for line in 0..<(ny * nz) {
+                var seen: UInt64 = 0
+                var i = 0
+                while i + 8 <= nx {
+                    seen |= raw.loadUnaligned(fromByteOffset: nx * line + i, as: UInt64.self)
+                    i += 8
+                }
+                while i < nx {
+                    seen |= UInt64(f[nx * line + i])
+                    i += 1
+                }
+                occupied[line] = seen & bits != 0
+            }
             // A neighbour outside the crop is outside the mask: it differs from the wanted
             // side exactly when that side is the inside.
             @inline(__always) func differs(_ index: Int, _ inBounds: Bool) -> Bool {
@@ -626,6 +644,13 @@ struct ShellIndex {
             }
             for k in 0..<nz {
                 for j in 0..<ny {
+                    let line = j + ny * k
+                    let near =
+                        occupied[line]
+                        || (!inside
+                            && ((j > 0 && occupied[line - 1]) || (j < ny - 1 && occupied[line + 1])
+                                || (k > 0 && occupied[line - ny]) || (k < nz - 1 && occupied[line + ny])))
+                    if !near { continue }
                     let row = strideJ * j + strideK * k
                     let hasJ = flat.y || (j > 0 && j < ny - 1)
                     let hasK = flat.z || (k > 0 && k < nz - 1)
