@@ -545,16 +545,25 @@ extension PointToSurface {
             let raw = UnsafeRawPointer(f.baseAddress!)
             var i = 0
             while i < nx {
-                // Eight voxels equal to their three neighbours have no face: one test.
+                // Eight voxels at a time: the bytes where a voxel differs from a neighbour are
+                // the voxels with a face; only those are looked at (none: one test). Measured
+                // against testing all eight when any differs (best of 15, `--compat
+                // meshmetrics --threads 1`): about 1 % less CPU on the AAL and CT-sized pairs.
                 if i + 8 <= nx {
                     let here = raw.loadUnaligned(fromByteOffset: row + i, as: UInt64.self)
-                    if here == raw.loadUnaligned(fromByteOffset: row + i + steps.x, as: UInt64.self)
-                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.y, as: UInt64.self)
-                        && here == raw.loadUnaligned(fromByteOffset: row + i + steps.z, as: UInt64.self)
-                    {
-                        i += 8
-                        continue
+                    var differ =
+                        (here ^ raw.loadUnaligned(fromByteOffset: row + i + steps.x, as: UInt64.self))
+                        | (here ^ raw.loadUnaligned(fromByteOffset: row + i + steps.y, as: UInt64.self))
+                        | (here ^ raw.loadUnaligned(fromByteOffset: row + i + steps.z, as: UInt64.self))
+                    while differ != 0 {
+                        let byte = differ.trailingZeroBitCount >> 3
+                        face(0, i + byte)
+                        face(1, i + byte)
+                        face(2, i + byte)
+                        differ &= ~(UInt64(0xFF) << (8 * byte))
                     }
+                    i += 8
+                    continue
                 }
                 face(0, i)
                 face(1, i)
