@@ -577,13 +577,23 @@ extension PointToSurface {
     static func farKeys(
         _ far: [FarSample], crop: MeshCrop, kinds: [MeshSurface.Kind?], spacing: SIMD3<Double>, threads: Int
     ) -> [UInt64] {
-        // Shells: [other mask bit][inside], built only when asked for.
-        var shells: [Int: ShellIndex] = [:]
+        // Shells: [other mask bit][inside], built only when asked for, one per worker at a
+        // time (each is a serial pass over the crop).
+        var needed: [Int] = []
         for sample in far {
             let bit = sample.direction == 0 ? MeshSurface.inReference : MeshSurface.inPrediction
             let id = Int(bit) * 2 + (sample.wantInside ? 1 : 0)
-            if shells[id] == nil { shells[id] = ShellIndex(crop: crop, bit: bit, inside: sample.wantInside) }
+            if !needed.contains(id) { needed.append(id) }
         }
+        var built = [ShellIndex?](repeating: nil, count: needed.count)
+        built.withUnsafeMutableBufferPointer { out in
+            let shared = UncheckedSendable(out)
+            parallelFor(needed.count, threads: threads) { n in
+                shared.value[n] = ShellIndex(crop: crop, bit: UInt8(needed[n] / 2), inside: needed[n] % 2 == 1)
+            }
+        }
+        var shells: [Int: ShellIndex] = [:]
+        for (n, id) in needed.enumerated() { shells[id] = built[n] }
         var keys = [UInt64](repeating: 0, count: far.count)
         let (nx, ny) = (crop.nx, crop.ny)
         keys.withUnsafeMutableBufferPointer { out in
