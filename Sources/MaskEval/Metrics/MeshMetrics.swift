@@ -32,7 +32,8 @@ extension Evaluator {
         let crop =
             given
             ?? MeshCrop(
-                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
+                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid,
+                threads: threads)
         let tolerance = settings.tolerance(for: label)
         let distances = PointToSurface.distances(crop: crop, spacing: grid.spacingMM, threads: threads)
         var surface = MeshReduce.metrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
@@ -49,7 +50,8 @@ extension Evaluator {
         let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
         return reference.int32Labels.withUnsafeBufferPointer { ref in
             prediction.int32Labels.withUnsafeBufferPointer { pred in
-                let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)
+                let crop = MeshCrop(
+                    label: label, box: box, reference: ref, prediction: pred, grid: grid, threads: threads)
                 return PointToSurface.distances(crop: crop, spacing: grid.spacingMM, threads: threads)
             }
         }
