@@ -32,8 +32,7 @@ extension Evaluator {
         let crop =
             given
             ?? MeshCrop(
-                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid,
-                threads: threads)
+                label: label, box: box, reference: volumes.reference, prediction: volumes.prediction, grid: grid)
         let tolerance = settings.tolerance(for: label)
         let distances = PointToSurface.distances(crop: crop, spacing: grid.spacingMM, threads: threads)
         var surface = MeshReduce.metrics(distances, percentile: settings.percentile, toleranceMM: tolerance)
@@ -50,8 +49,7 @@ extension Evaluator {
         let box = unionBox(reference: reference, prediction: prediction, label: label, threads: threads)
         return reference.int32Labels.withUnsafeBufferPointer { ref in
             prediction.int32Labels.withUnsafeBufferPointer { pred in
-                let crop = MeshCrop(
-                    label: label, box: box, reference: ref, prediction: pred, grid: grid, threads: threads)
+                let crop = MeshCrop(label: label, box: box, reference: ref, prediction: pred, grid: grid)
                 return PointToSurface.distances(crop: crop, spacing: grid.spacingMM, threads: threads)
             }
         }

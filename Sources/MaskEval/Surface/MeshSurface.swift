@@ -77,12 +77,10 @@ struct MeshCrop {
     var flags: [UInt8]
     let flat: (x: Bool, y: Bool, z: Bool)
 
-    /// Copies `label`'s masks out of the two volumes (box = the union of its boxes), the
-    /// box's slices split over `threads` workers (each writes its own slices: the flags do
-    /// not depend on `threads`). Cost: O(crop voxels).
+    /// Copies `label`'s masks out of the two volumes (box = the union of its boxes).
+    /// Cost: O(crop voxels).
     init<T: LabelValue>(
-        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>, grid: Grid,
-        threads: Int = 1
+        label: Int32, box: VoxelBox, reference: UnsafeBufferPointer<T>, prediction: UnsafeBufferPointer<T>, grid: Grid
     ) {
         // The label is a value of the volumes' type: it is one of their labels.
         let label = T(truncatingIfNeeded: label)
@@ -102,11 +100,7 @@ struct MeshCrop {
             let top = SIMD8<T>(repeating: T(T.bitWidth - 1))
             let width = MemoryLayout<T>.stride
             let rows = (UnsafeRawPointer(reference.baseAddress!), UnsafeRawPointer(prediction.baseAddress!))
-            let shared = UncheckedSendable(f)
-            // Slices of at least about 64 Ki voxels per task.
-            let grain = max(1, 65_536 / max(1, size.x * size.y))
-            parallelFor(size.z, threads: max(1, threads), grain: grain) { k in
-                let f = shared.value
+            for k in 0..<size.z {
                 for j in 0..<size.y {
                     let source = x0 + gx * ((y0 + j) + gy * (z0 + k))
                     let target = pad.0 + strideJ * (j + pad.1) + strideK * (k + pad.2)
