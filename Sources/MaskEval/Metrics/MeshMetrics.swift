@@ -337,8 +337,11 @@ struct BandRows {
                     let low: UInt64 = 0x0101_0101_0101_0101
                     let gather: UInt64 = 0x0102_0408_1020_4080
                     var i = 0
+                    // Any voxel of either mask in the row: an empty row's levels stay zero.
+                    var seen: UInt64 = 0
                     while i + 8 <= nx {
                         let x = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        seen |= x
                         let r = ((x & low) &* gather) >> 56
                         let p = (((x >> 1) & low) &* gather) >> 56
                         b[reference + i >> 6] |= r << (i & 63)
@@ -347,10 +350,12 @@ struct BandRows {
                     }
                     while i < nx {
                         let v = source.load(fromByteOffset: i, as: UInt8.self)
+                        seen |= UInt64(v)
                         b[reference + i >> 6] |= UInt64(v & 1) << (i & 63)
                         b[prediction + i >> 6] |= UInt64((v >> 1) & 1) << (i & 63)
                         i += 1
                     }
+                    if seen == 0 { return }
                     // Level r: level r − 1 ANDed with its neighbours along i (bits past the
                     // row's ends are 0: outside the mask).
                     for mask in 0..<2 {
