@@ -4,6 +4,7 @@ import MaskEval
 
 struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "batch",
         abstract: "Compare every case of two folders (or a --pairs list); rows per case and structure, aggregates.")
 
     @Argument(help: "Folder of reference volumes (not needed with --pairs).")

@@ -4,6 +4,7 @@ import MaskEval
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compare",
         abstract: "Compare a prediction with a reference, structure by structure.")
 
     @Argument(help: "The reference (ground truth) label volume; its geometry is the authority.")

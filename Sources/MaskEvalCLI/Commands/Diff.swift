@@ -4,6 +4,7 @@ import MaskEval
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare model B with model A on the same cases: paired differences (B − A), bootstrap "
             + "intervals, Wilcoxon tests with Holm's correction, wins/ties/losses per structure.")
 

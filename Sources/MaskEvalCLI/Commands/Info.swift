@@ -3,6 +3,7 @@ import MaskEval
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Show a label volume's header, geometry, problems and labels.")
 
     @Argument(help: "A NIfTI label volume (.nii, .nii.gz, .hdr/.img).")

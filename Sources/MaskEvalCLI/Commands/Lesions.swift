@@ -6,6 +6,7 @@ import MaskEval
 /// (panoptica) or by the BraTS 2023 lesion-wise rules; a row per lesion and aggregates.
 struct Lesions: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lesions",
         abstract: "Lesion-wise evaluation: components per structure, matched by IoU or the BraTS 2023 rules.")
 
     @Argument(help: "The reference (ground truth) label volume; its geometry is the authority.")

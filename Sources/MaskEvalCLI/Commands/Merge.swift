@@ -3,6 +3,7 @@ import MaskEval
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "merge",
         abstract: "Merge the row files of batch shards into what one run would have written (gates and exit codes too).")
 
     @Argument(help: "Row files written by batch --output (CSV with its .settings.json, or JSON).")
