@@ -63,6 +63,12 @@ public enum JSONValue: Equatable, Sendable {
 
     private static func writeString(_ value: String, into out: inout String) {
         out += "\""
+        // Most strings (keys, names, paths) need no escape: appended whole, not scalar by scalar.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += value
+            out += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
