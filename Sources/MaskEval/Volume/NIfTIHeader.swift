@@ -187,7 +187,51 @@ public struct NIfTIHeader: Equatable, Sendable {
         if millimetresPerUnit == nil {
             found.append(.init(.warning, "spatial units unknown (xyz_units \(xyzUnits)): taken as mm"))
         }
+        if let gap = qformSformGap, gap > Self.qformSformTolerance {
+            found.append(
+                .init(
+                    .warning,
+                    "qform and sform disagree by up to \(NumberFormat.compact(gap)) mm at a corner voxel: "
+                        + "MaskEval uses the sform (as nibabel); tools that read the qform place this file elsewhere"))
+        }
+        if sclSlope != 0 && sclSlope.isFinite && (sclSlope != 1 || sclInter != 0) {
+            found.append(
+                .init(
+                    .warning,
+                    "scl_slope \(NumberFormat.compact(sclSlope)) and scl_inter \(NumberFormat.compact(sclInter)) "
+                        + "scale the stored values, as NIfTI readers do: a stored v is label "
+                        + "\(NumberFormat.compact(sclSlope))·v + \(NumberFormat.compact(sclInter))"
+                        + (sclInter == 0
+                            ? "" : " (a stored 0, the background, is label \(NumberFormat.compact(sclInter)))")))
+        }
         return found
+    }
+
+    /// Largest corner-voxel distance between a qform and an sform still taken as the same
+    /// placement (float32 storage of the quaternion and the rows differs by far less).
+    static let qformSformTolerance = 0.01
+
+    /// The largest distance in mm between the world points the qform and the sform give to
+    /// the volume's 8 corner voxels, when both are set (codes > 0) and finite; else nil.
+    var qformSformGap: Double? {
+        guard niftiVersion > 0, qformCode > 0, sformCode > 0, dim.count > 3 else { return nil }
+        let scale = millimetresPerUnit ?? 1
+        let sform = affine
+        let qform = qformMatrix
+        var gap = 0.0
+        for corner in 0..<8 {
+            let i = corner & 1 == 0 ? 0 : Double(max(dim[1], 1) - 1)
+            let j = corner & 2 == 0 ? 0 : Double(max(dim[2], 1) - 1)
+            let k = corner & 4 == 0 ? 0 : Double(max(dim[3], 1) - 1)
+            let a = sform.apply(i, j, k)
+            let b = qform.apply(i, j, k)
+            let d =
+                ((a.0 - b.0 * scale) * (a.0 - b.0 * scale) + (a.1 - b.1 * scale) * (a.1 - b.1 * scale)
+                + (a.2 - b.2 * scale) * (a.2 - b.2 * scale)).squareRoot()
+            guard d.isFinite else { return nil }
+            gap = max(gap, d)
+        }
+        return gap
     }
 
     /// Largest |cos| between two sform columns still taken as orthogonal (0.0057° from 90°):
