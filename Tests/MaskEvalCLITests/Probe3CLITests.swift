@@ -17,4 +17,25 @@ struct Probe3CLITests {
         #expect(lines.contains { $0.hasPrefix("case ") && $0.contains(" b no prediction (") }, "\(run.stderr)")
         #expect(lines.contains { $0.hasPrefix("case ") && $0.contains(" a ok (") }, "\(run.stderr)")
     }
+
+    /// A one-character output or pairs-file name (`--output x`) trapped ("Illegal
+    /// instruction", exit 132): Foundation's `deletingLastPathComponent` crashes on it.
+    @Test func oneCharacterFileNames() throws {
+        let folder = try Probe2CLITests.bratsFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let pair = Probe2CLITests.pair("brats")
+        try "case,reference,prediction\na,ref/a.nii.gz,pred/a.nii.gz\n".write(
+            toFile: folder + "/p", atomically: true, encoding: .utf8)
+        func run(_ arguments: [String]) throws -> Run {
+            let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+            return try Run(executable: "/bin/sh", arguments: ["-c", "cd '\(folder)' && exec \(quoted)"])
+        }
+        let compare = try run(["compare", pair[0], pair[1], "--output", "x", "--html", "h"])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let batch = try run(["batch", "--pairs", "p", "--output", "r", "--summary", "s", "--bootstrap", "0"])
+        #expect(batch.status == 0, "\(batch.stderr)")
+        for name in ["x", "h", "r", "s"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name)")
+        }
+    }
 }
