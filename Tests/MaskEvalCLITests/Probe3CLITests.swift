@@ -38,4 +38,31 @@ struct Probe3CLITests {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name)")
         }
     }
+
+    /// An --output ending that promises a format not written there got another without a
+    /// word: `rows.txt` and `rows.tsv` got CSV, `report.json.gz` plain JSON text.
+    @Test func outputEndingThatPromisesAnotherFormat() throws {
+        let folder = try Probe2CLITests.bratsFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let pair = Probe2CLITests.pair("brats")
+        let batch = ["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"]
+        for (arguments, fragment) in [
+            (batch + ["--output", folder + "/rows.txt"], "a .txt file is not written here; use one of (.csv, .json)"),
+            (batch + ["--output", folder + "/rows.tsv"], "a .tsv file is not written here"),
+            (batch + ["--summary", folder + "/s.json", "--output", folder + "/rows.csv.gz"], "written uncompressed"),
+            (["compare"] + pair + ["--output", folder + "/report.json.gz"], "written uncompressed"),
+            (
+                ["compare"] + pair + ["--format", "json", "--output", folder + "/report.json.gz"],
+                "written uncompressed"
+            ),
+        ] {
+            let run = try Run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(fragment), "\(run.stderr)")
+        }
+        let explicit = try Run(batch + ["--format", "csv", "--output", folder + "/rows.txt"])
+        #expect(explicit.status == 0, "\(explicit.stderr)")
+        let table = try Run(["compare"] + pair + ["--output", folder + "/report.txt"])
+        #expect(table.status == 0, "\(table.stderr)")
+    }
 }
