@@ -65,4 +65,17 @@ struct Probe3CLITests {
         let table = try Run(["compare"] + pair + ["--output", folder + "/report.txt"])
         #expect(table.status == 0, "\(table.stderr)")
     }
+
+    /// An `.img` given without its `.hdr` was refused as "x.hdr: no such file", a file the
+    /// user never named; the message now says it is the header of the `.img` given.
+    @Test func imageHalfWithoutHeaderSaysWhichFileNeedsIt() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let image = folder + "/orphan.img"
+        try Data(count: 64).write(to: URL(fileURLWithPath: image))
+        let run = try Run(["info", image])
+        #expect(run.status == 66, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("\(folder)/orphan.hdr: no such file (the header of \(image))"), "\(run.stderr)")
+    }
 }
