@@ -78,4 +78,26 @@ struct Probe3CLITests {
         #expect(
             run.stderr.contains("\(folder)/orphan.hdr: no such file (the header of \(image))"), "\(run.stderr)")
     }
+
+    /// A gate on a name the names file defines, whose label is in neither volume, was
+    /// refused as "no structure is called 'spleen'", contradicting the names file.
+    @Test func gateOnANamedLabelInNeitherVolume() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let pair = Probe2CLITests.pair("brats")
+        try "1 core\n2 edema\n3 enhancing\n9 spleen\n".write(
+            toFile: folder + "/names.txt", atomically: true, encoding: .utf8)
+        let run = try Run(
+            ["compare"] + pair + ["--label-names", folder + "/names.txt", "--require", "spleen:dice>0.5"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "'spleen' is label 9, which is in neither volume nor --labels (ask for it with --labels 9 to gate"),
+            "\(run.stderr)")
+        let asked = try Run(
+            ["compare"] + pair + [
+                "--label-names", folder + "/names.txt", "--labels", "9", "--require", "spleen:dice>0.5",
+            ])
+        #expect(asked.status == 0, "\(asked.stderr)")
+    }
 }
