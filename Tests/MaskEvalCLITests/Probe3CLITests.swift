@@ -100,4 +100,19 @@ struct Probe3CLITests {
             ])
         #expect(asked.status == 0, "\(asked.stderr)")
     }
+
+    /// Shards of two runs with other shard counts were refused as "is shard 2/3 of a run
+    /// with 2 shards", naming neither the other file nor its shard.
+    @Test func mergeNamesBothShardCounts() throws {
+        let folder = try Probe2CLITests.bratsFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let batch = ["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"]
+        _ = try Run(batch + ["--shard", "1/2", "--output", folder + "/h1.csv"])
+        _ = try Run(batch + ["--shard", "2/3", "--output", folder + "/t2.csv"])
+        let run = try Run(["merge", folder + "/h1.csv", folder + "/t2.csv", "--output", folder + "/m.csv"])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("t2.csv: is shard 2/3, but \(folder)/h1.csv is shard 1/2: merge the shards of one run"),
+            "\(run.stderr)")
+    }
 }
