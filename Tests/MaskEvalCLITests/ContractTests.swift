@@ -76,8 +76,7 @@ struct Pair {
         let pair = try Pair()
         defer { pair.remove() }
         let target = pair.folder + "/target.json"
-        try FileManager.default.createSymbolicLink(
-            atPath: pair.folder + "/link.json", withDestinationPath: "target.json")
+        try FileManager.default.createSymbolicLink(atPath: pair.folder + "/link.json", withDestinationPath: "target.json")
         let run = try Run(["compare", pair.reference, pair.prediction, "--output", pair.folder + "/link.json"])
         #expect(run.status == 0, "\(run.stderr)")
         let attributes = try FileManager.default.attributesOfItem(atPath: pair.folder + "/link.json")
@@ -92,8 +91,7 @@ struct Pair {
         #expect(mode == 0o640)
         #expect(String(decoding: bytes(kept) ?? Data(), as: UTF8.self).hasPrefix("label,name,status"))
         // /dev/stdout is written to, and a FIFO stays a FIFO.
-        let stdout = try shell(
-            "\"$BIN\" compare \(pair.reference) \(pair.prediction) --output /dev/stdout --format csv | cat")
+        let stdout = try shell("\"$BIN\" compare \(pair.reference) \(pair.prediction) --output /dev/stdout --format csv | cat")
         #expect(stdout.status == 0 && stdout.stdout.hasPrefix("label,name,status"), "\(stdout.stderr)")
         let fifo = pair.folder + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
@@ -258,9 +256,7 @@ struct Pair {
         // --pairs gives the same rows for the same files.
         try "case,reference,prediction\na_good,ref/a_good.nii.gz,pred/a_good.nii.gz\nb_nopred,ref/b_nopred.nii.gz,\n"
             .write(toFile: folder + "/pairs.csv", atomically: true, encoding: .utf8)
-        let pairs = try Run([
-            "batch", "--pairs", folder + "/pairs.csv", "--allow-missing", "--output", folder + "/c.csv",
-        ])
+        let pairs = try Run(["batch", "--pairs", folder + "/pairs.csv", "--allow-missing", "--output", folder + "/c.csv"])
         #expect(pairs.status == 0)
         #expect(bytes(folder + "/b.csv") == bytes(folder + "/c.csv"))
         let rows = String(decoding: bytes(folder + "/b.csv") ?? Data(), as: UTF8.self)
@@ -289,13 +285,11 @@ struct Pair {
         let folder = try BatchCommandTests.makeFolders()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let run = try Run([
-            "batch", folder + "/ref", folder + "/pred", "--penalty-mm", "diagonal", "--compat", "all",
-            "--allow-missing",
+            "batch", folder + "/ref", folder + "/pred", "--penalty-mm", "diagonal", "--compat", "all", "--allow-missing",
             "--output", folder + "/rows.csv", "--summary", folder + "/s.json",
         ])
         #expect(run.status == 65)  // two broken cases
-        let header =
-            String(decoding: bytes(folder + "/rows.csv") ?? Data(), as: UTF8.self).split(separator: "\n").first ?? ""
+        let header = String(decoding: bytes(folder + "/rows.csv") ?? Data(), as: UTF8.self).split(separator: "\n").first ?? ""
         #expect(header.contains(",hd95_mm,") && header.contains(",medpy.hd95_mm,") && header.contains(",deepmind.nsd,"))
         let summary = try #require(
             try JSONSerialization.jsonObject(with: bytes(folder + "/s.json") ?? Data()) as? [String: Any])
@@ -316,15 +310,12 @@ struct Pair {
             "--penalty-mm", "diagonal", "--allow-missing",
         ])
         #expect(merged.status == 65)
-        let mergedSummary =
-            try JSONSerialization.jsonObject(with: bytes(folder + "/m.json.summary") ?? Data()) as? [String: Any]
-        let mergedHD =
-            (((mergedSummary?["overall"] as? [String: Any])?["metrics"] as? [String: Any])?["hausdorff_mm"])
+        let mergedSummary = try JSONSerialization.jsonObject(with: bytes(folder + "/m.json.summary") ?? Data()) as? [String: Any]
+        let mergedHD = (((mergedSummary?["overall"] as? [String: Any])?["metrics"] as? [String: Any])?["hausdorff_mm"])
             as? [String: Any]
         #expect(abs((mergedHD?["max"] as? Double ?? 0) - diagonal) < 1e-9 && mergedHD?["left_out"] as? Int == 0)
         let compare = try Run([
-            "compare", folder + "/ref/a_good.nii.gz", folder + "/pred/a_good.nii.gz", "--compat", "all", "--format",
-            "csv",
+            "compare", folder + "/ref/a_good.nii.gz", folder + "/pred/a_good.nii.gz", "--compat", "all", "--format", "csv",
         ])
         #expect((compare.stdout.split(separator: "\n").first ?? "").contains(",medpy.hd95_mm,"))
     }
@@ -337,12 +328,8 @@ struct Pair {
         _ = try Run(base + ["--shard", "2/3", "--output", folder + "/s2.csv"])
         _ = try Run(base + ["--shard", "3/3", "--output", folder + "/s3.csv", "--tolerance", "2"])
         _ = try Run(base + ["--shard", "3/3", "--output", folder + "/s3ok.csv"])
-        let mixed = try Run([
-            "merge", folder + "/s1.csv", folder + "/s2.csv", folder + "/s3.csv", "--output", folder + "/m.csv",
-        ])
-        #expect(
-            mixed.status == 65 && mixed.stderr.contains("other settings than")
-                && mixed.stderr.contains("tolerance_mm 2.0 vs 1.0"), "\(mixed.stderr)")
+        let mixed = try Run(["merge", folder + "/s1.csv", folder + "/s2.csv", folder + "/s3.csv", "--output", folder + "/m.csv"])
+        #expect(mixed.status == 65 && mixed.stderr.contains("other settings than") && mixed.stderr.contains("tolerance_mm 2.0 vs 1.0"), "\(mixed.stderr)")
         let twice = try Run(["merge", folder + "/s1.csv", folder + "/s1.csv", "--output", folder + "/m.csv"])
         #expect(twice.status == 65 && twice.stderr.contains("also in"))
         let missing = try Run(["merge", folder + "/s1.csv", folder + "/s2.csv", "--output", folder + "/m.csv"])
@@ -351,9 +338,7 @@ struct Pair {
             "merge", folder + "/s1.csv", folder + "/s2.csv", "--partial", "--output", folder + "/m.csv",
         ])
         #expect(partial.status == 65 && !partial.stderr.contains("missing (--partial"))  // its broken cases still count
-        let whole = try Run([
-            "merge", folder + "/s1.csv", folder + "/s2.csv", folder + "/s3ok.csv", "--output", folder + "/m.csv",
-        ])
+        let whole = try Run(["merge", folder + "/s1.csv", folder + "/s2.csv", folder + "/s3ok.csv", "--output", folder + "/m.csv"])
         #expect(whole.status == 65 && whole.stderr.contains("case d_corrupt failed"))
     }
 
@@ -362,9 +347,7 @@ struct Pair {
         defer { pair.remove() }
         try "case,reference,prediction\na,ref.nii.gz,pred.nii.gz\n".write(
             toFile: pair.folder + "/pairs.csv", atomically: true, encoding: .utf8)
-        let perfect = try Run([
-            "batch", "--pairs", pair.folder + "/pairs.csv", "--labels", "1-4", "--summary", pair.folder + "/p.json",
-        ])
+        let perfect = try Run(["batch", "--pairs", pair.folder + "/pairs.csv", "--labels", "1-4", "--summary", pair.folder + "/p.json"])
         #expect(perfect.status == 0 && perfect.stdout.contains("absent"), "\(perfect.stderr)")
         let nan = try Run([
             "batch", "--pairs", pair.folder + "/pairs.csv", "--labels", "1-4", "--absent", "nan", "--summary",
@@ -387,16 +370,12 @@ struct Pair {
         let forms = [
             "names.txt": "1 left adrenal gland\n2 kidney\n3 liver 3003\n",
             "names.csv": "label,name\n1,left adrenal gland\n2,kidney\n3,liver\n",
-            "dataset.json":
-                "{\"labels\": {\"background\": 0, \"left adrenal gland\": 1, \"kidney\": 2, \"liver\": 3, \"organs\": [1, 2]}}",
+            "dataset.json": "{\"labels\": {\"background\": 0, \"left adrenal gland\": 1, \"kidney\": 2, \"liver\": 3, \"organs\": [1, 2]}}",
             "byname.json": "{\"left adrenal gland\": 1, \"kidney\": 2, \"liver\": 3}",
         ]
         for (file, text) in forms {
             try text.write(toFile: pair.folder + "/" + file, atomically: true, encoding: .utf8)
-            let run = try Run([
-                "compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/" + file, "--format",
-                "json",
-            ])
+            let run = try Run(["compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/" + file, "--format", "json"])
             #expect(run.status == 0, "\(file): \(run.stderr)")
             let names = (run.json?["labels"] as? [[String: Any]])?.map { $0["name"] as? String }
             #expect(names == ["left adrenal gland", "kidney", "liver"], "\(file)")
@@ -404,8 +383,7 @@ struct Pair {
         try "1 liver\n2 kidney\n1 spleen\n".write(toFile: pair.folder + "/dup.txt", atomically: true, encoding: .utf8)
         let dup = try Run(["compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/dup.txt"])
         #expect(dup.status == 65 && dup.stderr.contains("line 1 and line 3"), "\(dup.stderr)")
-        try Data([0x89, 0x50, 0x4E, 0x47, 0, 1, 2, 0x1B, 0xFF]).write(
-            to: URL(fileURLWithPath: pair.folder + "/bin.txt"))
+        try Data([0x89, 0x50, 0x4E, 0x47, 0, 1, 2, 0x1B, 0xFF]).write(to: URL(fileURLWithPath: pair.folder + "/bin.txt"))
         let binary = try Run(["compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/bin.txt"])
         #expect(binary.status == 65 && binary.stderr.contains("not a text file"))
         #expect(!binary.stderr.contains("\u{1B}"))
@@ -470,11 +448,8 @@ struct Pair {
             to: URL(fileURLWithPath: pair.folder + "/bom.csv"))
         #expect(try Run(["batch", "--pairs", pair.folder + "/bom.csv"]).status == 0)
         // A name with a line break and an escape code: quoted in CSV, escaped in the table.
-        try "{\"1\": \"evil\\nname\\u001b[31m\"}".write(
-            toFile: pair.folder + "/evil.json", atomically: true, encoding: .utf8)
-        let csv = try Run([
-            "compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/evil.json", "--format", "csv",
-        ])
+        try "{\"1\": \"evil\\nname\\u001b[31m\"}".write(toFile: pair.folder + "/evil.json", atomically: true, encoding: .utf8)
+        let csv = try Run(["compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/evil.json", "--format", "csv"])
         #expect(csv.stdout.contains("1,\"evil\nname\u{1B}[31m\",matched"))
         let table = try Run(["compare", pair.reference, pair.prediction, "--label-names", pair.folder + "/evil.json"])
         #expect(table.stdout.contains("evil\\nname\\u{1B}[31m") && !table.stdout.contains("\u{1B}"))
