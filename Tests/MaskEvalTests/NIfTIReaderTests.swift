@@ -231,8 +231,9 @@ import Testing
     }
 
     /// probe3: `info` said nothing when the qform and sform place a file differently (the
-    /// mricron JHU atlas: the qform flips k, 360 mm apart) or when scl_slope/scl_inter turn
-    /// every stored label into another one (a stored 0 into label 1).
+    /// mricron JHU atlas: the qform flips k, 360 mm apart), when scl_slope/scl_inter turn
+    /// every stored label into another one (a stored 0 into label 1), or when dim[0] leaves
+    /// out an axis of more than one voxel (dim[0] 2 with 6 slices: one slice is read).
     @Test func qformSformDisagreementAndLabelScalingAreWarned() {
         let agreeing = header(4, 5, 6)
         #expect(agreeing.problems.isEmpty, "\(agreeing.problems)")
@@ -254,6 +255,14 @@ import Testing
                     .warning,
                     "scl_slope 2 and scl_inter 1 scale the stored values, as NIfTI readers do: a stored v is label "
                         + "2·v + 1 (a stored 0, the background, is label 1)")))
+        var flat = header(4, 5, 6)
+        flat.dim[0] = 2
+        #expect(
+            flat.problems.contains(
+                .init(
+                    .warning,
+                    "dim[3] is 6 but dim[0] is 2: sizes past dim[0] are ignored, so only a 2-D part of the data is read"
+                )))
         for (slope, inter) in [(0.0, 5.0), (1, 0), (.nan, 0)] {
             var unscaled = header(4, 5, 6)
             (unscaled.sclSlope, unscaled.sclInter) = (slope, inter)

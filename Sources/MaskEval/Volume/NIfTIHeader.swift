@@ -176,6 +176,16 @@ public struct NIfTIHeader: Equatable, Sendable {
                             + "(extra dimensions must have size 1)"))
             }
         }
+        // Sizes past dim[0] are ignored, as the standard says; one above 1 there is a header
+        // that disagrees with itself (dim[0] 2 with 20 slices: only the first one is read).
+        let ignored = (rank + 1)..<min(dim.count, 8)
+        if let axis = ignored.first(where: { dim[$0] > 1 }) {
+            found.append(
+                .init(
+                    .warning,
+                    "dim[\(axis)] is \(dim[axis]) but dim[0] is \(rank): sizes past dim[0] are ignored, so only a "
+                        + "\(rank)-D part of the data is read"))
+        }
         if voxelType == nil {
             found.append(
                 .init(.error, "voxel type \(VoxelType.name(ofCode: datatype)) is not a label type"))
