@@ -115,4 +115,33 @@ struct Probe3CLITests {
             run.stderr.contains("t2.csv: is shard 2/3, but \(folder)/h1.csv is shard 1/2: merge the shards of one run"),
             "\(run.stderr)")
     }
+
+    /// A label map whose scl_slope/scl_inter change its labels (slope 2, inter 1: the
+    /// background becomes label 1) was evaluated without a word; every command now notes it.
+    @Test func scaledLabelsAreNoted() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var stored = [Double](repeating: 0, count: 64)
+        for index in 20..<40 { stored[index] = 1 }
+        let header = NIfTIHeader(
+            dim: [3, 4, 4, 4, 1, 1, 1, 1], pixdim: [1, 1, 1, 1, 0, 0, 0, 0], datatype: VoxelType.uint8.rawValue,
+            sclSlope: 2, sclInter: 1)
+        let scaled = folder + "/scaled.nii"
+        try NIfTIWriter.write(values: stored, header: header, to: scaled)
+        var plain = header
+        (plain.sclSlope, plain.sclInter) = (1, 0)
+        try NIfTIWriter.write(values: stored, header: plain, to: folder + "/plain.nii")
+        let note =
+            "note: \(scaled): scl_slope 2 and scl_inter 1 scale the stored values, as NIfTI readers do: a stored v is "
+            + "label 2·v + 1 (a stored 0, the background, is label 1)"
+        for command in ["compare", "lesions"] {
+            let run = try Run([command, folder + "/plain.nii", scaled])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains(note), "\(command): \(run.stderr)")
+            let unscaled = try Run([command, folder + "/plain.nii", folder + "/plain.nii"])
+            #expect(!unscaled.stderr.contains("scl_slope"), "\(unscaled.stderr)")
+        }
+        let info = try Run(["info", scaled])
+        #expect(info.stdout.contains("warning: scl_slope 2 and scl_inter 1 scale the stored values"), "\(info.stdout)")
+    }
 }

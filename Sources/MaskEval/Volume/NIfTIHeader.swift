@@ -204,17 +204,20 @@ public struct NIfTIHeader: Equatable, Sendable {
                     "qform and sform disagree by up to \(NumberFormat.compact(gap)) mm at a corner voxel: "
                         + "MaskEval uses the sform (as nibabel); tools that read the qform place this file elsewhere"))
         }
-        if sclSlope != 0 && sclSlope.isFinite && (sclSlope != 1 || sclInter != 0) {
-            found.append(
-                .init(
-                    .warning,
-                    "scl_slope \(NumberFormat.compact(sclSlope)) and scl_inter \(NumberFormat.compact(sclInter)) "
-                        + "scale the stored values, as NIfTI readers do: a stored v is label "
-                        + "\(NumberFormat.compact(sclSlope))·v + \(NumberFormat.compact(sclInter))"
-                        + (sclInter == 0
-                            ? "" : " (a stored 0, the background, is label \(NumberFormat.compact(sclInter)))")))
-        }
+        if let labelScaling { found.append(.init(.warning, labelScaling)) }
         return found
+    }
+
+    /// What `scl_slope`/`scl_inter` do to the stored labels, when they change them (slope 0
+    /// or not finite means no scaling, as in nibabel); nil otherwise. `info` warns with it,
+    /// and `compare`, `batch` and `lesions` note it: a stored 0 can become a label.
+    public var labelScaling: String? {
+        guard sclSlope != 0 && sclSlope.isFinite && (sclSlope != 1 || sclInter != 0) else { return nil }
+        let slope = NumberFormat.compact(sclSlope)
+        let inter = NumberFormat.compact(sclInter)
+        return "scl_slope \(slope) and scl_inter \(inter) scale the stored values, as NIfTI readers do: a stored v "
+            + "is label \(slope)·v"
+            + (sclInter == 0 ? "" : " + \(inter) (a stored 0, the background, is label \(inter))")
     }
 
     /// Largest corner-voxel distance between a qform and an sform still taken as the same
