@@ -118,6 +118,9 @@ def main():
     big = labels(shape=(40, 40, 40)).tobytes(order="F")
     whole = gz(header(dims=(40, 40, 40)) + big)
     bad("truncated_gzip.nii.gz", whole[: len(whole) // 2])
+    # Every voxel there, the 8-byte trailer (CRC-32, size) cut off: zlib ends it quietly.
+    bad("gzip_without_trailer.nii.gz", whole[:-8])
+    bad("gzip_trailer_cut.nii.gz", whole[:-3])
     bad("random.nii", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
     floats = labels(dtype=np.float32)
     floats[3, 4, 3] = np.nan

@@ -15,7 +15,8 @@ struct EngineOptions: ParsableArguments {
     var threadCount: Int {
         guard let threads else { return activeCoreCount }
         if threads > Self.threadLimit {
-            printError("maskeval: note: --threads \(threads) lowered to \(Self.threadLimit) (4 × \(activeCoreCount) cores)")
+            printError(
+                "maskeval: note: --threads \(threads) lowered to \(Self.threadLimit) (4 × \(activeCoreCount) cores)")
             return Self.threadLimit
         }
         return threads
@@ -51,7 +52,8 @@ struct DefinitionOptions: ParsableArguments {
     @Option(help: "Labels to report: values, ranges and names, e.g. 1,3,5-9,liver (default: every non-zero label).")
     var labels: String?
 
-    @Option(name: .customLong("label-names"), help: "Label names: LABEL NAME lines, ITK-SNAP, CSV, JSON or dataset.json.")
+    @Option(
+        name: .customLong("label-names"), help: "Label names: LABEL NAME lines, ITK-SNAP, CSV, JSON or dataset.json.")
     var labelNames: String?
 
     @Flag(help: "Treat every non-zero voxel as label 1.")
@@ -66,7 +68,9 @@ struct DefinitionOptions: ParsableArguments {
     @Option(help: "Percentile of the HD percentile metric (key hdQ_mm).")
     var percentile: Double = 95
 
-    @Option(help: ArgumentHelp("Surface definition: \(PresetChoice.allValueStrings.joined(separator: ", ")).", valueName: "preset"))
+    @Option(
+        help: ArgumentHelp(
+            "Surface definition: \(PresetChoice.allValueStrings.joined(separator: ", ")).", valueName: "preset"))
     var compat: PresetChoice?
 
     @Flag(help: "Resample the prediction onto the reference grid (nearest neighbour).")
@@ -201,13 +205,15 @@ struct AggregateOptions: ParsableArguments {
         help: "Count +inf as this many mm (or 'diagonal': each case's image diagonal) in aggregates.",
         transform: { text in
             guard let penalty = Penalty(text: text) else {
-                throw ValidationError("--penalty-mm must be a positive number of mm (or 0) or 'diagonal', not '\(text)'")
+                throw ValidationError(
+                    "--penalty-mm must be a positive number of mm (or 0) or 'diagonal', not '\(text)'")
             }
             return penalty
         })
     var penalty: Penalty?
 
-    @Option(help: "How absent structures enter aggregates: perfect (Dice 1, distances 0) or nan (left out, as nnU-Net).")
+    @Option(
+        help: "How absent structures enter aggregates: perfect (Dice 1, distances 0) or nan (left out, as nnU-Net).")
     var absent: AbsentConvention?
 
     @Option(
@@ -248,6 +254,20 @@ func outputFormat<Format: RawRepresentable & CaseIterable>(
     let implied = ending.flatMap { ending in Format.allCases.first { $0.rawValue == ending } }
     if let explicit, let implied, explicit.rawValue != implied.rawValue, let path {
         throw InputError.usage("--format \(explicit.rawValue) contradicts \(option) \(path) (a .\(ending ?? "") file)")
+    }
+    // An ending that promises what is not written: rows.json.gz got plain text, rows.txt
+    // or rows.tsv got CSV, without a word.
+    if let path, let ending, implied == nil {
+        let formats = Format.allCases.map { $0.rawValue == "table" ? ".txt" : "." + $0.rawValue }
+        let known = "(\(formats.joined(separator: ", ")))"
+        if ending == "gz" {
+            throw InputError.usage("\(option) \(path): reports are written uncompressed; name it without .gz \(known)")
+        }
+        if explicit == nil && (ending == "tsv" || ending == "table") {
+            throw InputError.usage(
+                "\(option) \(path): a .\(path.split(separator: ".").last ?? "") file is not written here; "
+                    + "use one of \(known) or --format")
+        }
     }
     return explicit ?? implied ?? fallback
 }

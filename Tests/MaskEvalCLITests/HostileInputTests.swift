@@ -99,6 +99,9 @@ import Testing
         ("nifti2_axis_2_31.nii", "dim[1] is 2147483648; an axis may hold at most 2147483647 voxels"),
         ("nifti2_dims_overflow.nii", "overflow a 64-bit byte count"),
         ("lonely.hdr", "lonely.img: no such file (the voxel data of"),
+        ("gzip_without_trailer.nii.gz", "the gzip stream is truncated (it ends before its trailer"),
+        ("gzip_trailer_cut.nii.gz", "the gzip stream is truncated (it ends before its trailer"),
+        ("corrupt_crc.nii.gz", "the gzip stream is corrupt (zlib: incorrect data check)"),
     ])
     func refusalSaysWhy(name: String, fragment: String) throws {
         for arguments in [

@@ -230,6 +230,46 @@ import Testing
         #expect(microns.problems.contains { $0.message.contains("voxel spacing along i is 1e-07 mm") })
     }
 
+    /// probe3: `info` said nothing when the qform and sform place a file differently (the
+    /// mricron JHU atlas: the qform flips k, 360 mm apart), when scl_slope/scl_inter turn
+    /// every stored label into another one (a stored 0 into label 1), or when dim[0] leaves
+    /// out an axis of more than one voxel (dim[0] 2 with 6 slices: one slice is read).
+    @Test func qformSformDisagreementAndLabelScalingAreWarned() {
+        let agreeing = header(4, 5, 6)
+        #expect(agreeing.problems.isEmpty, "\(agreeing.problems)")
+        var shifted = header(4, 5, 6)
+        shifted.qoffsetX += 50
+        #expect(
+            shifted.problems.contains {
+                $0.severity == .warning
+                    && $0.message.hasPrefix("qform and sform disagree by up to 50 mm at a corner voxel")
+            })
+        var flipped = header(4, 5, 6)
+        flipped.pixdim[0] = -1  // qfac: the qform's k axis points the other way
+        #expect(flipped.problems.contains { $0.message.hasPrefix("qform and sform disagree by up to 10 mm") })
+        var scaled = header(4, 5, 6)
+        (scaled.sclSlope, scaled.sclInter) = (2, 1)
+        #expect(
+            scaled.problems.contains(
+                .init(
+                    .warning,
+                    "scl_slope 2 and scl_inter 1 scale the stored values, as NIfTI readers do: a stored v is label "
+                        + "2·v + 1 (a stored 0, the background, is label 1)")))
+        var flat = header(4, 5, 6)
+        flat.dim[0] = 2
+        #expect(
+            flat.problems.contains(
+                .init(
+                    .warning,
+                    "dim[3] is 6 but dim[0] is 2: sizes past dim[0] are ignored, so only a 2-D part of the data is read"
+                )))
+        for (slope, inter) in [(0.0, 5.0), (1, 0), (.nan, 0)] {
+            var unscaled = header(4, 5, 6)
+            (unscaled.sclSlope, unscaled.sclInter) = (slope, inter)
+            #expect(unscaled.problems.isEmpty, "\(slope) \(inter): \(unscaled.problems)")
+        }
+    }
+
     /// #14: geometry messages print the digits that differ, never "1×1×1 differs from 1×1×1".
     @Test func geometryMessagesShowTheDifference() throws {
         let reference = Grid(nx: 4, ny: 4, nz: 4, affine: .diagonal(1, 1, 1))

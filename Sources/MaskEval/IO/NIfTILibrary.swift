@@ -69,15 +69,47 @@ final class ReadHandle {
         var done = 0
         while done < buffer.count {
             // At most 256 MiB per call: gzread's count is an unsigned int.
-            let chunk = min(buffer.count - done, 1 << 28)
+            var chunk = min(buffer.count - done, 1 << 28)
+            // The last call asks for 2 bytes or more, so that the byte asked past the data
+            // (`readToEnd`) always meets the end of the stream inside one zlib call.
+            if buffer.count - done - chunk == 1 { chunk -= 1 }
             let got = Int(gzread(handle, base + done, UInt32(chunk)))
             if got < 0 {
-                throw ReadError.invalid(path: path, reason: "the gzip stream is corrupt (after \(done) bytes)")
+                // zlib's own words (e.g. "incorrect data check": a bad CRC-32); no byte
+                // count, as one call covers up to 256 MiB ("after 0 bytes" misled).
+                var code: Int32 = Z_OK
+                let message = gzerror(handle, &code).map { String(cString: $0) } ?? ""
+                // gzdopen names the file "<fd:N>": drop that prefix.
+                let detail = message.hasPrefix("<fd:") ? String(message.drop { $0 != " " }.dropFirst()) : message
+                throw ReadError.invalid(
+                    path: path, reason: "the gzip stream is corrupt" + (detail.isEmpty ? "" : " (zlib: \(detail))"))
             }
             if got == 0 { break }
             done += got
         }
         return done
+    }
+
+    /// Reads `buffer.count - 1` bytes that end the data, like `read`, and returns how many
+    /// came (`buffer.count` when bytes follow the data). Of a gzip stream, one byte more is
+    /// asked for, so that zlib inflates to the stream's end and checks its trailer: `gzread`
+    /// ends a truncated stream quietly (only `gzerror` says "unexpected end of file"), so a
+    /// file that lost its 8-byte trailer (CRC-32 and size), as an interrupted copy does,
+    /// read as whole with its data never checked.
+    func readToEnd(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard isCompressed, let handle else {
+            return try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.dropLast()))
+        }
+        let got = try read(into: buffer)
+        var code: Int32 = Z_OK
+        _ = gzerror(handle, &code)
+        // Short of the data: the caller says how much was read.
+        if code != Z_OK && got >= buffer.count - 1 {
+            throw ReadError.invalid(
+                path: path,
+                reason: "the gzip stream is truncated (it ends before its trailer, so its data cannot be checked)")
+        }
+        return got
     }
 
     /// Up to `count` bytes (fewer at the end of the data).

@@ -139,7 +139,8 @@ public enum NIfTIReader {
         reportingPath body: (UnsafeRawBufferPointer, _ inflatedWhole: Bool) throws -> T
     ) throws -> T {
         let room = prefixRoom(layout, inflation: inflation)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: room + max(layout.byteCount, 1), alignment: 64)
+        // One byte more than the voxels: `readToEnd` asks a gzip stream for a byte past them.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: room + layout.byteCount + 1, alignment: 64)
         defer { buffer.deallocate() }
         HugePages.advise(buffer.baseAddress, count: buffer.count)
         let (start, inflatedWhole) = try readVoxels(
@@ -176,7 +177,8 @@ public enum NIfTIReader {
                 }
             }
             try file.seek(to: layout.dataOffset)
-            return try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes]))
+            return min(
+                bytes, try file.readToEnd(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(bytes + 1)])))
         }
         guard read == bytes else {
             throw ReadError.invalid(

@@ -237,7 +237,7 @@ struct NIfTIFiles {
         let candidates = names.flatMap { ["\(stem).\($0)", "\(stem).\($0).gz", "\(stem).\($0).GZ"] }
         guard let found = candidates.first(where: RegularFile.exists) else {
             if given == "hdr" { throw ReadError.missing(path: "\(stem).\(names[0])", of: path) }
-            throw ReadError.missing(path: "\(stem).\(names[0])")
+            throw ReadError.missing(path: "\(stem).\(names[0])", of: path, half: "header")
         }
         return given == "hdr"
             ? NIfTIFiles(header: path, data: found, isPair: true) : NIfTIFiles(header: found, data: path, isPair: true)

@@ -13,7 +13,7 @@ public enum PairsFile {
         else {
             throw InputError.badFile(path: path, reason: "expected a header with columns case,reference,prediction")
         }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathName.folder(of: path)
         func resolve(_ file: String) -> String? {
             let trimmed = file.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { return nil }

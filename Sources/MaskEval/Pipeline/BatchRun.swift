@@ -34,6 +34,14 @@ public struct BatchRun: Sendable {
         public var total: Int
         public var caseID: String
         public var error: String?
+        /// True when the case has a reference but no prediction (its rows are `no_prediction`).
+        public var missingPrediction = false
+
+        /// The case's outcome in a progress line: `error: MESSAGE`, `no prediction` or `ok`
+        /// (a case without its prediction read as `ok`).
+        public var outcome: String {
+            error.map { "error: \($0)" } ?? (missingPrediction ? "no prediction" : "ok")
+        }
     }
 
     /// The cases this run evaluates (its shard), in id order.
@@ -54,7 +62,10 @@ public struct BatchRun: Sendable {
                 let (rows, facts) = Self.evaluate(work[index], comparison: perCase, onCase: onCase)
                 shared.value[index] = (rows, facts)
                 let error = rows.first { $0.status == .error }?.error
-                progress(Progress(finished: counter.next(), total: work.count, caseID: work[index].id, error: error))
+                progress(
+                    Progress(
+                        finished: counter.next(), total: work.count, caseID: work[index].id, error: error,
+                        missingPrediction: work[index].prediction == nil))
             }
         }
         let settings = comparison.settings

@@ -117,12 +117,15 @@ extension LabelVolume {
     public struct Description: Sendable {
         public var path: String
         public var grid: Grid
+        /// What scl_slope/scl_inter did to the stored labels (`NIfTIHeader.labelScaling`).
+        public var labelScaling: String?
 
-        public init(path: String, grid: Grid) {
+        public init(path: String, grid: Grid, labelScaling: String? = nil) {
             self.path = path
             self.grid = grid
+            self.labelScaling = labelScaling
         }
     }
 
-    public var description: Description { Description(path: path, grid: grid) }
+    public var description: Description { Description(path: path, grid: grid, labelScaling: header.labelScaling) }
 }

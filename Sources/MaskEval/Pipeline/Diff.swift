@@ -227,7 +227,8 @@ public enum ModelDiff {
         if let folder = inputs["references"] { return .folder(canonical(folder)) }
         guard let pairs = inputs["pairs"] else { return .unknown }
         guard let cases = pairsFiles[pairs] else {
-            throw InputError.badFile(path: file.path, reason: "its references cannot be checked: pairs file \(pairs) was not read")
+            throw InputError.badFile(
+                path: file.path, reason: "its references cannot be checked: pairs file \(pairs) was not read")
         }
         return .files(
             Dictionary(
@@ -255,7 +256,7 @@ public enum ModelDiff {
             }
         case (.folder(let folder), .files(let files)), (.files(let files), .folder(let folder)):
             for (id, path) in files.sorted(by: { $0.key < $1.key })
-            where (path as NSString).deletingLastPathComponent != folder {
+            where PathName.folder(of: path) != folder {
                 throw refuse("case \(id): \(path) is not in \(folder)")
             }
         }

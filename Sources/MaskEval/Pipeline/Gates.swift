@@ -94,10 +94,18 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
             guard labels.contains(value) else {
                 let known = labels.sorted().prefix(20).map(String.init).joined(separator: ", ")
                 throw InputError.usage(
-                    "--require '\(text)': label \(value) is in neither volume nor --labels (labels: \(known)\(labels.count > 20 ? ", …" : ""))")
+                    "--require '\(text)': label \(value) is in neither volume nor --labels (labels: \(known)\(labels.count > 20 ? ", …" : ""))"
+                )
             }
             label = value
         case .name(let name):
+            if let found = names.label(named: name), !labels.contains(found) {
+                // A known name whose label is not evaluated: "no structure is called
+                // 'spleen'" contradicted the names file that defines it.
+                throw InputError.usage(
+                    "--require '\(text)': '\(name)' is label \(found), which is in neither volume nor --labels "
+                        + "(ask for it with --labels \(found) to gate its absent row)")
+            }
             guard let found = names.label(named: name), labels.contains(found) else {
                 let known = labels.sorted().compactMap { names[$0] }
                 let list =
@@ -144,7 +152,9 @@ public struct Gate: Equatable, Sendable, CustomStringConvertible {
             let value = statistics.value(aggregate)
             if !gate.passes(value) { out.append(GateFailure(gate: gate, row: nil, value: value, n: statistics.n)) }
         }
-        return out.sorted { ($0.row?.caseID ?? "\u{10FFFF}", $0.row?.label ?? 0) < ($1.row?.caseID ?? "\u{10FFFF}", $1.row?.label ?? 0) }
+        return out.sorted {
+            ($0.row?.caseID ?? "\u{10FFFF}", $0.row?.label ?? 0) < ($1.row?.caseID ?? "\u{10FFFF}", $1.row?.label ?? 0)
+        }
     }
 }
 

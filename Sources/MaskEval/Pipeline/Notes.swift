@@ -12,6 +12,8 @@
 ///   a mistyped label (99 for 9) would (in a batch: the cases where it is missing).
 /// - Boundary IoU: the `meshmetrics` preset's `biou` is undefined (null) for matched
 ///   structures when no voxel centre lies within τ of the surface (τ at most half the spacing).
+/// - Scaled labels: an input whose `scl_slope`/`scl_inter` change its stored labels (slope 2,
+///   inter 1: a stored 0, the background, is label 1).
 public enum RunNotes {
     /// What a case tells the notes beyond its rows.
     public struct CaseFacts: Equatable, Sendable {
@@ -21,11 +23,14 @@ public enum RunNotes {
         public var ignoredVoxels: Int
         /// The smallest voxel spacing of the reference, mm.
         public var smallestSpacingMM: Double
+        /// "PATH: what scl_slope/scl_inter did" for each input whose stored labels they changed.
+        public var scaledLabels: [String]
 
-        public init(caseID: String, ignoredVoxels: Int, smallestSpacingMM: Double) {
+        public init(caseID: String, ignoredVoxels: Int, smallestSpacingMM: Double, scaledLabels: [String] = []) {
             self.caseID = caseID
             self.ignoredVoxels = ignoredVoxels
             self.smallestSpacingMM = smallestSpacingMM
+            self.scaledLabels = scaledLabels
         }
     }
 
@@ -37,7 +42,19 @@ public enum RunNotes {
         return [
             binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
             ignoreLabel(cases, settings: settings), boundaryIoU(evaluated, cases: cases, settings: settings),
+            scaledLabels(cases),
         ].compactMap { $0 }
+    }
+
+    /// Inputs whose scl_slope/scl_inter change the stored labels (a stored 0 can become a
+    /// structure): every NIfTI reader applies them, so the numbers are right, but a label map
+    /// is rarely meant to be scaled.
+    static func scaledLabels(_ cases: [CaseFacts]) -> String? {
+        let all = cases.flatMap { facts in
+            facts.scaledLabels.map { facts.caseID.isEmpty ? $0 : "case \(Escape.terminal(facts.caseID)): \($0)" }
+        }
+        guard let first = all.first else { return nil }
+        return "note: " + first + (all.count > 1 ? " (and \(all.count - 1) more scaled input(s))" : "")
     }
 
     /// " of any of the N cases" when `rows` span several cases, else "".
@@ -128,12 +145,20 @@ public enum RunNotes {
     }
 }
 
+extension RunNotes {
+    /// "PATH: what scl_slope/scl_inter did" for each input whose labels they changed.
+    static func scaled(_ inputs: [LabelVolume.Description]) -> [String] {
+        inputs.compactMap { input in input.labelScaling.map { "\(input.path): \($0)" } }
+    }
+}
+
 extension Comparison.Result {
     /// This case's facts for `RunNotes`.
     public func facts(caseID: String = "") -> RunNotes.CaseFacts {
         RunNotes.CaseFacts(
             caseID: caseID, ignoredVoxels: evaluation.ignoredVoxels,
-            smallestSpacingMM: referenceVolume.grid.spacingMM.min() ?? 0)
+            smallestSpacingMM: referenceVolume.grid.spacingMM.min() ?? 0,
+            scaledLabels: RunNotes.scaled([reference, prediction]))
     }
 }
 
@@ -141,6 +166,7 @@ extension Comparison.LesionResult {
     /// This case's facts for `RunNotes`.
     public func facts(caseID: String = "") -> RunNotes.CaseFacts {
         RunNotes.CaseFacts(
-            caseID: caseID, ignoredVoxels: ignoredVoxels, smallestSpacingMM: referenceVolume.grid.spacingMM.min() ?? 0)
+            caseID: caseID, ignoredVoxels: ignoredVoxels, smallestSpacingMM: referenceVolume.grid.spacingMM.min() ?? 0,
+            scaledLabels: RunNotes.scaled([reference, prediction]))
     }
 }

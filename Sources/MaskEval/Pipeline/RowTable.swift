@@ -22,7 +22,9 @@ public enum RowTable {
             } else {
                 for label in labels {
                     out.append(
-                        LabelRow(caseID: row.caseID, label: label, name: names[label] ?? "", status: .error, error: row.error))
+                        LabelRow(
+                            caseID: row.caseID, label: label, name: names[label] ?? "", status: .error, error: row.error
+                        ))
                 }
             }
         }
@@ -61,7 +63,10 @@ public enum RowTable {
         if !shards.isEmpty {
             let count = shards[0].1.count
             if let odd = shards.first(where: { $0.1.count != count }) {
-                throw InputError.badFile(path: odd.0, reason: "is shard \(odd.1) of a run with \(count) shards")
+                throw InputError.badFile(
+                    path: odd.0,
+                    reason: "is shard \(odd.1), but \(shards[0].0) is shard \(shards[0].1): merge the shards of one run"
+                )
             }
             var seen: [Int: String] = [:]
             for (path, shard) in shards {
@@ -74,7 +79,9 @@ public enum RowTable {
             if !missing.isEmpty && !partial {
                 throw InputError.badFile(
                     path: first.path,
-                    reason: "shards \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) are missing "
+                    reason: (missing.count == 1 ? "shard " : "shards ")
+                        + missing.map { "\($0)/\(count)" }.joined(separator: ", ")
+                        + (missing.count == 1 ? " is missing " : " are missing ")
                         + "(--partial merges what is there)")
             }
         }

@@ -85,7 +85,7 @@ public struct CaseReports: Sendable {
     /// Links (relative to the batch page at `htmlPath`) to the pages of the cases that have one:
     /// every case evaluated without an error.
     public func links(_ result: BatchResult, htmlPath: String) -> [String: String] {
-        let from = (htmlPath as NSString).deletingLastPathComponent
+        let from = PathName.folder(of: htmlPath)
         var links: [String: String] = [:]
         for row in result.rows where row.status != .error {
             links[row.caseID] = OutputFolder.relative(path(of: row.caseID), from: from.isEmpty ? "." : from)

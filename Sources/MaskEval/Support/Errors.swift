@@ -26,8 +26,9 @@ public protocol MaskEvalFailure: Error, CustomStringConvertible {
 /// Errors met while reading an input file: NIfTI volumes (header, layout, voxels) and the
 /// text inputs read through `InputFile`.
 public enum ReadError: MaskEvalFailure, Equatable {
-    /// No file at `path`; `of` names the file that needs it (the header of an image half).
-    case missing(path: String, of: String? = nil)
+    /// No file at `path`; `of` names the file given when `path` is its other half (`half`:
+    /// the "voxel data" of a `.hdr`, the "header" of an `.img`).
+    case missing(path: String, of: String? = nil, half: String = "voxel data")
     /// The file exists but cannot be opened or read (permission, a symbolic link loop, I/O).
     case unreadable(path: String, reason: String)
     /// Not a regular file: a FIFO, a device, a socket or a directory (`kind` says which).
@@ -44,8 +45,8 @@ public enum ReadError: MaskEvalFailure, Equatable {
 
     public var description: String {
         switch self {
-        case .missing(let path, nil): return "\(path): no such file"
-        case .missing(let path, let of?): return "\(path): no such file (the voxel data of \(of))"
+        case .missing(let path, nil, _): return "\(path): no such file"
+        case .missing(let path, let of?, let half): return "\(path): no such file (the \(half) of \(of))"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .notRegular(let path, let kind): return "\(path): not a regular file (\(kind))"
         case .invalid(let path, let reason): return "\(path): \(reason)"

@@ -17,7 +17,7 @@ public enum OutputFile {
             guard access(target, W_OK) == 0 else { throw OutputError(path: path, reason: "permission denied") }
             if info.st_mode & S_IFMT != S_IFREG { return }
         }
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathName.folder(of: target)
         let directory = folder.isEmpty ? "." : folder
         var folderInfo = stat()
         guard stat(directory, &folderInfo) == 0, folderInfo.st_mode & S_IFMT == S_IFDIR else {
@@ -71,7 +71,7 @@ public enum OutputFile {
             return
         }
         try checkWritable(path)
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = PathName.folder(of: target)
         let name = (target as NSString).lastPathComponent
         let temporary =
             (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -124,7 +124,7 @@ public enum OutputFile {
             let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             current =
                 target.hasPrefix("/")
-                ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+                ? target : (PathName.folder(of: current) as NSString).appendingPathComponent(target)
         }
         return current
     }

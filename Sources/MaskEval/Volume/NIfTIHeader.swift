@@ -176,6 +176,16 @@ public struct NIfTIHeader: Equatable, Sendable {
                             + "(extra dimensions must have size 1)"))
             }
         }
+        // Sizes past dim[0] are ignored, as the standard says; one above 1 there is a header
+        // that disagrees with itself (dim[0] 2 with 20 slices: only the first one is read).
+        let ignored = (rank + 1)..<min(dim.count, 8)
+        if let axis = ignored.first(where: { dim[$0] > 1 }) {
+            found.append(
+                .init(
+                    .warning,
+                    "dim[\(axis)] is \(dim[axis]) but dim[0] is \(rank): sizes past dim[0] are ignored, so only a "
+                        + "\(rank)-D part of the data is read"))
+        }
         if voxelType == nil {
             found.append(
                 .init(.error, "voxel type \(VoxelType.name(ofCode: datatype)) is not a label type"))
@@ -187,7 +197,54 @@ public struct NIfTIHeader: Equatable, Sendable {
         if millimetresPerUnit == nil {
             found.append(.init(.warning, "spatial units unknown (xyz_units \(xyzUnits)): taken as mm"))
         }
+        if let gap = qformSformGap, gap > Self.qformSformTolerance {
+            found.append(
+                .init(
+                    .warning,
+                    "qform and sform disagree by up to \(NumberFormat.compact(gap)) mm at a corner voxel: "
+                        + "MaskEval uses the sform (as nibabel); tools that read the qform place this file elsewhere"))
+        }
+        if let labelScaling { found.append(.init(.warning, labelScaling)) }
         return found
+    }
+
+    /// What `scl_slope`/`scl_inter` do to the stored labels, when they change them (slope 0
+    /// or not finite means no scaling, as in nibabel); nil otherwise. `info` warns with it,
+    /// and `compare`, `batch` and `lesions` note it: a stored 0 can become a label.
+    public var labelScaling: String? {
+        guard sclSlope != 0 && sclSlope.isFinite && (sclSlope != 1 || sclInter != 0) else { return nil }
+        let slope = NumberFormat.compact(sclSlope)
+        let inter = NumberFormat.compact(sclInter)
+        return "scl_slope \(slope) and scl_inter \(inter) scale the stored values, as NIfTI readers do: a stored v "
+            + "is label \(slope)·v"
+            + (sclInter == 0 ? "" : " + \(inter) (a stored 0, the background, is label \(inter))")
+    }
+
+    /// Largest corner-voxel distance between a qform and an sform still taken as the same
+    /// placement (float32 storage of the quaternion and the rows differs by far less).
+    static let qformSformTolerance = 0.01
+
+    /// The largest distance in mm between the world points the qform and the sform give to
+    /// the volume's 8 corner voxels, when both are set (codes > 0) and finite; else nil.
+    var qformSformGap: Double? {
+        guard niftiVersion > 0, qformCode > 0, sformCode > 0, dim.count > 3 else { return nil }
+        let scale = millimetresPerUnit ?? 1
+        let sform = affine
+        let qform = qformMatrix
+        var gap = 0.0
+        for corner in 0..<8 {
+            let i = corner & 1 == 0 ? 0 : Double(max(dim[1], 1) - 1)
+            let j = corner & 2 == 0 ? 0 : Double(max(dim[2], 1) - 1)
+            let k = corner & 4 == 0 ? 0 : Double(max(dim[3], 1) - 1)
+            let a = sform.apply(i, j, k)
+            let b = qform.apply(i, j, k)
+            let d =
+                ((a.0 - b.0 * scale) * (a.0 - b.0 * scale) + (a.1 - b.1 * scale) * (a.1 - b.1 * scale)
+                + (a.2 - b.2 * scale) * (a.2 - b.2 * scale)).squareRoot()
+            guard d.isFinite else { return nil }
+            gap = max(gap, d)
+        }
+        return gap
     }
 
     /// Largest |cos| between two sform columns still taken as orthogonal (0.0057° from 90°):

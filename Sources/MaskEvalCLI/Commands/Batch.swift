@@ -101,7 +101,9 @@ struct Batch: ParsableCommand {
             (cases, warnings) = (pairing.cases, pairing.warnings)
             settings.inputs = ["references": referenceFolder ?? "", "predictions": predictionFolder ?? ""]
         }
-        let caseFiles = cases.flatMap { [$0.reference, $0.prediction].compactMap { $0 } }.map { ("an input volume", $0) }
+        let caseFiles = cases.flatMap { [$0.reference, $0.prediction].compactMap { $0 } }.map {
+            ("an input volume", $0)
+        }
         let inputs = definitions.inputFiles + (pairs.map { [("--pairs", $0)] } ?? []) + caseFiles
         try outputs.check(inputs: inputs)
         try baseline.check(inputs: inputs, outputs: try outputs.files)
@@ -244,10 +246,12 @@ final class ProgressBar: @unchecked Sendable {
                         format: "\r[%@] %d/%d cases, %.1f s elapsed, ETA %.1f s", bar, progress.finished, total,
                         elapsed, eta
                     ).utf8))
-            if let error = progress.error { FileHandle.standardError.write(Data("\nmaskeval: case \(id): \(error)\n".utf8)) }
+            if let error = progress.error {
+                FileHandle.standardError.write(Data("\nmaskeval: case \(id): \(error)\n".utf8))
+            }
         } else {
-            let status = progress.error.map { "error: \($0)" } ?? "ok"
-            printError(String(format: "case %d/%d %@ %@ (%.1f s)", progress.finished, total, id, status, elapsed))
+            printError(
+                String(format: "case %d/%d %@ %@ (%.1f s)", progress.finished, total, id, progress.outcome, elapsed))
         }
     }
 
