@@ -34,13 +34,16 @@ enum Bridge {
                     p.withUnsafeBufferPointer { p in Evaluator.evaluate(.uint8(r, p), grid: grid, settings: engine) }
                 }
             }
+            let rows = LabelRow.rows(evaluation, caseID: "", names: comparison.names)
             let report = CompareReport(
-                rows: LabelRow.rows(evaluation, caseID: "", names: comparison.names), settings: settings,
-                reference: .init(path: reference.name, grid: grid), prediction: .init(path: prediction.name, grid: grid)
-            )
+                rows: rows, settings: settings, reference: .init(path: reference.name, grid: grid),
+                prediction: .init(path: prediction.name, grid: grid))
+            let facts = RunNotes.CaseFacts(
+                caseID: "", ignoredVoxels: evaluation.ignoredVoxels, smallestSpacingMM: grid.spacingMM.min())
             return .success(
                 json: report.json().rendered(), text: { report.table() },
-                engineSeconds: evaluation.timings.overlapSeconds + evaluation.timings.distanceSeconds)
+                engineSeconds: evaluation.timings.overlapSeconds + evaluation.timings.distanceSeconds,
+                notes: RunNotes.lines(rows: rows, cases: [facts], settings: settings))
         }
     }
 
@@ -57,7 +60,8 @@ enum Bridge {
             let t = result.evaluation.timings
             return .success(
                 json: report.json().rendered(), text: { report.table() },
-                engineSeconds: t.overlapSeconds + t.distanceSeconds)
+                engineSeconds: t.overlapSeconds + t.distanceSeconds,
+                notes: RunNotes.lines(rows: result.rows, cases: [result.facts()], settings: comparison.settings))
         }
     }
 

@@ -24,6 +24,8 @@ final class ResultBox {
     let json: UnsafeMutablePointer<CChar>?
     let message: UnsafeMutablePointer<CChar>?
     let engineSeconds: Double
+    /// The run's notes, one per line; nil when there are none.
+    let notes: UnsafeMutablePointer<CChar>?
     /// The text is made on first request (a caller that never shows the table does not pay
     /// for it: ~2 ms for the AAL pair's 116 rows), under `lock`.
     private let makeText: (() -> String)?
@@ -32,13 +34,14 @@ final class ResultBox {
 
     init(_ outcome: CallOutcome) {
         switch outcome {
-        case .success(let json, let text, let engineSeconds):
+        case .success(let json, let text, let engineSeconds, let notes):
             status = 0
             errorKind = 0
             self.json = strdup(json)
             makeText = text
             message = nil
             self.engineSeconds = engineSeconds
+            self.notes = notes.isEmpty ? nil : strdup(notes.joined(separator: "\n"))
         case .failure(let failure):
             status = failure.status
             errorKind = failure.kind.rawValue
@@ -46,6 +49,7 @@ final class ResultBox {
             makeText = nil
             message = strdup(failure.message)
             engineSeconds = 0
+            notes = nil
         }
     }
 
@@ -60,6 +64,7 @@ final class ResultBox {
         free(json)
         free(madeText)
         free(message)
+        free(notes)
     }
 }
 
@@ -204,6 +209,11 @@ public func maskevalResultText(_ result: OpaquePointer?) -> UnsafePointer<CChar>
 @_cdecl("maskeval_result_message")
 public func maskevalResultMessage(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
     box(result)?.message.map { UnsafePointer($0) }
+}
+
+@_cdecl("maskeval_result_notes")
+public func maskevalResultNotes(_ result: OpaquePointer?) -> UnsafePointer<CChar>? {
+    box(result)?.notes.map { UnsafePointer($0) }
 }
 
 @_cdecl("maskeval_result_engine_seconds")

@@ -40,8 +40,9 @@ struct CallFailure: Error {
 /// What a call returns: the JSON document (and, for reports, the CLI's table text and the
 /// engine's own seconds), or a failure.
 enum CallOutcome {
-    /// `text` is made only when the caller asks for it (`maskeval_result_text`).
-    case success(json: String, text: (() -> String)?, engineSeconds: Double)
+    /// `text` is made only when the caller asks for it (`maskeval_result_text`); `notes`: the
+    /// lines the CLI prints on stderr after the report (`RunNotes`), for `maskeval_result_notes`.
+    case success(json: String, text: (() -> String)?, engineSeconds: Double, notes: [String] = [])
     case failure(CallFailure)
 }
 

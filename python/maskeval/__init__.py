@@ -8,11 +8,11 @@ MedPy and DeepMind), computed in-process by the Swift engine on numpy arrays.
 """
 from ._api import BatchResult, Report, batch, compare, compare_files
 from ._native import ENGINE_VERSION
-from .errors import GeometryError, InputError, MaskEvalError, MissingFileError
+from .errors import GeometryError, InputError, MaskEvalError, MaskEvalWarning, MissingFileError
 
 __version__ = ENGINE_VERSION
 
 __all__ = [
     "compare", "compare_files", "batch", "Report", "BatchResult", "MaskEvalError", "InputError", "GeometryError",
-    "MissingFileError", "__version__",
+    "MissingFileError", "MaskEvalWarning", "__version__",
 ]

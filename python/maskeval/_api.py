@@ -3,14 +3,14 @@ import json
 import numbers
 import os
 import sys
+import warnings
 
 import numpy as np
 
 from . import _native
-from .errors import InputError
+from .errors import InputError, MaskEvalWarning
 
 _NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
-_PRESETS = ("monai", "medpy", "deepmind", "all")
 
 
 def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names=None):
@@ -85,6 +85,8 @@ class Report:
     - ``summary``, ``settings``, ``reference``, ``prediction``: those parts of the document.
     - ``to_dict()``: the whole document; ``to_json()``: its text as the CLI prints it.
     - ``engine_seconds``: time the engine spent evaluating (without conversion and report).
+    - ``notes``: what the CLI notes on stderr after the report (each also issued as a
+      :class:`MaskEvalWarning` when the report is made).
     - ``repr(report)``: the CLI's table.
     """
 
@@ -93,6 +95,9 @@ class Report:
         self._parsed = None
         self._result = result  # the table is made on first use
         self.engine_seconds = result.engine_seconds
+        self.notes = list(result.notes)
+        for note in self.notes:
+            warnings.warn("maskeval: " + note, MaskEvalWarning, stacklevel=3)
 
     @property
     def _document(self):

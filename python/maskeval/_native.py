@@ -62,6 +62,8 @@ def _load():
         "maskeval_result_engine_seconds": (ctypes.c_double, [ctypes.c_void_p]),
         "maskeval_result_free": (None, [ctypes.c_void_p]),
     }
+    if hasattr(lib, "maskeval_result_notes"):  # absent from libraries before the notes
+        signatures["maskeval_result_notes"] = (ctypes.c_char_p, [ctypes.c_void_p])
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
         function.restype = restype
@@ -106,11 +108,13 @@ class Result:
     table) is made by the library on first use, so the C result is kept until then and freed
     with this object."""
 
-    __slots__ = ("json_text", "engine_seconds", "_handle", "_text")
+    __slots__ = ("json_text", "engine_seconds", "notes", "_handle", "_text")
 
     def __init__(self, handle):
         self.json_text = _lib.maskeval_result_json(handle).decode("utf-8")
         self.engine_seconds = _lib.maskeval_result_engine_seconds(handle)
+        notes = _lib.maskeval_result_notes(handle) if hasattr(_lib, "maskeval_result_notes") else None
+        self.notes = notes.decode("utf-8").split("\n") if notes else []
         self._handle = handle
         self._text = None
 

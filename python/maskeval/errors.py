@@ -29,6 +29,12 @@ class MissingFileError(MaskEvalError, FileNotFoundError):
         return self.message
 
 
+class MaskEvalWarning(UserWarning):
+    """What the CLI notes on stderr after a report: a label asked for that is in neither
+    volume, an ignore label not in the reference, an undefined biou, binary masks stored with
+    other values. The numbers are computed; the warning says what they may hide."""
+
+
 # maskeval.h MASKEVAL_ERROR_* kinds
 _KINDS = {1: InputError, 2: InputError, 3: GeometryError, 4: MissingFileError}
 

@@ -50,8 +50,9 @@ def test_options_reach_the_engine_as_the_cli_flags(jhu_crop, tmp_path):
     pred = write_nifti(tmp_path / "p.nii", prediction, (2, 2, 2))
     expected = cli_json("compare", ref, pred, "--labels", "3,5-7,99", "--compat", "medpy", "--percentile", "99.5",
                         "--tolerance", "3", "--penalty-mm", "diagonal")
-    report = maskeval.compare(reference, prediction, (2, 2, 2), labels=[3, 5, 6, 7, 99], preset="medpy",
-                              percentile=99.5, tolerance=3, penalty_mm="diagonal", threads=1)
+    with pytest.warns(maskeval.MaskEvalWarning, match="labels 7, 99"):
+        report = maskeval.compare(reference, prediction, (2, 2, 2), labels=[3, 5, 6, 7, 99], preset="medpy",
+                                  percentile=99.5, tolerance=3, penalty_mm="diagonal", threads=1)
     same_numbers(report, expected)
     # Arrays have no file names: every setting but the recorded input paths agrees.
     assert report.settings == {k: v for k, v in expected["settings"].items() if k != "inputs"}
@@ -251,3 +252,26 @@ def test_the_first_bad_voxel_in_voxel_order_is_named_whatever_the_layout_and_thr
             maskeval.compare(labels, np.zeros((64, 64, 64), np.uint8), (1, 1, 1), threads=threads)
         assert str(caught.value) == ("<reference array>: voxel (5, 0, 0) holds 2.5, which is not an integer label "
                                      "in the Int32 range")
+
+
+def test_the_clis_notes_are_warnings_and_kept_on_the_report(jhu_crop, tmp_path):
+    """A label asked for that is in neither volume is a note on the CLI's stderr; the API says
+    it too (a MaskEvalWarning per note, and report.notes), for arrays and for files."""
+    reference, prediction = jhu_crop
+    ref = write_nifti(tmp_path / "r.nii", reference, (2, 2, 2))
+    pred = write_nifti(tmp_path / "p.nii", prediction, (2, 2, 2))
+    _, _, stderr = run_cli("compare", ref, pred, "--labels", "3,99")
+    cli_notes = [line[len("maskeval: "):] for line in stderr.splitlines() if line.startswith("maskeval: note")]
+    assert cli_notes and "99" in cli_notes[0]
+    with pytest.warns(maskeval.MaskEvalWarning) as caught:
+        report = maskeval.compare(reference, prediction, (2, 2, 2), labels=[3, 99])
+    assert report.notes == cli_notes
+    assert [str(w.message) for w in caught] == ["maskeval: " + note for note in cli_notes]
+    with pytest.warns(maskeval.MaskEvalWarning):
+        from_files = maskeval.compare_files(ref, pred, labels=[3, 99])
+    assert from_files.notes == cli_notes
+    # Nothing to say: no warning, no notes.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", maskeval.MaskEvalWarning)
+        assert maskeval.compare(reference, prediction, (2, 2, 2), labels=[3]).notes == []

@@ -152,6 +152,11 @@ const char *maskeval_result_json(const maskeval_result *result);
  * the first call (thread-safe) and freed with the result. */
 const char *maskeval_result_text(const maskeval_result *result);
 const char *maskeval_result_message(const maskeval_result *result);
+/* What the CLI says on stderr after a compare report ("note: …", "hint: …": a label in neither
+ * volume, an ignore label not in the reference, an undefined biou, binary masks stored with
+ * other values), one per line without the "maskeval: " prefix; NULL when there is none or
+ * the call failed. Freed with the result. */
+const char *maskeval_result_notes(const maskeval_result *result);
 /* Seconds the engine spent in the evaluation itself (overlap + distances), for measuring
  * the caller's own overhead; 0 for calls that evaluate nothing. */
 double maskeval_result_engine_seconds(const maskeval_result *result);
