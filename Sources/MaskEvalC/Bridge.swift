@@ -136,7 +136,8 @@ enum Bridge {
                 "rows_document": RowFiles.json(result),
                 "summary": SummaryReport.json(result, gateFailures: []),
             ])
-            return .success(json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0)
+            return .success(
+                json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0, notes: result.notes)
         }
     }
 

@@ -217,15 +217,33 @@ def compare_files(reference_path, prediction_path, *, labels=None, preset="monai
 class BatchResult:
     """The outcome of :func:`batch`: ``rows`` (dicts keyed as ``batch --output rows.json``'s
     rows), ``summary`` (the ``batch --summary`` document), ``warnings``, ``rows_document()``
-    (the whole rows JSON), ``to_pandas()``, and ``repr()``: batch's stdout table."""
+    (the whole rows JSON), ``to_pandas()``, and ``repr()``: batch's stdout table.
 
-    def __init__(self, document, summary, table):
+    ``notes``: what ``maskeval batch`` says on stderr after its table — files left unpaired,
+    failed cases, cases without a prediction (which the CLI's exit status 65 fails unless
+    ``--allow-missing``), and its run notes — each also issued as a :class:`MaskEvalWarning`.
+    ``error_cases`` and ``cases_without_prediction`` list those cases."""
+
+    def __init__(self, document, summary, table, notes=()):
         self._document = document
         self.metric_keys = document["metric_keys"]
         self.rows = document["rows"]
         self.warnings = document["warnings"]
         self.summary = summary
         self._table = table
+        self.notes = list(self.warnings) + list(notes)
+        for case in self.error_cases:
+            message = next((r.get("error") or "" for r in self.rows
+                            if r.get("case") == case and r.get("status") == "error"), "")
+            self.notes.append("case %s failed: %s" % (case, message))
+        missing = self.cases_without_prediction
+        if missing:
+            self.notes.append("%d case(s) without a prediction: %s (counted as missed)"
+                              % (len(missing), ", ".join(missing[:10])))
+
+    @property
+    def cases_without_prediction(self):
+        return self.summary["cases_without_prediction"]
 
     @property
     def error_cases(self):
@@ -309,7 +327,7 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     values["resample"] = "true" if resample else "false"
     values["ignore-geometry"] = "true" if ignore_geometry else "false"
     _native.Options(values)  # checks the option names before any case runs
-    cases, warnings, inputs = _cases(pairs_or_folders)
+    cases, pairing_warnings, inputs = _cases(pairs_or_folders)
     values.update(inputs)
     if executor is None:
         texts = [_evaluate_case(c, r, p, values, problem) for c, r, p, problem in cases]
@@ -319,6 +337,10 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     rows = []
     for text in texts:
         rows.extend(json.loads(text)["rows"])
-    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": warnings}), _native.Options(values))
+    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings}),
+                                    _native.Options(values))
     document = summary.document()
-    return BatchResult(document["rows_document"], document["summary"], summary.text)
+    result = BatchResult(document["rows_document"], document["summary"], summary.text, summary.notes)
+    for note in result.notes:
+        warnings.warn("maskeval: " + note, MaskEvalWarning, stacklevel=2)
+    return result

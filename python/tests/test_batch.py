@@ -29,11 +29,19 @@ def make_folders(tmp_path):
 def test_batch_with_a_process_pool_equals_the_cli(tmp_path):
     refs, preds = make_folders(tmp_path)
     rows_path, summary_path = tmp_path / "rows.json", tmp_path / "summary.json"
-    status, table, _ = run_cli("batch", refs, preds, "--output", rows_path, "--format", "json", "--summary",
-                               summary_path, "--penalty-mm", "50", check=False)
+    status, table, stderr = run_cli("batch", refs, preds, "--output", rows_path, "--format", "json", "--summary",
+                                    summary_path, "--penalty-mm", "50", check=False)
     assert status == 65  # the broken case
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
-        result = maskeval.batch((refs, preds), penalty_mm=50, executor=pool)
+        with pytest.warns(maskeval.MaskEvalWarning) as caught:
+            result = maskeval.batch((refs, preds), penalty_mm=50, executor=pool)
+    # What the CLI says after its table, the API says too: failed cases word for word, and the
+    # case without a prediction (the CLI's 65 without --allow-missing), as warnings and notes.
+    assert [str(w.message) for w in caught] == ["maskeval: " + note for note in result.notes]
+    failed = [line[len("maskeval: "):] for line in stderr.splitlines() if line.startswith("maskeval: case ")]
+    assert len(failed) == 2 and all(line in result.notes for line in failed)
+    assert "1 case(s) without a prediction: unpredicted (counted as missed)" in result.notes
+    assert result.cases_without_prediction == ["unpredicted"]
     assert result.rows_document() == json.loads(rows_path.read_text())
     assert result.summary == json.loads(summary_path.read_text())
     assert repr(result) == table
