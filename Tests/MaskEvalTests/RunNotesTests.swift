@@ -41,6 +41,29 @@ struct RunNotesTests {
         #expect(RunNotes.ignoreLabel(none, settings: settings) == nil)
     }
 
+    /// A tolerance-map entry for a label no structure has is named; entries that are used,
+    /// or a map with regions (numbered by region), say nothing.
+    @Test func unusedToleranceNote() {
+        var settings = RunSettings()
+        settings.toleranceByLabel = [1: 2, 7: 3, 9: 1.5]
+        let rows = [Self.row("", 1, .matched), Self.row("", 2, .missed)]
+        #expect(
+            RunNotes.lines(rows: rows, cases: [], settings: settings) == [
+                "note: --tolerance-map gives τ for labels 7, 9, which no structure has (in neither volume nor "
+                    + "--labels); the structures evaluated use their own entries or the default τ (1 mm)"
+            ])
+        settings.toleranceByLabel = [8: 2]
+        #expect(
+            RunNotes.unusedTolerances(rows, settings: settings)
+                == "note: --tolerance-map gives τ for label 8, which no structure has (in neither volume nor "
+                + "--labels); the structures evaluated use the default τ (1 mm)")
+        settings.toleranceByLabel = [1: 2, 2: 3]
+        #expect(RunNotes.unusedTolerances(rows, settings: settings) == nil)
+        settings.toleranceByLabel = [8: 2]
+        settings.regions = [Region(name: "WT", labels: [1, 2])]
+        #expect(RunNotes.unusedTolerances(rows, settings: settings) == nil)
+    }
+
     /// A region absent in one case of a batch is ordinary (ET in a case without enhancing
     /// tumour); absent in every case it is named. A failed case (error rows) was not evaluated
     /// and is not counted.

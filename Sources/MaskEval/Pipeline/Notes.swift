@@ -12,6 +12,7 @@
 ///   a mistyped label (99 for 9) would (in a batch: the cases where it is missing).
 /// - Boundary IoU: the `meshmetrics` preset's `biou` is undefined (null) for matched
 ///   structures when no voxel centre lies within τ of the surface (τ at most half the spacing).
+/// - Tolerance map: an entry for a label no structure has leaves it unused.
 /// - Scaled labels: an input whose `scl_slope`/`scl_inter` change its stored labels (slope 2,
 ///   inter 1: a stored 0, the background, is label 1).
 public enum RunNotes {
@@ -42,7 +43,7 @@ public enum RunNotes {
         return [
             binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
             ignoreLabel(cases, settings: settings), boundaryIoU(evaluated, cases: cases, settings: settings),
-            scaledLabels(cases),
+            scaledLabels(cases), unusedTolerances(evaluated, settings: settings),
         ].compactMap { $0 }
     }
 
@@ -127,6 +128,22 @@ public enum RunNotes {
         return text + " of \(without.count) of the \(cases.count) cases ("
             + ids.prefix(10).map(Escape.terminal).joined(separator: ", ") + (ids.count > 10 ? ", …" : "")
             + "); no voxel was left out there"
+    }
+
+    /// A `--tolerance-map` entry for a label that no evaluated row has (in neither volume nor
+    /// `--labels`, in any case): a map written for another numbering, or a typo, would leave
+    /// every structure at the default τ without a word.
+    static func unusedTolerances(_ rows: [LabelRow], settings: RunSettings) -> String? {
+        guard !settings.toleranceByLabel.isEmpty, settings.regions == nil, !settings.binary, !rows.isEmpty
+        else { return nil }
+        let present = Set(rows.map(\.label))
+        let unused = settings.toleranceByLabel.keys.filter { !present.contains($0) }.sorted()
+        guard !unused.isEmpty else { return nil }
+        let list = unused.prefix(10).map(String.init).joined(separator: ", ") + (unused.count > 10 ? ", …" : "")
+        let used = settings.toleranceByLabel.keys.contains(where: present.contains)
+        return "note: --tolerance-map gives τ for \(unused.count == 1 ? "label" : "labels") \(list), which no "
+            + "structure has\(anyCase(rows)) (in neither volume nor --labels); the structures evaluated use "
+            + (used ? "their own entries or " : "") + "the default τ (\(Format.compact(settings.toleranceMM)) mm)"
     }
 
     /// The `meshmetrics` preset's `biou` is undefined for matched structures: without this
