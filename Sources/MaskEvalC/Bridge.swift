@@ -137,7 +137,9 @@ enum Bridge {
                 "summary": SummaryReport.json(result, gateFailures: []),
             ])
             return .success(
-                json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0, notes: result.notes)
+                json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0,
+                // The API has no --allow-missing: a missing prediction is said, not failed.
+                notes: result.notes + result.caseLines(allowMissing: true))
         }
     }
 

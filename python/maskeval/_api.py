@@ -232,14 +232,6 @@ class BatchResult:
         self.summary = summary
         self._table = table
         self.notes = list(self.warnings) + list(notes)
-        for case in self.error_cases:
-            message = next((r.get("error") or "" for r in self.rows
-                            if r.get("case") == case and r.get("status") == "error"), "")
-            self.notes.append("case %s failed: %s" % (case, message))
-        missing = self.cases_without_prediction
-        if missing:
-            self.notes.append("%d case(s) without a prediction: %s (counted as missed)"
-                              % (len(missing), ", ".join(missing[:10])))
 
     @property
     def cases_without_prediction(self):

@@ -40,7 +40,7 @@ def test_batch_with_a_process_pool_equals_the_cli(tmp_path):
     assert [str(w.message) for w in caught] == ["maskeval: " + note for note in result.notes]
     failed = [line[len("maskeval: "):] for line in stderr.splitlines() if line.startswith("maskeval: case ")]
     assert len(failed) == 2 and all(line in result.notes for line in failed)
-    assert "1 case(s) without a prediction: unpredicted (counted as missed)" in result.notes
+    assert "note: 1 case(s) without a prediction: unpredicted" in result.notes
     assert result.cases_without_prediction == ["unpredicted"]
     assert result.rows_document() == json.loads(rows_path.read_text())
     assert result.summary == json.loads(summary_path.read_text())

@@ -133,6 +133,25 @@ public struct BatchResult: Sendable {
     /// The notes of the run (`RunNotes`), for stderr.
     public var notes: [String] { RunNotes.lines(rows: rows, cases: caseFacts, settings: settings) }
 
+    /// What a batch says after its table besides the notes: each failed case with its error,
+    /// then the cases without a prediction (an error unless `allowMissing`, which the exit
+    /// status follows). For the CLI's stderr and the Python package's warnings alike.
+    public func caseLines(allowMissing: Bool) -> [String] {
+        let summary = self.summary
+        var lines = summary.errorCases.map { id in
+            let message = rows.first { $0.caseID == id && $0.status == .error }?.error ?? ""
+            return "case \(Escape.terminal(id)) failed: \(message)"
+        }
+        let missing = summary.casesWithoutPrediction
+        if !missing.isEmpty {
+            lines.append(
+                "\(allowMissing ? "note" : "error"): \(missing.count) case(s) without a prediction: "
+                    + missing.prefix(10).map(Escape.terminal).joined(separator: ", ")
+                    + (allowMissing ? "" : " (counted as missed; --allow-missing accepts this)"))
+        }
+        return lines
+    }
+
     /// The exit status of a finished batch: 65 when a case errored, or lacked its prediction
     /// without `allowMissing`; else 1 when a gate failed; else 0.
     public func exitStatus(gateFailures: [GateFailure], allowMissing: Bool) -> ExitStatus {

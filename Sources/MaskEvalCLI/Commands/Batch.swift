@@ -204,18 +204,7 @@ func finish(
         try OutputFile.write(HTMLReport.batch(result, gateFailures: failures, caseLinks: caseLinks), to: html)
     }
     try StandardOutput.write(SummaryReport.table(result))
-    for note in result.notes { printError("maskeval: \(note)") }
-    let summary = result.summary
-    for id in summary.errorCases {
-        let message = result.rows.first { $0.caseID == id && $0.status == .error }?.error ?? ""
-        printError("maskeval: case \(Escape.terminal(id)) failed: \(message)")
-    }
-    if !summary.casesWithoutPrediction.isEmpty {
-        printError(
-            "maskeval: \(allowMissing ? "note" : "error"): \(summary.casesWithoutPrediction.count) case(s) without a prediction: "
-                + summary.casesWithoutPrediction.prefix(10).map(Escape.terminal).joined(separator: ", ")
-                + (allowMissing ? "" : " (counted as missed; --allow-missing accepts this)"))
-    }
+    for line in result.notes + result.caseLines(allowMissing: allowMissing) { printError("maskeval: \(line)") }
     for failure in failures { printError("maskeval: \(failure)") }
     let status = result.exitStatus(gateFailures: failures, allowMissing: allowMissing)
     if status != .success { throw ExitCode(status.rawValue) }
