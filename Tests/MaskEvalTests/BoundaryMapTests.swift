@@ -100,7 +100,13 @@ import Testing
     }
 
     @Test func uint16MatchesDefinition() {
-        Self.check([0, 0, 0, 1, 300, 65535, 9] as [UInt16], wanted: [300, 1, 65535, 4], seed: 2)
+        // 512 and 32768: a zero low byte, so a lane test on bytes would miss them.
+        Self.check(
+            [0, 0, 0, 1, 300, 65535, 9, 512, 32768] as [UInt16], wanted: [300, 1, 65535, 4, 512, 32768], seed: 2)
+    }
+
+    @Test func int16MatchesDefinition() {
+        Self.check([0, 0, 0, -1, -256, 256, 7, -32768] as [Int16], wanted: [-256, 256, -1, -32768, 5], seed: 4)
     }
 
     @Test func int32MatchesDefinition() {

@@ -9,8 +9,8 @@
 /// (not the volumes) scatters them into one list per label. A row is read 8 bytes at a time:
 /// a word that is all background, or equal to its words shifted one voxel left and right
 /// and to the words of the rows above, below, in front and behind, holds no boundary voxel;
-/// only the other words are looked at voxel by voxel (on 1-byte labels, straight from the
-/// word's byte mask). O(voxels) time, 8 bytes per boundary voxel twice.
+/// in the other words, the boundary voxels come straight from the word's lane masks (labels
+/// of 1, 2 or 4 bytes alike). O(voxels) time, 8 bytes per boundary voxel twice.
 struct BoundaryMap {
     /// Per slot (the order of `labels`), the grid indices of its boundary voxels.
     private var referenceIndices: [Int]
@@ -35,20 +35,27 @@ struct BoundaryMap {
         // voxels of wanted labels, in scan order.
         var counts = [Int](repeating: 0, count: nz * slots * 2)
         var found = [[Int]](repeating: [], count: nz * 2)
+        // Each worker lists a slice's voxels in its own scratch (a slice holds at most
+        // nx · ny), then keeps an exact copy: no list grows by doubling and copying.
+        let workers = max(1, min(threads, nz))
+        let scratch = (0..<workers).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: grid.nx * grid.ny) }
+        defer { for buffer in scratch { buffer.deallocate() } }
         counts.withUnsafeMutableBufferPointer { countBuffer in
             found.withUnsafeMutableBufferPointer { foundBuffer in
-                let shared = UncheckedSendable((countBuffer, foundBuffer))
-                parallelFor(nz, threads: threads) { k in
-                    let (countBuffer, foundBuffer) = shared.value
+                let shared = UncheckedSendable((countBuffer, foundBuffer, scratch))
+                parallelForWithWorker(nz, threads: workers) { worker, k in
+                    let (countBuffer, foundBuffer, scratch) = shared.value
+                    let list = scratch[worker]
                     for (side, volume) in [(0, ref), (1, pred)] {
-                        var list: [Int] = []
+                        var n = 0
                         Self.scanSlice(volume, k: k, grid: grid) { index, v in
                             if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
                                 countBuffer[(k * slots + slot) * 2 + side] += 1
-                                list.append(index)
+                                list[n] = index
+                                n += 1
                             }
                         }
-                        foundBuffer[k * 2 + side] = list
+                        foundBuffer[k * 2 + side] = Array(UnsafeBufferPointer(start: list, count: n))
                     }
                 }
             }
@@ -72,8 +79,8 @@ struct BoundaryMap {
         }
         referenceStart[slots] = referenceTotal
         predictionStart[slots] = predictionTotal
-        var referenceIndices = [Int](repeating: 0, count: referenceTotal)
-        var predictionIndices = [Int](repeating: 0, count: predictionTotal)
+        var referenceIndices = Self.unfilled(referenceTotal)
+        var predictionIndices = Self.unfilled(predictionTotal)
         referenceIndices.withUnsafeMutableBufferPointer { refOut in
             predictionIndices.withUnsafeMutableBufferPointer { predOut in
                 let shared = UncheckedSendable((refOut, predOut))
@@ -94,6 +101,15 @@ struct BoundaryMap {
         self.predictionIndices = predictionIndices
         self.referenceStart = referenceStart
         self.predictionStart = predictionStart
+    }
+
+    /// An array of `count` indices that the scatter fills completely (every slot's slice
+    /// lists add up to its share): not zero-filled first, and on huge pages when large.
+    private static func unfilled(_ count: Int) -> [Int] {
+        [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
+            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress), count: count * MemoryLayout<Int>.stride)
+            initialized = count
+        }
     }
 
     /// Calls `body(index, value)` for every boundary voxel of slice `k` (non-zero, a face
@@ -148,16 +164,13 @@ struct BoundaryMap {
                     i += perWord
                     continue
                 }
-                if width == 1 {
-                    // A byte is a boundary voxel when it is non-zero and differs from a neighbour.
-                    var bits = UInt64(littleEndian: Self.nonZeroBytes(c) & Self.nonZeroBytes(differs))
-                    while bits != 0 {
-                        let index = row + i + bits.trailingZeroBitCount >> 3
-                        body(index, volume[index])
-                        bits &= bits - 1
-                    }
-                } else {
-                    for e in i..<(i + perWord) { visit(e) }
+                // A voxel is a boundary voxel when its lane is non-zero and differs from a
+                // neighbour's: one test per word, then only the boundary voxels are visited.
+                var bits = UInt64(littleEndian: Self.nonZeroLanes(c, width) & Self.nonZeroLanes(differs, width))
+                while bits != 0 {
+                    let index = row + i + bits.trailingZeroBitCount / (8 * width)
+                    body(index, volume[index])
+                    bits &= bits - 1
                 }
                 i += perWord
             }
@@ -168,10 +181,18 @@ struct BoundaryMap {
         }
     }
 
-    /// 0x80 in each byte of `x` that is not zero, 0 in the others.
+    /// The top bit of each lane of `x` (lanes of `width` bytes: 1, 2, 4 or 8) that is not
+    /// zero; 0 in the others. No carry crosses a lane: each lane adds its low bits to a
+    /// value below its top bit.
     @inline(__always)
-    static func nonZeroBytes(_ x: UInt64) -> UInt64 {
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    static func nonZeroLanes(_ x: UInt64, _ width: Int) -> UInt64 {
+        let low: UInt64
+        switch width {
+        case 1: low = 0x7F7F_7F7F_7F7F_7F7F
+        case 2: low = 0x7FFF_7FFF_7FFF_7FFF
+        case 4: low = 0x7FFF_FFFF_7FFF_FFFF
+        default: low = 0x7FFF_FFFF_FFFF_FFFF
+        }
         return (((x & low) &+ low) | x) & ~low
     }
 
