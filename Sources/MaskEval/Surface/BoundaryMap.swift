@@ -35,7 +35,8 @@ struct BoundaryMap {
         // voxels of wanted labels, in scan order.
         var counts = [Int](repeating: 0, count: nz * slots * 2)
         var found = [[Int]](repeating: [], count: nz * 2)
-        // Each worker lists a slice's voxels in its own scratch (a slice holds at most
+        precondition(slots <= Self.slotMask + 1 && grid.voxelCount <= Int.max >> Self.slotBits, "too many labels")
+        // Each worker lists a slice's voxels (index and slot in one word) in its own scratch (a slice holds at most
         // nx · ny), then keeps an exact copy: no list grows by doubling and copying.
         let workers = max(1, min(threads, nz))
         let scratch = (0..<workers).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: grid.nx * grid.ny) }
@@ -51,7 +52,7 @@ struct BoundaryMap {
                         Self.scanSlice(volume, k: k, grid: grid) { index, v in
                             if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
                                 countBuffer[(k * slots + slot) * 2 + side] += 1
-                                list[n] = index
+                                list[n] = index << Self.slotBits | slot
                                 n += 1
                             }
                         }
@@ -86,11 +87,11 @@ struct BoundaryMap {
                 let shared = UncheckedSendable((refOut, predOut))
                 parallelFor(nz, threads: threads) { k in
                     let (refOut, predOut) = shared.value
-                    for (side, volume, out) in [(0, ref, refOut), (1, pred, predOut)] {
+                    for (side, out) in [(0, refOut), (1, predOut)] {
                         var cursor = (0..<slots).map { offsets[(k * slots + $0) * 2 + side] }
-                        for index in found[k * 2 + side] {
-                            guard let slot = lookup.slot(of: Int32(truncatingIfNeeded: volume[index])) else { continue }
-                            out[cursor[slot]] = index
+                        for packed in found[k * 2 + side] {
+                            let slot = packed & Self.slotMask
+                            out[cursor[slot]] = packed >> Self.slotBits
                             cursor[slot] += 1
                         }
                     }
@@ -102,6 +103,11 @@ struct BoundaryMap {
         self.referenceStart = referenceStart
         self.predictionStart = predictionStart
     }
+
+    /// The found lists hold index << slotBits | slot, so the scatter needs neither the
+    /// volume nor the lookup again.
+    private static let slotBits = 21
+    private static let slotMask = (1 << slotBits) - 1
 
     /// An array of `count` indices that the scatter fills completely (every slot's slice
     /// lists add up to its share): not zero-filled first, and on huge pages when large.
