@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times `maskeval lesions` against the peers on the full-size lesion pairs.
 
-    swift build -c release
+    scripts/build-release
     python3 scripts/make_lesion_cases.py /tmp/lesion-bench --bench
     python3 scripts/bench_lesions.py /tmp/lesion-bench [--runs 5] [--maskeval .build/release/maskeval]
         [--baseline OTHER_MASKEVAL]
