@@ -4,7 +4,9 @@ import Synchronization
 /// Every output MaskEval writes goes through here.
 ///
 /// - A regular file (or a new one) is written whole or not at all: to a temporary file in
-///   the target's folder, then renamed over it, keeping an existing file's mode. A failed
+///   the target's folder, synced to disk, then renamed over it (the folder synced after), keeping
+///   an existing file's mode: after a crash or a power loss the target holds its old content
+///   or the new, never an empty or partial file. A failed
 ///   write removes the temporary file and names the cause ("No space left on device"); so
 ///   does SIGINT, SIGTERM or SIGHUP once `removeTemporariesOnSignals` has been called (the
 ///   CLI does, at start).
@@ -87,12 +89,48 @@ public enum OutputFile {
         var failure = writeAll(descriptor, bytes)
         if let pause = testPauseBeforeRename { usleep(UInt32(pause * 1_000_000)) }
         if failure == nil && exists && fchmod(descriptor, mode) != 0 { failure = String(cString: strerror(errno)) }
+        // The data reach the disk before the rename makes them the target: without it, a
+        // file system may commit the rename first, and a crash leaves an empty target.
+        if failure == nil && sync(descriptor) != 0 {
+            failure = "its data cannot be synced to disk (\(String(cString: strerror(errno))))"
+        }
         if close(descriptor) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
         if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
             throw OutputError(path: path, reason: failure)
         }
+        // The rename reaches the disk too (it is an entry of the folder).
+        if let reason = syncFolder(folder.isEmpty ? "." : folder) {
+            throw OutputError(path: path, reason: reason)
+        }
+    }
+
+    /// Test only: a stand-in for `fsync` (for the tests of its failures), set with
+    /// `$syncForTests.withValue`; it applies to the writes of that task only.
+    @TaskLocal static var syncForTests: (@Sendable (Int32) -> Int32)? = nil
+
+    /// `fsync(descriptor)`: 0, or -1 with `errno` set.
+    static func sync(_ descriptor: Int32) -> Int32 {
+        if let stand = syncForTests { return stand(descriptor) }
+        while true {
+            let result = fsync(descriptor)
+            if result == 0 || errno != EINTR { return result }
+        }
+    }
+
+    /// Syncs the folder `path` (its entries: a rename in it); the error text on failure. A
+    /// folder that cannot be opened for reading (write-only) or a file system that cannot
+    /// sync folders (EINVAL) is left as it is: nothing more can be done there.
+    static func syncFolder(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        if sync(descriptor) != 0 && errno != EINVAL {
+            let reason = String(cString: strerror(errno))
+            return "renamed into place, but folder \(path) cannot be synced to disk (\(reason))"
+        }
+        return nil
     }
 
     /// Test only: `MASKEVAL_TEST_PAUSE_BEFORE_RENAME=SECONDS` makes every write wait that
