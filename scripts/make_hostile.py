@@ -121,6 +121,12 @@ def main():
     # Every voxel there, the 8-byte trailer (CRC-32, size) cut off: zlib ends it quietly.
     bad("gzip_without_trailer.nii.gz", whole[:-8])
     bad("gzip_trailer_cut.nii.gz", whole[:-3])
+    # Bytes after the last member that start no other member (zlib's gzread ignored them; a
+    # file written over a longer one keeps the old tail). Two members (cat a.gz b.gz) with the
+    # voxels split across them are valid and read whole.
+    bad("gzip_trailing_garbage.nii.gz", gz(header() + body) + b"trailing bytes\n")
+    plain = header() + body
+    bad("ok_gzip_two_members.nii.gz", gz(plain[:600]) + gz(plain[600:]), 0)
     bad("random.nii", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
     floats = labels(dtype=np.float32)
     floats[3, 4, 3] = np.nan

@@ -13,6 +13,8 @@ enum Main {
         // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported (74),
         // instead of the signal ending the process with a temporary file left behind.
         signal(SIGXFSZ, SIG_IGN)
+        // SIGINT, SIGTERM, SIGHUP: the temporary files of unfinished writes are removed.
+        OutputFile.removeTemporariesOnSignals()
         do {
             let arguments = try Arguments.tidy(Array(CommandLine.arguments.dropFirst()))
             var command = try MaskEvalCommand.parseAsRoot(arguments)

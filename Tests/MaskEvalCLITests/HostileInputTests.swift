@@ -102,6 +102,10 @@ import Testing
         ("gzip_without_trailer.nii.gz", "the gzip stream is truncated (it ends before its trailer"),
         ("gzip_trailer_cut.nii.gz", "the gzip stream is truncated (it ends before its trailer"),
         ("corrupt_crc.nii.gz", "the gzip stream is corrupt (zlib: incorrect data check)"),
+        (
+            "gzip_trailing_garbage.nii.gz",
+            "gzip_trailing_garbage.nii.gz: trailing data after the gzip stream: its 15 bytes from byte"
+        ),
     ])
     func refusalSaysWhy(name: String, fragment: String) throws {
         for arguments in [
@@ -115,11 +119,12 @@ import Testing
     }
 
     /// Issue #14: valid files the reader once refused or misread (big-endian, qfac -0.5,
-    /// extensions, ANALYZE and `.hdr` + `.img.gz` pairs) hold good.nii's labels on its grid:
+    /// extensions, ANALYZE and `.hdr` + `.img.gz` pairs, two gzip members) hold good.nii's labels on its grid:
     /// compared with it, every structure has Dice 1.
     @Test(arguments: [
         "ok_big_endian.nii", "ok_big_endian_int16.nii.gz", "ok_big_endian_nifti2.nii", "ok_qfac_half.nii",
         "ok_extension.nii", "ok_extension_64mib.nii.gz", "ok_analyze.hdr", "ok_header_gz_image.hdr",
+        "ok_gzip_two_members.nii.gz",
     ])
     func validFilesReadAsGood(name: String) throws {
         let run = try Run(["compare", Self.corpus + "/good.nii", Self.corpus + "/" + name, "--format", "csv"])

@@ -176,15 +176,107 @@ import Testing
         }
     }
 
-    @Test func trailingBytesAfterTheMemberAreStreamed() throws {
+    /// Bytes after the last gzip member that do not start another one: zero padding ending in
+    /// a copy of the real trailer (the ISIZE check alone passes), text, a lone 1f (half a
+    /// member's magic). zlib's `gzread` ignored them without a word; both paths refuse them
+    /// (exit 65), naming the file. A second member cut after its magic is a truncated stream.
+    @Test(arguments: [0, 1, 2, 3])
+    func trailingBytesAfterTheMemberAreRefused(kind: Int) throws {
         try Self.withFolder { folder in
             let plain = Self.plainBytes(.uint8)
             let path = folder + "/padded.nii.gz"
-            // Padding that ends in a copy of the real trailer: the ISIZE check alone passes.
             let gzip = Zlib.gzip(plain)
-            try Self.write(gzip + [UInt8](repeating: 0, count: 12) + gzip.suffix(8), path)
+            let trailing: [[UInt8]] = [
+                [UInt8](repeating: 0, count: 12) + gzip.suffix(8), Array("garbage\n".utf8), [0x1F], [0x1F, 0x8B],
+            ]
+            try Self.write(gzip + trailing[kind], path)
             let (whole, _) = Self.bothWays(path)
             #expect(!whole.inflatedWhole)
+            #expect(whole.status == 65)
+            let expected =
+                kind == 3
+                ? "\(path): the gzip stream is truncated"
+                : "\(path): trailing data after the gzip stream: its \(trailing[kind].count) bytes from byte "
+                    + "\(gzip.count) are not another gzip member"
+            #expect(whole.error?.hasPrefix(expected) == true, "\(whole.error ?? "no error")")
+        }
+    }
+
+    /// `cat a.gz b.gz`, the second member holding bytes past the voxels: read (the voxels
+    /// are the first member's), and the second member is still checked to its end: a bad
+    /// CRC there, or bytes after it, are refused.
+    @Test func secondMemberPastTheVoxelsIsCheckedToItsEnd() throws {
+        try Self.withFolder { folder in
+            let plain = Self.plainBytes(.int16)
+            let path = folder + "/cat.nii.gz"
+            let extra = Zlib.gzip([UInt8](repeating: 7, count: 5000))
+            try Self.write(Zlib.gzip(plain) + extra, path)
+            let (good, _) = Self.bothWays(path)
+            #expect(good.labels == Self.labels && good.error == nil)
+            var broken = extra
+            broken[broken.count - 8] ^= 0xFF
+            try Self.write(Zlib.gzip(plain) + broken, path)
+            let (crc, _) = Self.bothWays(path)
+            #expect(crc.status == 65 && crc.error?.contains("incorrect data check") == true, "\(crc)")
+            try Self.write(Zlib.gzip(plain) + extra + [0], path)
+            let (garbage, _) = Self.bothWays(path)
+            #expect(garbage.status == 65 && garbage.error?.contains("trailing data after the gzip stream") == true)
+        }
+    }
+
+    /// The member checks at every position of a member's end relative to the compressed
+    /// bytes read per call (input buffers of 64 to 80 bytes over ~1 KB of members): several
+    /// members give all their data; bytes after the last are refused wherever they fall.
+    @Test func memberEndsAtEveryBufferPosition() throws {
+        try Self.withFolder { folder in
+            let parts: [[UInt8]] = [
+                Array(0..<200).map { UInt8($0 % 251) }, [], [UInt8](repeating: 9, count: 3000), [1, 2, 3],
+            ]
+            let members = parts.flatMap { Zlib.gzip($0) }
+            let path = folder + "/members.gz"
+            for garbage in [[], [0], [0x42, 0x42, 0x42]] as [[UInt8]] {
+                try Self.write(members + garbage, path)
+                for buffer in 64...80 {
+                    let outcome = Result {
+                        try ReadHandle.withOpened(path: path, buffer: buffer) { file in
+                            var data = [UInt8](repeating: 0, count: 4000)
+                            let got = try data.withUnsafeMutableBytes { try file.readToEnd(into: $0) }
+                            return Array(data.prefix(got))
+                        }
+                    }
+                    switch outcome {
+                    case .success(let data):
+                        #expect(garbage.isEmpty && data == parts.flatMap { $0 }, "buffer \(buffer)")
+                    case .failure(let error):
+                        #expect(
+                            !garbage.isEmpty
+                                && "\(error)".contains("\(garbage.count) bytes from byte \(members.count)"),
+                            "buffer \(buffer): \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A file larger than the 1 MiB of compressed bytes read per call (noise labels, int16),
+    /// split into two members inside the voxels and then followed by garbage: both paths
+    /// read the members and refuse the garbage.
+    @Test func largeFileWithTrailingBytesIsRefusedBothWays() throws {
+        try Self.withFolder { folder in
+            var random = SeededGenerator(seed: 20)
+            let (nx, ny, nz) = (128, 128, 64)
+            let values = (0..<(nx * ny * nz)).map { _ in Double(random.next() % 1000) }
+            let plain = NIfTIWriter.encode(values: values, header: header(nx, ny, nz, type: .int16))
+            let cut = plain.count / 3
+            let members = Zlib.gzip(Array(plain[..<cut])) + Zlib.gzip(Array(plain[cut...]))
+            #expect(members.count > 1 << 20)
+            let path = folder + "/large.nii.gz"
+            try Self.write(members, path)
+            let (good, _) = Self.bothWays(path)
+            #expect(good.error == nil && good.labels?.count == nx * ny * nz, "\(good.error ?? "")")
+            try Self.write(members + Array("tail".utf8), path)
+            let (bad, _) = Self.bothWays(path)
+            #expect(bad.status == 65 && bad.error?.contains("4 bytes from byte \(members.count)") == true)
         }
     }
 

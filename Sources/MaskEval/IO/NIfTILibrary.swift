@@ -6,83 +6,71 @@ import CNIfTI
 #endif
 
 /// The one owner of an input file handle, in swift-system's manner: every C call that
-/// reads a volume is here, C return codes become `ReadError`s, and the handle is closed by
-/// `withOpened`'s `defer`, whatever happens. The handle is zlib's `gzFile` (the layer under
-/// nifticlib's znz), opened on a descriptor that `RegularFile.open` checked: nifticlib 3's
-/// znz cannot open a descriptor (its `znzdopen` is compiled out), and opening the path a
-/// second time could meet a FIFO swapped in after the check. zlib reads gzip streams and
-/// plain files alike (plain ones straight into the caller's buffer). A gzip file that is one
-/// member whose trailer gives the expected size is inflated in one call by libdeflate
-/// instead (`inflateWhole`), on the same descriptor.
+/// reads a volume is here, C return codes become `ReadError`s, and the descriptor is closed
+/// by `withOpened`'s `defer`, whatever happens. The descriptor is the one `RegularFile.open`
+/// checked (opening the path a second time could meet a FIFO swapped in after the check). A
+/// plain file is read with `pread`; a gzip file is inflated by zlib's `inflate` (`GzipInput`),
+/// member after member, and what follows the last member must be nothing: zlib's own `gzread`
+/// ignored trailing bytes that are not another member without a word. A gzip file that is one
+/// member whose trailer gives the expected size is inflated in one call by libdeflate instead
+/// (`inflateWhole`), on the same descriptor.
 final class ReadHandle {
     let path: String
     /// The file's size on disk (the compressed size of a gzip file).
     let sizeOnDisk: Int
     /// True when the file is a gzip stream (decided by its first two bytes, 1f 8b).
     let isCompressed: Bool
-    private var handle: gzFile?
-    /// The descriptor under `handle` (owned by it), for `pread` in `inflateWhole`.
     private let fd: Int32
+    /// The inflater of a gzip file (nil for a plain one).
+    private let gzip: GzipInput?
+    /// Where the next read starts in the (inflated) data.
+    private var position = 0
 
-    private init(path: String, handle: gzFile, fd: Int32, sizeOnDisk: Int, isCompressed: Bool) {
+    private init(path: String, fd: Int32, sizeOnDisk: Int, gzip: GzipInput?) {
         self.path = path
-        self.handle = handle
         self.fd = fd
         self.sizeOnDisk = sizeOnDisk
-        self.isCompressed = isCompressed
+        self.isCompressed = gzip != nil
+        self.gzip = gzip
     }
 
-    /// zlib's buffer for reading a header and its extensions: a gzip handle inflates up to
-    /// twice its buffer ahead of what is asked, so the 1 MiB buffer of the voxel path made
-    /// each header read inflate 2 MiB of voxels it then threw away (about a third of the
-    /// read phase of the AAL bench pair, whose data libdeflate inflates in 1.5 ms a file).
+    /// The input buffer for reading a header and its extensions: with the 1 MiB buffer of
+    /// the voxel path, each header read of a gzip file inflated up to 2 MiB of voxels it then
+    /// threw away (about a third of the read phase of the AAL bench pair, whose data libdeflate
+    /// inflates in 1.5 ms a file).
     static let headerBuffer = 16 << 10
 
     /// Opens `path` (a regular file, checked without blocking by `RegularFile.open`), hands
-    /// it to `body` and closes it when `body` returns or throws. `buffer`: zlib's read
-    /// buffer (1 MiB for voxel data: fewer read calls; `headerBuffer` for headers).
+    /// it to `body` and closes it when `body` returns or throws. `buffer`: the compressed
+    /// bytes read per call from a gzip file (1 MiB for voxel data: fewer read calls;
+    /// `headerBuffer` for headers).
     static func withOpened<T>(path: String, buffer: Int = 1 << 20, _ body: (ReadHandle) throws -> T) throws -> T {
         let (fd, size) = try RegularFile.open(path)
+        defer { Glibc.close(fd) }
         var magic: (UInt8, UInt8) = (0, 0)
         let peeked = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
         let compressed = peeked == 2 && magic == (0x1F, 0x8B)
-        // gzdopen takes the descriptor over (gzclose closes it); on failure it does not.
-        guard let handle = gzdopen(fd, "rb") else {
-            Glibc.close(fd)
-            throw ReadError.unreadable(path: path, reason: "zlib could not open it")
-        }
-        _ = gzbuffer(handle, UInt32(buffer))
-        let file = ReadHandle(path: path, handle: handle, fd: fd, sizeOnDisk: size, isCompressed: compressed)
-        defer { file.close() }
-        return try body(file)
-    }
-
-    private func close() {
-        if let handle { gzclose(handle) }
-        handle = nil
+        let gzip = compressed ? try GzipInput(fd: fd, path: path, size: size, bufferBytes: buffer) : nil
+        return try body(ReadHandle(path: path, fd: fd, sizeOnDisk: size, gzip: gzip))
     }
 
     /// Reads up to `buffer.count` bytes; fewer only at the end of the data. A gzip stream
-    /// that is corrupt throws (a truncated one just ends early).
+    /// that is corrupt, or followed by bytes that are not another gzip member, throws (a
+    /// truncated one just ends early; `readToEnd` says so).
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard let handle, let base = buffer.baseAddress else { return 0 }
+        let done = try gzip.map { try $0.inflate(into: buffer) } ?? readPlain(into: buffer)
+        position += done
+        return done
+    }
+
+    private func readPlain(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
         var done = 0
         while done < buffer.count {
-            // At most 256 MiB per call: gzread's count is an unsigned int.
-            var chunk = min(buffer.count - done, 1 << 28)
-            // The last call asks for 2 bytes or more, so that the byte asked past the data
-            // (`readToEnd`) always meets the end of the stream inside one zlib call.
-            if buffer.count - done - chunk == 1 { chunk -= 1 }
-            let got = Int(gzread(handle, base + done, UInt32(chunk)))
+            let got = pread(fd, base + done, buffer.count - done, off_t(position + done))
             if got < 0 {
-                // zlib's own words (e.g. "incorrect data check": a bad CRC-32); no byte
-                // count, as one call covers up to 256 MiB ("after 0 bytes" misled).
-                var code: Int32 = Z_OK
-                let message = gzerror(handle, &code).map { String(cString: $0) } ?? ""
-                // gzdopen names the file "<fd:N>": drop that prefix.
-                let detail = message.hasPrefix("<fd:") ? String(message.drop { $0 != " " }.dropFirst()) : message
-                throw ReadError.invalid(
-                    path: path, reason: "the gzip stream is corrupt" + (detail.isEmpty ? "" : " (zlib: \(detail))"))
+                if errno == EINTR { continue }
+                throw ReadError.unreadable(path: path, reason: String(cString: strerror(errno)))
             }
             if got == 0 { break }
             done += got
@@ -91,20 +79,17 @@ final class ReadHandle {
     }
 
     /// Reads `buffer.count - 1` bytes that end the data, like `read`, and returns how many
-    /// came (`buffer.count` when bytes follow the data). Of a gzip stream, one byte more is
-    /// asked for, so that zlib inflates to the stream's end and checks its trailer: `gzread`
-    /// ends a truncated stream quietly (only `gzerror` says "unexpected end of file"), so a
-    /// file that lost its 8-byte trailer (CRC-32 and size), as an interrupted copy does,
-    /// read as whole with its data never checked.
+    /// came (`buffer.count` when bytes follow the data). Of a gzip stream, the rest of the
+    /// stream is inflated too (and thrown away), so that its trailers are checked (CRC-32 and
+    /// size) and what follows its last member is seen: `gzread` ended a truncated stream
+    /// quietly, so a file that lost its 8-byte trailer, as an interrupted copy does, read as
+    /// whole with its data never checked.
     func readToEnd(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard isCompressed, let handle else {
-            return try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.dropLast()))
-        }
+        guard let gzip else { return try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.dropLast())) }
         let got = try read(into: buffer)
-        var code: Int32 = Z_OK
-        _ = gzerror(handle, &code)
+        if got == buffer.count { try gzip.drain() }
         // Short of the data: the caller says how much was read.
-        if code != Z_OK && got >= buffer.count - 1 {
+        if gzip.isTruncated && got >= buffer.count - 1 {
             throw ReadError.invalid(
                 path: path,
                 reason: "the gzip stream is truncated (it ends before its trailer, so its data cannot be checked)")
@@ -120,12 +105,163 @@ final class ReadHandle {
     }
 
     /// Moves to byte `offset` of the (decompressed) data without reading it into memory: a
-    /// gzip stream is inflated and discarded up to there. A position past the end is not an
-    /// error here: the next read returns nothing.
+    /// gzip stream is inflated and discarded up to there (from its start when `offset` lies
+    /// behind). A position past the end is not an error here: the next read returns nothing.
     func seek(to offset: Int) throws {
-        guard let handle else { return }
-        guard gzseek(handle, off_t(offset), SEEK_SET) >= 0 else {
-            throw ReadError.invalid(path: path, reason: "cannot reach byte \(offset) of the file")
+        guard let gzip else {
+            position = offset
+            return
+        }
+        if offset < position {
+            gzip.rewind()
+            position = 0
+        }
+        position += try gzip.skip(offset - position)
+        // Past the end: nothing more to read.
+        if position < offset { position = offset }
+    }
+}
+
+/// zlib's `inflate` over a gzip file's descriptor, member after member (RFC 1952 allows
+/// several, and `cat a.gz b.gz` makes them): the data of every member, in order. After the
+/// last member the file must end; bytes there that do not start another member are refused
+/// ("trailing data after the gzip stream"), as `gzip -t` reports them ("trailing garbage
+/// ignored", exit 2) and Python's gzip module refuses them ("Not a gzipped file"). Refused,
+/// not noted: the data read are whole and checked, but such a file was written over a longer
+/// one or appended to by something else, and a pipeline that reads it should stop and say so.
+final class GzipInput {
+    private let fd: Int32
+    private let path: String
+    private let size: Int
+    /// zlib keeps a pointer back to the stream it was set up on: it must not move.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let input: UnsafeMutableRawBufferPointer
+    /// Where the next compressed bytes are read from.
+    private var fileOffset = 0
+    /// All members read and the file ended after the last.
+    private var finished = false
+    /// The file ended inside a member (zlib's "unexpected end of file").
+    private(set) var isTruncated = false
+
+    init(fd: Int32, path: String, size: Int, bufferBytes: Int) throws {
+        self.fd = fd
+        self.path = path
+        self.size = size
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        input = .allocate(byteCount: max(bufferBytes, 64), alignment: 16)
+        // windowBits 15 + 16: gzip only (header, CRC-32 and ISIZE checked by zlib).
+        guard inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            input.deallocate()
+            stream.deallocate()
+            throw ReadError.unreadable(path: path, reason: "zlib could not set up inflation (out of memory)")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+        input.deallocate()
+    }
+
+    /// Back to the start of the file.
+    func rewind() {
+        inflateReset(stream)
+        stream.pointee.avail_in = 0
+        fileOffset = 0
+        finished = false
+        isTruncated = false
+    }
+
+    /// Inflates into `buffer`; returns how many bytes came (fewer only at the end of the data).
+    func inflate(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var done = 0
+        while done < buffer.count && !finished && !isTruncated {
+            if stream.pointee.avail_in == 0 {
+                guard try refill() > 0 else {
+                    isTruncated = true
+                    break
+                }
+            }
+            // avail_out is a 32-bit count: at most 1 GiB per call.
+            let chunk = min(buffer.count - done, 1 << 30)
+            stream.pointee.next_out = (base + done).assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(chunk)
+            let status = CNIfTI.inflate(stream, Z_NO_FLUSH)
+            done += chunk - Int(stream.pointee.avail_out)
+            switch status {
+            case Z_STREAM_END: try nextMember()
+            case Z_OK, Z_BUF_ERROR: continue
+            default:
+                // zlib's own words (e.g. "incorrect data check": a bad CRC-32).
+                let detail = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw ReadError.invalid(path: path, reason: "the gzip stream is corrupt (zlib: \(detail))")
+            }
+        }
+        return done
+    }
+
+    /// Inflates up to `count` bytes and throws them away; returns how many there were.
+    func skip(_ count: Int) throws -> Int {
+        guard count > 0 else { return 0 }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 1 << 20), alignment: 16)
+        defer { scratch.deallocate() }
+        var done = 0
+        while done < count {
+            let part = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, count - done)])
+            let got = try inflate(into: part)
+            done += got
+            if got < part.count { break }
+        }
+        return done
+    }
+
+    /// Inflates the rest of the stream, throwing it away: its trailers are checked and what
+    /// follows its last member is seen.
+    func drain() throws {
+        while try skip(1 << 30) == 1 << 30 {}
+    }
+
+    /// After a member's end: the file ends there, or another member starts (zlib set up again
+    /// for it), or else the bytes there are refused.
+    private func nextMember() throws {
+        if stream.pointee.avail_in < 2 {
+            // Keep the one byte that may be left, then read more after it.
+            let left = Int(stream.pointee.avail_in)
+            if left == 1, let next = stream.pointee.next_in { input[0] = next.pointee }
+            _ = try refill(keeping: left)
+        }
+        let available = Int(stream.pointee.avail_in)
+        if available == 0 {
+            finished = true
+            return
+        }
+        let next = stream.pointee.next_in
+        if available >= 2, let next, next[0] == 0x1F && next[1] == 0x8B {
+            inflateReset(stream)
+            return
+        }
+        let start = fileOffset - available
+        throw ReadError.invalid(
+            path: path,
+            reason: "trailing data after the gzip stream: its \(size - start) bytes from byte \(start) "
+                + "are not another gzip member (the file was written over a longer one, or appended to)")
+    }
+
+    /// Reads compressed bytes into the input buffer after the first `keeping` (already
+    /// there); returns how many were read (0 at the end of the file).
+    @discardableResult
+    private func refill(keeping: Int = 0) throws -> Int {
+        guard let base = input.baseAddress else { return 0 }
+        while true {
+            let got = pread(fd, base + keeping, input.count - keeping, off_t(fileOffset))
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw ReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            fileOffset += got
+            stream.pointee.next_in = base.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_in = uInt(keeping + got)
+            return got
         }
     }
 }

@@ -1,6 +1,8 @@
 /// Reads a row file written by `batch --output` (CSV with its `.settings.json`, or JSON)
 /// back into exactly the rows that were written. Every value is checked: a label outside
-/// Int32, a count that is not a non-negative integer, or a NaN refuses the file (exit 65).
+/// Int32, a count that is not a non-negative integer, or a NaN refuses the file (exit 65);
+/// so is a file with other than the `row_count` rows batch recorded (a CSV cut at a line
+/// boundary reads as a valid, shorter table: its lost cases would vanish from a merge).
 public enum RowFile {
     /// The settings file read with a CSV row file (and written beside one): `FILE.settings.json`.
     public static func settingsPath(of path: String) -> String { path + ".settings.json" }
@@ -15,7 +17,10 @@ public enum RowFile {
         let text = try TextInput.read(path: path, what: "row file")
         if TextInput.looksLikeJSON(text) {
             let document = try TextInput.json(text, path: path, what: "row file")
-            return RowTable.File(path: path, result: try result(document, rows: nil, path: path))
+            let result = try result(document, rows: nil, path: path)
+            let notes = try checkRowCount(
+                result.rows.count, document: document, path: path, recordedIn: "its row_count")
+            return RowTable.File(path: path, result: result, notes: notes)
         }
         let settingsPath = settingsPath(of: path)
         let settingsText: String
@@ -26,7 +31,33 @@ public enum RowFile {
                 path: path, reason: "its settings file \(settingsPath) is missing (batch writes it beside the rows)")
         }
         let sidecar = try TextInput.json(settingsText, path: settingsPath, what: "settings")
-        return RowTable.File(path: path, result: try result(sidecar, rows: text, path: path))
+        let result = try result(sidecar, rows: text, path: path)
+        let notes = try checkRowCount(
+            result.rows.count, document: sidecar, path: path, recordedIn: "its settings file's row_count")
+        return RowTable.File(path: path, result: result, notes: notes)
+    }
+
+    /// Refuses (exit 65) a file whose rows are not the `row_count` that `document` records;
+    /// a note instead when it records none (a file of an older maskeval, read as before).
+    static func checkRowCount(_ count: Int, document: JSONValue, path: String, recordedIn place: String) throws
+        -> [String]
+    {
+        guard let recorded = document["row_count"], recorded != .null else {
+            return [
+                "note: \(path) records no row_count (written by an older maskeval): a copy cut at a line boundary "
+                    + "cannot be told from a whole one; re-run batch (or merge) to record it"
+            ]
+        }
+        guard let expected = recorded.intValue, expected >= 0 else {
+            throw InputError.badFile(path: path, reason: "\(place) is not a count of rows")
+        }
+        if count != expected {
+            throw InputError.badFile(
+                path: path,
+                reason: "has \(count) row(s), but \(place) says \(expected) were written: "
+                    + (count < expected ? "the file is truncated (cases lost)" : "rows were added to it"))
+        }
+        return []
     }
 
     static func result(_ document: JSONValue, rows csv: String?, path: String) throws -> BatchResult {
@@ -41,7 +72,8 @@ public enum RowFile {
             shard = parsed
         }
         let warnings = document["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let rows = try csv.map { try readCSV($0, settings: settings, path: path) }
+        let rows =
+            try csv.map { try readCSV($0, settings: settings, path: path) }
             ?? readJSON(document, settings: settings, path: path)
         return BatchResult(rows: rows, settings: settings, shard: shard, warnings: warnings)
     }

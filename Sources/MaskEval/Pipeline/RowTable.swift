@@ -31,10 +31,12 @@ public enum RowTable {
         return out
     }
 
-    /// One row file as read back: its rows, the settings and shard it records, warnings.
+    /// One row file as read back: its rows, the settings and shard it records, warnings,
+    /// and what the reader notes about the file itself (for stderr).
     public struct File: Sendable {
         public var path: String
         public var result: BatchResult
+        public var notes: [String] = []
     }
 
     /// Puts the row files of a batch's shards back together into what one run writes.

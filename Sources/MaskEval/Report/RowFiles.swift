@@ -3,7 +3,9 @@
 ///
 /// CSV: `case,label,name,status,` the metric columns, `image_diagonal_mm,error`; the settings
 /// go into a JSON file beside it (`settingsJSON`, written as `FILE.settings.json`). JSON: one
-/// document with the settings, the shard, the columns, warnings and the rows.
+/// document with the settings, the shard, the columns, warnings and the rows. Both record
+/// `row_count`, the number of rows written: a CSV cut at a line boundary is still a valid CSV,
+/// and `RowFile.read` refuses it by that count.
 public enum RowFiles {
     public static let schemaVersion = 2
 
@@ -29,7 +31,7 @@ public enum RowFiles {
         return count ? String(Int(value)) : Format.exact(value)
     }
 
-    /// What a CSV row file cannot hold: settings, shard, warnings.
+    /// What a CSV row file cannot hold: settings, shard, warnings, and how many rows it has.
     public static func settingsJSON(_ result: BatchResult) -> JSONValue {
         .object([
             "schema_version": .int(schemaVersion),
@@ -37,6 +39,7 @@ public enum RowFiles {
             "settings": result.settings.json,
             "shard": result.shard.map { .string($0.description) } ?? .null,
             "warnings": .array(result.warnings.map { .string($0) }),
+            "row_count": .int(result.rows.count),
         ])
     }
 

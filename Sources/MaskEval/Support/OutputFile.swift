@@ -1,10 +1,15 @@
 import Foundation
+import Synchronization
 
 /// Every output MaskEval writes goes through here.
 ///
 /// - A regular file (or a new one) is written whole or not at all: to a temporary file in
-///   the target's folder, then renamed over it, keeping an existing file's mode. A failed
-///   write removes the temporary file and names the cause ("No space left on device").
+///   the target's folder, synced to disk, then renamed over it (the folder synced after), keeping
+///   an existing file's mode: after a crash or a power loss the target holds its old content
+///   or the new, never an empty or partial file. A failed
+///   write removes the temporary file and names the cause ("No space left on device"); so
+///   does SIGINT, SIGTERM or SIGHUP once `removeTemporariesOnSignals` has been called (the
+///   CLI does, at start).
 /// - A symbolic link stays a link: its target gets the data.
 /// - A FIFO, a device or `/dev/stdout` is written to directly, never replaced.
 public enum OutputFile {
@@ -76,16 +81,75 @@ public enum OutputFile {
         let temporary =
             (folder.isEmpty ? "" : folder + "/") + ".\(name).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         let mode = exists ? info.st_mode & 0o7777 : 0o666
+        // Listed before it exists, so that a signal at any point after the open removes it.
+        let pending = PendingTemporaries.add(temporary)
+        defer { pending.map(PendingTemporaries.remove) }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw OutputError(path: path, reason: String(cString: strerror(errno))) }
         var failure = writeAll(descriptor, bytes)
+        if let pause = testPauseBeforeRename { usleep(UInt32(pause * 1_000_000)) }
         if failure == nil && exists && fchmod(descriptor, mode) != 0 { failure = String(cString: strerror(errno)) }
+        // The data reach the disk before the rename makes them the target: without it, a
+        // file system may commit the rename first, and a crash leaves an empty target.
+        if failure == nil && sync(descriptor) != 0 {
+            failure = "its data cannot be synced to disk (\(String(cString: strerror(errno))))"
+        }
         if close(descriptor) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
         if failure == nil && rename(temporary, target) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
             throw OutputError(path: path, reason: failure)
         }
+        // The rename reaches the disk too (it is an entry of the folder).
+        if let reason = syncFolder(folder.isEmpty ? "." : folder) {
+            throw OutputError(path: path, reason: reason)
+        }
+    }
+
+    /// Test only: a stand-in for `fsync` (for the tests of its failures), set with
+    /// `$syncForTests.withValue`; it applies to the writes of that task only.
+    @TaskLocal static var syncForTests: (@Sendable (Int32) -> Int32)? = nil
+
+    /// `fsync(descriptor)`: 0, or -1 with `errno` set.
+    static func sync(_ descriptor: Int32) -> Int32 {
+        if let stand = syncForTests { return stand(descriptor) }
+        while true {
+            let result = fsync(descriptor)
+            if result == 0 || errno != EINTR { return result }
+        }
+    }
+
+    /// Syncs the folder `path` (its entries: a rename in it); the error text on failure. A
+    /// folder that cannot be opened for reading (write-only) or a file system that cannot
+    /// sync folders (EINVAL) is left as it is: nothing more can be done there.
+    static func syncFolder(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        if sync(descriptor) != 0 && errno != EINVAL {
+            let reason = String(cString: strerror(errno))
+            return "renamed into place, but folder \(path) cannot be synced to disk (\(reason))"
+        }
+        return nil
+    }
+
+    /// Test only: `MASKEVAL_TEST_PAUSE_BEFORE_RENAME=SECONDS` makes every write wait that
+    /// long after its data are in the temporary file, before the rename, so that a test can
+    /// signal the process while a temporary exists (read once; at most 60 s).
+    static let testPauseBeforeRename: Double? = {
+        guard let text = getenv("MASKEVAL_TEST_PAUSE_BEFORE_RENAME").map({ String(cString: $0) }),
+            let seconds = Double(text), seconds > 0
+        else { return nil }
+        return min(seconds, 60)
+    }()
+
+    /// Removes the temporary files of writes in progress when SIGINT, SIGTERM or SIGHUP
+    /// arrives, then ends the process by that signal (its default action, so the exit status
+    /// still says "killed by signal"). A signal ignored at the call (`nohup`) stays ignored.
+    /// For a program's entry point: a library inside another program (Python) leaves that
+    /// program's handlers alone, and does not call it.
+    public static func removeTemporariesOnSignals() {
+        PendingTemporaries.installHandlers()
     }
 
     /// Writes every byte; the error text on failure.
@@ -191,6 +255,85 @@ public enum OutputFile {
         let absolute = target.hasPrefix("/") ? target : FileManager.default.currentDirectoryPath + "/" + target
         return (absolute as NSString).standardizingPath
     }
+}
+
+/// The temporary files being written, in a fixed table of C strings that a signal handler
+/// can read without allocating or locking (async-signal-safe: it calls only `unlink`,
+/// `signal` and `raise`). Writers take `lock`; a slot's path is complete before the slot is
+/// marked in use, and cleared only after the temporary is renamed or removed (a handler that
+/// then unlinks the old name finds nothing).
+enum PendingTemporaries {
+    /// Writes in progress at once beyond this are not listed (their temporary may stay if
+    /// the process is killed); the CLI has a few at most.
+    static let capacity = 64
+    /// Bytes per path, with its terminating NUL.
+    static let pathBytes = Int(PATH_MAX)
+
+    /// Allocated once, never freed: the handler reads only this memory.
+    nonisolated(unsafe) static let paths: UnsafeMutablePointer<CChar> = {
+        let table = UnsafeMutablePointer<CChar>.allocate(capacity: capacity * pathBytes)
+        table.initialize(repeating: 0, count: capacity * pathBytes)
+        return table
+    }()
+    /// 1 where a slot holds the path of a temporary that may exist.
+    nonisolated(unsafe) static let inUse: UnsafeMutablePointer<Int32> = {
+        let flags = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        flags.initialize(repeating: 0, count: capacity)
+        return flags
+    }()
+    static let lock = NSLock()
+
+    /// Lists `path`; its slot, or nil when the table is full or the path too long.
+    static func add(_ path: String) -> Int? {
+        let bytes = Array(path.utf8CString)
+        guard bytes.count <= pathBytes else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        guard let slot = (0..<capacity).first(where: { inUse[$0] == 0 }) else { return nil }
+        bytes.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { (paths + slot * pathBytes).update(from: base, count: source.count) }
+        }
+        // The whole path is in memory before any handler can see the slot in use.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        inUse[slot] = 1
+        return slot
+    }
+
+    static func remove(_ slot: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        inUse[slot] = 0
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+    }
+
+    static func installHandlers() {
+        // Made before any handler can run: the handler never initializes them.
+        _ = (paths, inUse)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var old = sigaction()
+            guard sigaction(signal, nil, &old) == 0 else { continue }
+            let ignored = unsafeBitCast(SIG_IGN, to: Int.self)
+            if old.__sigaction_handler.sa_handler.map({ unsafeBitCast($0, to: Int.self) }) == ignored { continue }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = removePendingTemporaries
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signal, &action, nil)
+        }
+    }
+}
+
+/// The signal handler: unlinks every listed temporary, then lets `signal` end the process
+/// as it would have without the handler.
+private func removePendingTemporaries(_ signal: Int32) {
+    let paths = PendingTemporaries.paths
+    let inUse = PendingTemporaries.inUse
+    for slot in 0..<PendingTemporaries.capacity where inUse[slot] != 0 {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        unlink(paths + slot * PendingTemporaries.pathBytes)
+    }
+    Glibc.signal(signal, SIG_DFL)
+    raise(signal)
 }
 
 /// Standard output, with write errors reported (`> /dev/full` exits 74, not 0).

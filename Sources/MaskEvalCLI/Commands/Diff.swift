@@ -86,6 +86,7 @@ struct Diff: ParsableCommand {
         }
         var fileA = try RowFile.read(path: a)
         var fileB = try RowFile.read(path: b)
+        for note in fileA.notes + fileB.notes { printError("maskeval: \(note)") }
         for index in 0..<2 {
             var settings = index == 0 ? fileA.result.settings : fileB.result.settings
             if let penalty { settings.penalty = penalty }

@@ -31,7 +31,9 @@ struct Merge: ParsableCommand {
         let rowFiles = files.flatMap { RowFile.inputFiles($0, named: "row file \($0)") }
         try outputs.check(inputs: rowFiles + (labelNames.map { [("--label-names", $0)] } ?? []))
         let names = try labelNames.map { try LabelNames.read(path: $0) } ?? LabelNames()
-        var result = try RowTable.merge(files.map { try RowFile.read(path: $0) }, partial: partial)
+        let read = try files.map { try RowFile.read(path: $0) }
+        for note in read.flatMap(\.notes) { printError("maskeval: \(note)") }
+        var result = try RowTable.merge(read, partial: partial)
         aggregates.apply(to: &result.settings)
         result.settings.bootstrap = bootstrap.settings(over: result.settings.bootstrap)
         var gates = try aggregates.parsedGates(result.settings)
