@@ -202,6 +202,23 @@ import Testing
         }
     }
 
+    /// Zero padding after the last member (tape blocks, a preallocated file) holds no data:
+    /// read without a word on both paths, as GNU gzip (`gzip -t` exits 0) and Python's gzip
+    /// module read it; a non-zero byte after the zeros is still refused.
+    @Test(arguments: [1, 7, 70_000])
+    func zeroPaddingAfterTheLastMemberIsRead(zeros: Int) throws {
+        try Self.withFolder { folder in
+            let path = folder + "/zero-padded.nii.gz"
+            let gzip = Zlib.gzip(Self.plainBytes(.int16))
+            try Self.write(gzip + [UInt8](repeating: 0, count: zeros), path)
+            let (padded, _) = Self.bothWays(path)
+            #expect(padded.labels == Self.labels && padded.error == nil, "\(padded)")
+            try Self.write(gzip + [UInt8](repeating: 0, count: zeros) + [1], path)
+            let (refused, _) = Self.bothWays(path)
+            #expect(refused.status == 65 && refused.error?.contains("trailing data after the gzip stream") == true)
+        }
+    }
+
     /// `cat a.gz b.gz`, the second member holding bytes past the voxels: read (the voxels
     /// are the first member's), and the second member is still checked to its end: a bad
     /// CRC there, or bytes after it, are refused.
@@ -218,7 +235,7 @@ import Testing
             try Self.write(Zlib.gzip(plain) + broken, path)
             let (crc, _) = Self.bothWays(path)
             #expect(crc.status == 65 && crc.error?.contains("incorrect data check") == true, "\(crc)")
-            try Self.write(Zlib.gzip(plain) + extra + [0], path)
+            try Self.write(Zlib.gzip(plain) + extra + [0, 0x42], path)
             let (garbage, _) = Self.bothWays(path)
             #expect(garbage.status == 65 && garbage.error?.contains("trailing data after the gzip stream") == true)
         }
@@ -234,7 +251,7 @@ import Testing
             ]
             let members = parts.flatMap { Zlib.gzip($0) }
             let path = folder + "/members.gz"
-            for garbage in [[], [0], [0x42, 0x42, 0x42]] as [[UInt8]] {
+            for garbage in [[], [0, 0x42], [0x42, 0x42, 0x42]] as [[UInt8]] {
                 try Self.write(members + garbage, path)
                 for buffer in 64...80 {
                     let outcome = Result {

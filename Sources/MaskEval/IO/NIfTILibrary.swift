@@ -124,8 +124,9 @@ final class ReadHandle {
 
 /// zlib's `inflate` over a gzip file's descriptor, member after member (RFC 1952 allows
 /// several, and `cat a.gz b.gz` makes them): the data of every member, in order. After the
-/// last member the file must end; bytes there that do not start another member are refused
-/// ("trailing data after the gzip stream"), as `gzip -t` reports them ("trailing garbage
+/// last member the file must end (or hold only zero padding, which `gzip` and Python skip);
+/// other bytes there that do not start another member are refused ("trailing data after the
+/// gzip stream"), as `gzip -t` reports them ("trailing garbage
 /// ignored", exit 2) and Python's gzip module refuses them ("Not a gzipped file"). Refused,
 /// not noted: the data read are whole and checked, but such a file was written over a longer
 /// one or appended to by something else, and a pipeline that reads it should stop and say so.
@@ -243,10 +244,32 @@ final class GzipInput {
             return
         }
         let start = fileOffset - available
+        // Zero padding (tape blocks, preallocated files) carries no data: GNU gzip and
+        // Python's gzip module skip it without a word, and so does this reader.
+        if try restIsZero(from: start) {
+            finished = true
+            return
+        }
         throw ReadError.invalid(
             path: path,
             reason: "trailing data after the gzip stream: its \(size - start) bytes from byte \(start) "
                 + "are not another gzip member (the file was written over a longer one, or appended to)")
+    }
+
+    /// Whether every byte of the file from `start` to its end is zero (read in 64 KiB
+    /// pieces, outside the input buffer).
+    private func restIsZero(from start: Int) throws -> Bool {
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        var offset = start
+        while offset < size {
+            let got = piece.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { throw ReadError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if got == 0 { break }
+            if piece[..<got].contains(where: { $0 != 0 }) { return false }
+            offset += got
+        }
+        return true
     }
 
     /// Reads compressed bytes into the input buffer after the first `keeping` (already
