@@ -1,0 +1,36 @@
+"""Findings of the fourth new-user probe (the deployed user's side), one test each."""
+import warnings
+
+import numpy as np
+import pytest
+
+import maskeval
+import maskeval.monai
+
+
+def _one_hot_cube():
+    y = np.zeros((1, 2, 12, 12, 12), np.float32)
+    y[0, 1, 3:9, 3:9, 3:9] = 1
+    y[0, 0] = 1 - y[0, 1]
+    return y
+
+
+@pytest.mark.parametrize("value", [0.7, np.nan, 2.0, -1.0])
+def test_monai_helpers_refuse_values_other_than_0_and_1(value):
+    # MONAI compares a non-boolean input with 1 (get_mask_edges: seg == label_idx), so a
+    # probability map's 0.7 is background there; the helpers read every non-zero value as
+    # foreground and gave other numbers without a word (HD 0 where MONAI gives 2).
+    y = _one_hot_cube()
+    y_pred = y.copy()
+    y_pred[0, 1, 3:9, 3:9, 7:9] = value
+    for call in (lambda: maskeval.monai.hausdorff(y_pred, y),
+                 lambda: maskeval.monai.mean_surface_distance(y, y_pred),
+                 lambda: maskeval.monai.surface_dice(y_pred, y, [1.0])):
+        with pytest.raises(maskeval.InputError, match=r"should be binarized \(0 or 1\): \(0, 1, 3, 3, 7\) holds"):
+            call()
+
+
+def test_monai_helpers_take_bool_and_integer_one_hot():
+    y = _one_hot_cube()
+    expected = maskeval.monai.hausdorff(y, y)
+    assert np.array_equal(maskeval.monai.hausdorff(y.astype(bool), y.astype(np.uint8)), expected)
