@@ -34,3 +34,14 @@ def test_monai_helpers_take_bool_and_integer_one_hot():
     y = _one_hot_cube()
     expected = maskeval.monai.hausdorff(y, y)
     assert np.array_equal(maskeval.monai.hausdorff(y.astype(bool), y.astype(np.uint8)), expected)
+
+
+def test_two_empty_arrays_warn_that_nothing_was_evaluated():
+    # A report without a row came back without a word (a CSV of its header only in the CLI).
+    empty = np.zeros((4, 4, 4), np.uint8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = maskeval.compare(empty, empty, (1, 1, 1))
+    assert report.labels == []
+    assert any("no structure was evaluated" in note for note in report.notes)
+    assert any(issubclass(w.category, maskeval.MaskEvalWarning) for w in caught)

@@ -15,6 +15,9 @@
 /// - Tolerance map: an entry for a label no structure has leaves it unused.
 /// - Scaled labels: an input whose `scl_slope`/`scl_inter` change its stored labels (slope 2,
 ///   inter 1: a stored 0, the background, is label 1).
+/// - Nothing evaluated: neither volume (of any case) has a non-zero label, so the report has no
+///   row: a CSV of its header only, an exit status 0 without a gate, which a pipeline reads as
+///   a pass (an all-zero prediction written over an all-zero reference by a broken export).
 public enum RunNotes {
     /// What a case tells the notes beyond its rows.
     public struct CaseFacts: Equatable, Sendable {
@@ -41,7 +44,7 @@ public enum RunNotes {
     public static func lines(rows: [LabelRow], cases: [CaseFacts], settings: RunSettings) -> [String] {
         let evaluated = rows.filter(\.status.isEvaluated)
         return [
-            binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
+            nothingEvaluated(rows, cases: cases), binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
             ignoreLabel(cases, settings: settings), boundaryIoU(evaluated, cases: cases, settings: settings),
             scaledLabels(cases), unusedTolerances(evaluated, settings: settings),
         ].compactMap { $0 }
@@ -68,6 +71,14 @@ public enum RunNotes {
     static func labelList(_ rows: [LabelRow]) -> String {
         let labels = Array(Set(rows.map(\.label))).sorted()
         return labels.prefix(5).map(String.init).joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
+    }
+
+    /// No row at all from cases that were evaluated: both volumes of every case are background.
+    static func nothingEvaluated(_ rows: [LabelRow], cases: [CaseFacts]) -> String? {
+        guard rows.isEmpty, !cases.isEmpty else { return nil }
+        let volumes = cases.count == 1 ? "neither volume has" : "no volume of the \(cases.count) cases has"
+        return "note: \(volumes) a non-zero label; no structure was evaluated (name the labels expected with "
+            + "--labels to report them as absent)"
     }
 
     /// Every structure missed or spurious, some of each: the masks may be one structure

@@ -1,0 +1,35 @@
+import Foundation
+import MaskEval
+import Testing
+
+/// The fourth new-user probe's findings (the deployed user's side: release binary, pipelines,
+/// Python): each test failed before its fix.
+struct Probe4CLITests {
+    /// Two all-zero volumes gave a report without a row (a CSV of its header only) and exit 0
+    /// without a word on stderr: a broken export that wrote an empty prediction over an empty
+    /// reference passed a pipeline that checks the exit status. compare, lesions and batch now
+    /// say that nothing was evaluated.
+    @Test func nothingEvaluatedIsNoted() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for side in ["ref", "pred"] {
+            try FileManager.default.createDirectory(atPath: folder + "/" + side, withIntermediateDirectories: true)
+            for id in ["a", "b"] {
+                try write([Int32](repeating: 0, count: 27), (3, 3, 3), to: folder + "/\(side)/\(id).nii.gz")
+            }
+        }
+        let empty = folder + "/ref/a.nii.gz"
+        let note = "maskeval: note: neither volume has a non-zero label; no structure was evaluated"
+        for command in [["compare", empty, empty, "--format", "csv"], ["lesions", empty, empty, "--format", "json"]] {
+            let run = try Run(command)
+            #expect(run.status == 0, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains(note), "\(command): \(run.stderr)")
+        }
+        let batch = try Run(["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"])
+        #expect(batch.status == 0, "\(batch.stderr)")
+        #expect(batch.stderr.contains("maskeval: note: no volume of the 2 cases has a non-zero label"), "\(batch.stderr)")
+        // A label asked for is reported absent (and noted as such), so nothing goes unsaid.
+        let asked = try Run(["compare", empty, empty, "--labels", "1", "--format", "csv"])
+        #expect(!asked.stderr.contains("no structure was evaluated"), "\(asked.stderr)")
+    }
+}
