@@ -27,7 +27,8 @@ struct Probe4CLITests {
         }
         let batch = try Run(["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"])
         #expect(batch.status == 0, "\(batch.stderr)")
-        #expect(batch.stderr.contains("maskeval: note: no volume of the 2 cases has a non-zero label"), "\(batch.stderr)")
+        #expect(
+            batch.stderr.contains("maskeval: note: no volume of the 2 cases has a non-zero label"), "\(batch.stderr)")
         // A label asked for is reported absent (and noted as such), so nothing goes unsaid.
         let asked = try Run(["compare", empty, empty, "--labels", "1", "--format", "csv"])
         #expect(!asked.stderr.contains("no structure was evaluated"), "\(asked.stderr)")

@@ -44,7 +44,8 @@ public enum RunNotes {
     public static func lines(rows: [LabelRow], cases: [CaseFacts], settings: RunSettings) -> [String] {
         let evaluated = rows.filter(\.status.isEvaluated)
         return [
-            nothingEvaluated(rows, cases: cases), binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
+            nothingEvaluated(rows, cases: cases), binaryHint(evaluated, settings: settings),
+            absentRegions(evaluated, settings: settings),
             ignoreLabel(cases, settings: settings), boundaryIoU(evaluated, cases: cases, settings: settings),
             scaledLabels(cases), unusedTolerances(evaluated, settings: settings),
         ].compactMap { $0 }
