@@ -45,3 +45,18 @@ def test_two_empty_arrays_warn_that_nothing_was_evaluated():
     assert report.labels == []
     assert any("no structure was evaluated" in note for note in report.notes)
     assert any(issubclass(w.category, maskeval.MaskEvalWarning) for w in caught)
+
+
+@pytest.mark.parametrize("keyword", ["binary", "resample", "ignore_geometry"])
+def test_boolean_options_refuse_strings(keyword, tmp_path):
+    # binary="false" is a non-empty string, so truth testing made it True: the masks were
+    # binarized without a word.
+    cube = np.zeros((4, 4, 4), np.uint8)
+    cube[1:3, 1:3, 1:3] = 2
+    with pytest.raises(maskeval.InputError, match="%s must be True or False, not 'false'" % keyword):
+        if keyword == "binary":
+            maskeval.compare(cube, cube, (1, 1, 1), binary="false")
+        else:
+            maskeval.compare_files("/nonexistent/a.nii", "/nonexistent/b.nii", **{keyword: "false"})
+    assert maskeval.compare(cube, cube, (1, 1, 1), binary=np.bool_(False)).labels[0]["label"] == 2
+    assert maskeval.compare(cube, cube, (1, 1, 1), binary=1).labels[0]["label"] == 1
