@@ -44,8 +44,16 @@ enum Main {
     }
 }
 
+/// One line on stderr.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    writeError(line + "\n")
+}
+
+/// Text on stderr. A stderr that cannot be written (closed: `2>&-`; a full disk) loses the
+/// text but not the exit status: FileHandle's non-throwing `write(_:)` traps there (exit 132,
+/// "Illegal instruction", for a gate failure or a missing input alike).
+func writeError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }
 
 struct MaskEvalCommand: ParsableCommand {

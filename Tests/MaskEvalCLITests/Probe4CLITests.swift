@@ -33,4 +33,27 @@ struct Probe4CLITests {
         let asked = try Run(["compare", empty, empty, "--labels", "1", "--format", "csv"])
         #expect(!asked.stderr.contains("no structure was evaluated"), "\(asked.stderr)")
     }
+
+    /// A stderr that cannot be written (closed by a daemon or a cron line: `2>&-`; a full disk)
+    /// trapped at the first line (exit 132, "Illegal instruction") instead of the documented
+    /// status: a gate failure, a missing input and a batch's failed case all read as a crash.
+    @Test func unwritableStderrKeepsTheExitStatus() throws {
+        let folder = try Probe2CLITests.bratsFolders()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.removeItem(atPath: folder + "/pred/b.nii.gz")
+        let pair = Probe2CLITests.pair("brats")
+        for redirect in ["2>&-", "2>/dev/full"] {
+            for (arguments, status) in [
+                (["compare"] + pair + ["--require", "dice>=0.999"], Int32(1)),
+                (["compare", pair[0], folder + "/missing.nii.gz"], 66),
+                (["lesions"] + pair + ["--require", "f1>=1.1"], 1),
+                (["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"], 65),
+                (["compare", pair[0]], 64),
+            ] {
+                let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+                let run = try Run(executable: "/bin/sh", arguments: ["-c", "exec \(quoted) >/dev/null \(redirect)"])
+                #expect(run.status == status, "\(redirect) \(arguments): \(run.status)")
+            }
+        }
+    }
 }
