@@ -21,6 +21,13 @@ def _flag(name, value):
     raise InputError("%s must be True or False, not %r" % (name, value), 64)
 
 
+def _whole(name, value):
+    """A whole-number keyword argument as text; 2.7 is refused, not cut to 2."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    raise InputError("%s must be a whole number, not %r" % (name, value), 64)
+
+
 def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names=None):
     """The CLI option values for these keyword arguments (checked by the library, which
     raises InputError with the CLI's message)."""
@@ -47,7 +54,7 @@ def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, th
         "penalty-mm": None if penalty_mm is None else (
             penalty_mm if isinstance(penalty_mm, str) else repr(float(penalty_mm))),
         "binary": _flag("binary", binary),
-        "threads": None if threads is None else str(int(threads)),
+        "threads": None if threads is None else _whole("threads", threads),
         "label-names": None if label_names is None else os.fspath(label_names),
     }
     return values

@@ -60,3 +60,13 @@ def test_boolean_options_refuse_strings(keyword, tmp_path):
             maskeval.compare_files("/nonexistent/a.nii", "/nonexistent/b.nii", **{keyword: "false"})
     assert maskeval.compare(cube, cube, (1, 1, 1), binary=np.bool_(False)).labels[0]["label"] == 2
     assert maskeval.compare(cube, cube, (1, 1, 1), binary=1).labels[0]["label"] == 1
+
+
+def test_threads_must_be_whole():
+    # threads=2.7 ran on 2 threads without a word (int() cut it).
+    cube = np.zeros((4, 4, 4), np.uint8)
+    cube[1:3, 1:3, 1:3] = 1
+    for value in (2.7, "2", True):
+        with pytest.raises(maskeval.InputError, match="threads must be a whole number"):
+            maskeval.compare(cube, cube, (1, 1, 1), threads=value)
+    assert maskeval.compare(cube, cube, (1, 1, 1), threads=np.int64(2)).labels[0]["dice"] == 1.0
