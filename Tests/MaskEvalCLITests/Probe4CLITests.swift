@@ -56,4 +56,19 @@ struct Probe4CLITests {
             }
         }
     }
+
+    /// A tolerance map written with a decimal comma ("1 2,5", as a German or French user
+    /// types 2.5) was refused as "'1 2' is neither a label value nor a known label name",
+    /// naming neither the line nor the cause.
+    @Test func toleranceMapWithDecimalCommaSaysSo() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "2 1.0\n1 2,5\n".write(toFile: folder + "/tau.txt", atomically: true, encoding: .utf8)
+        let run = try Run(["compare"] + Probe2CLITests.pair("brats") + ["--tolerance-map", folder + "/tau.txt"])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "tau.txt: line 2: '1 2' is neither a label value nor a known label name (a decimal comma? write 1.5,"
+                    + " not 1,5)"), "\(run.stderr)")
+    }
 }
