@@ -32,7 +32,11 @@ enum Main {
                 }
                 exit(0)
             }
-            let message = MaskEvalCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+            var message = MaskEvalCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+            // "compare -- -a.nii b.nii --format csv": everything after "--" is a file name.
+            if CommandLine.arguments.contains("--"), message.contains("unexpected argument") {
+                message += "; options go before '--' (every argument after it is a file name)"
+            }
             fail(message + "\nRun 'maskeval help' for usage.", status: ExitStatus.usage.rawValue)
         }
         exit(0)
@@ -60,7 +64,9 @@ struct MaskEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maskeval",
         abstract: "Evaluate 3-D segmentations: Dice, volumes and surface distances in mm, per structure.",
-        discussion: "A file name that starts with '-' goes after '--': maskeval compare -- -a.nii -b.nii",
+        discussion:
+            "A file name that starts with '-' goes after '--', options before it: maskeval compare --format csv"
+            + " -- -a.nii -b.nii",
         version: MaskEvalVersion.string,
         subcommands: [Compare.self, Batch.self, Merge.self, Diff.self, Lesions.self, Info.self]
     )

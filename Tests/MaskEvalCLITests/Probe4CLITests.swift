@@ -71,4 +71,17 @@ struct Probe4CLITests {
                 "tau.txt: line 2: '1 2' is neither a label value nor a known label name (a decimal comma? write 1.5,"
                     + " not 1,5)"), "\(run.stderr)")
     }
+
+    /// Options after "--" (the README's `compare REF PRED [options]` with its `--` for a file
+    /// name starting with '-') were refused as "2 unexpected arguments: '--format', 'csv'",
+    /// without saying why.
+    @Test func optionsAfterSeparatorAreExplained() throws {
+        let pair = Probe2CLITests.pair("brats")
+        let run = try Run(["compare", "--"] + pair + ["--format", "csv"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("options go before '--' (every argument after it is a file name)"), "\(run.stderr)")
+        let before = try Run(["compare", "--format", "csv", "--"] + pair)
+        #expect(before.status == 0, "\(before.stderr)")
+    }
 }
