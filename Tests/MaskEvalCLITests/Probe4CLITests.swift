@@ -84,4 +84,18 @@ struct Probe4CLITests {
         let before = try Run(["compare", "--format", "csv", "--"] + pair)
         #expect(before.status == 0, "\(before.stderr)")
     }
+
+    /// An output folder that cannot be made (`--surfaces`, `--html-cases`) said only "the
+    /// folder cannot be made": not which path is in the way, nor why (a file there, a
+    /// read-only file system, permissions).
+    @Test func outputFolderThatCannotBeMadeSaysWhy() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "".write(toFile: folder + "/file", atomically: true, encoding: .utf8)
+        let run = try Run(["compare"] + Probe2CLITests.pair("brats") + ["--surfaces", folder + "/file/a/b"])
+        #expect(run.status == 74, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("/file/a/b: cannot write: the folder cannot be made (\(folder)/file is not a folder)"),
+            "\(run.stderr)")
+    }
 }
