@@ -92,6 +92,13 @@ enum Arguments {
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
+            // `--html "$OUT"` with OUT unset: no option takes an empty value and no file has an
+            // empty name; refused before any work (an empty --html passed the output check).
+            if argument.isEmpty {
+                let place = index >= 2 ? " after '\(arguments[index - 2])'" : ""
+                throw InputError.usage(
+                    "an empty argument\(place): file names and values cannot be empty (an unset shell variable?)")
+            }
             if afterSeparator || argument == "--" {
                 afterSeparator = true
                 out.append(argument)

@@ -98,4 +98,23 @@ struct Probe4CLITests {
             run.stderr.contains("/file/a/b: cannot write: the folder cannot be made (\(folder)/file is not a folder)"),
             "\(run.stderr)")
     }
+
+    /// An empty argument (`--html "$OUT"` with OUT unset): `compare REF ""` said ": no such
+    /// file", naming nothing, and `--html ""` passed the output check, so the table was printed
+    /// and the run then failed (74) after all the work. Refused before any work now.
+    @Test func emptyArgumentsAreRefused() throws {
+        let pair = Probe2CLITests.pair("brats")
+        for (arguments, place) in [
+            (["compare", pair[0], ""], "after '\(pair[0])'"), (["compare"] + pair + ["--html", ""], "after '--html'"),
+            (["info", ""], "after 'info'"), (["compare"] + pair + ["--labels", ""], "after '--labels'"),
+        ] {
+            let run = try Run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stdout.isEmpty, "\(arguments): \(run.stdout)")
+            #expect(
+                run.stderr.hasPrefix(
+                    "maskeval: error: an empty argument \(place): file names and values cannot be empty"),
+                "\(arguments): \(run.stderr)")
+        }
+    }
 }

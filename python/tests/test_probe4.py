@@ -70,3 +70,9 @@ def test_threads_must_be_whole():
         with pytest.raises(maskeval.InputError, match="threads must be a whole number"):
             maskeval.compare(cube, cube, (1, 1, 1), threads=value)
     assert maskeval.compare(cube, cube, (1, 1, 1), threads=np.int64(2)).labels[0]["dice"] == 1.0
+
+
+def test_empty_file_name_is_spelled_out(tmp_path):
+    # compare_files(reference, "") said ": no such file", naming nothing.
+    with pytest.raises(maskeval.MissingFileError, match=r"^'' \(an empty file name\): no such file$"):
+        maskeval.compare_files("", "")
