@@ -104,6 +104,14 @@ enum Arguments {
                 out.append(argument)
                 continue
             }
+            // "--output -" wrote a file called "-" while `| jq` read nothing: "-" is no stdin or
+            // stdout here, and a file of that name goes after "--" as any name starting with '-'.
+            if argument == "-" {
+                let place = index >= 2 ? " after '\(arguments[index - 2])'" : ""
+                throw InputError.usage(
+                    "'-'\(place): MaskEval reads and writes named files, not stdin or stdout; leave out --output to "
+                        + "print the report (a file called '-' goes after '--')")
+            }
             // Only -h and --help ask for help: "-hippocampus.nii" must not print the help and
             // exit 0 without evaluating anything.
             if argument.count > 2, argument.hasPrefix("-"), !argument.hasPrefix("--"),

@@ -117,4 +117,28 @@ struct Probe4CLITests {
                 "\(arguments): \(run.stderr)")
         }
     }
+
+    /// `--output -` (and `--html -`, `--summary -`) wrote a file called "-" in the current
+    /// folder and printed nothing, so `maskeval compare … --output - | jq` read an empty input
+    /// without a word. "-" is refused (64) before any work; a file of that name goes after "--".
+    @Test func dashIsNoStandardStream() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let pair = Probe2CLITests.pair("brats")
+        for (arguments, place) in [
+            (["compare"] + pair + ["--format", "json", "--output", "-"], "after '--output'"),
+            (["compare"] + pair + ["--html", "-"], "after '--html'"),
+            (["compare", "-", pair[1]], "after 'compare'"),
+        ] {
+            let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+            let run = try Run(executable: "/bin/sh", arguments: ["-c", "cd '\(folder)' && exec \(quoted)"])
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stdout.isEmpty, "\(arguments): \(run.stdout)")
+            #expect(
+                run.stderr.hasPrefix("maskeval: error: '-' \(place): MaskEval reads"), "\(arguments): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/-"), "\(arguments)")
+        }
+        let named = try Run(["compare", "--", pair[0], "-"])
+        #expect(named.status == 66 && named.stderr.hasPrefix("maskeval: error: -: no such file"), "\(named.stderr)")
+    }
 }
