@@ -29,6 +29,18 @@ struct Probe4CLITests {
         #expect(batch.status == 0, "\(batch.stderr)")
         #expect(
             batch.stderr.contains("maskeval: note: no volume of the 2 cases has a non-zero label"), "\(batch.stderr)")
+        // One empty case among others had no row, no aggregate and no count ("1 case").
+        try FileManager.default.removeItem(atPath: folder + "/ref/b.nii.gz")
+        try FileManager.default.removeItem(atPath: folder + "/pred/b.nii.gz")
+        let voxels = [Int32](repeating: 0, count: 13) + [1] + [Int32](repeating: 0, count: 13)
+        try write(voxels, (3, 3, 3), to: folder + "/ref/c.nii.gz")
+        try write(voxels, (3, 3, 3), to: folder + "/pred/c.nii.gz")
+        let mixed = try Run(["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        #expect(
+            mixed.stderr.contains(
+                "maskeval: note: neither volume of 1 of the 2 cases (a) has a non-zero label; they have no row"),
+            "\(mixed.stderr)")
         // A label asked for is reported absent (and noted as such), so nothing goes unsaid.
         let asked = try Run(["compare", empty, empty, "--labels", "1", "--format", "csv"])
         #expect(!asked.stderr.contains("no structure was evaluated"), "\(asked.stderr)")

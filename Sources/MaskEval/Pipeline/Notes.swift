@@ -15,9 +15,10 @@
 /// - Tolerance map: an entry for a label no structure has leaves it unused.
 /// - Scaled labels: an input whose `scl_slope`/`scl_inter` change its stored labels (slope 2,
 ///   inter 1: a stored 0, the background, is label 1).
-/// - Nothing evaluated: neither volume (of any case) has a non-zero label, so the report has no
-///   row: a CSV of its header only, an exit status 0 without a gate, which a pipeline reads as
-///   a pass (an all-zero prediction written over an all-zero reference by a broken export).
+/// - Nothing evaluated: neither volume (of a case) has a non-zero label, so the report (the
+///   case) has no row: a CSV of its header only, an exit status 0 without a gate, which a
+///   pipeline reads as a pass (an all-zero prediction written over an all-zero reference by a
+///   broken export); in a batch such a case is in no aggregate and no case count.
 public enum RunNotes {
     /// What a case tells the notes beyond its rows.
     public struct CaseFacts: Equatable, Sendable {
@@ -74,12 +75,24 @@ public enum RunNotes {
         return labels.prefix(5).map(String.init).joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
     }
 
-    /// No row at all from cases that were evaluated: both volumes of every case are background.
+    /// Cases evaluated without a row: both volumes are background, so the case is in no row,
+    /// no aggregate and no case count (a batch of 2 says "1 case").
     static func nothingEvaluated(_ rows: [LabelRow], cases: [CaseFacts]) -> String? {
-        guard rows.isEmpty, !cases.isEmpty else { return nil }
-        let volumes = cases.count == 1 ? "neither volume has" : "no volume of the \(cases.count) cases has"
-        return "note: \(volumes) a non-zero label; no structure was evaluated (name the labels expected with "
-            + "--labels to report them as absent)"
+        let withRows = Set(rows.map(\.caseID))
+        let empty = cases.filter { !withRows.contains($0.caseID) }
+        guard !empty.isEmpty else { return nil }
+        let advice = "(name the labels expected with --labels to report them as absent)"
+        if cases.count == 1 {
+            return "note: neither volume has a non-zero label; no structure was evaluated " + advice
+        }
+        if empty.count == cases.count {
+            return "note: no volume of the \(cases.count) cases has a non-zero label; no structure was evaluated "
+                + advice
+        }
+        let ids = empty.map(\.caseID).sorted()
+        return "note: neither volume of \(empty.count) of the \(cases.count) cases ("
+            + ids.prefix(10).map(Escape.terminal).joined(separator: ", ") + (ids.count > 10 ? ", …" : "")
+            + ") has a non-zero label; they have no row and count in no aggregate " + advice
     }
 
     /// Every structure missed or spurious, some of each: the masks may be one structure
