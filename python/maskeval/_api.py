@@ -344,7 +344,8 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     rows = []
     for text in texts:
         rows.extend(json.loads(text)["rows"])
-    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings}),
+    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings,
+                                                "cases": [c for c, _, _, _ in cases]}),
                                     _native.Options(values))
     document = summary.document()
     result = BatchResult(document["rows_document"], document["summary"], summary.text, summary.notes)

@@ -76,3 +76,20 @@ def test_empty_file_name_is_spelled_out(tmp_path):
     # compare_files(reference, "") said ": no such file", naming nothing.
     with pytest.raises(maskeval.MissingFileError, match=r"^'' \(an empty file name\): no such file$"):
         maskeval.compare_files("", "")
+
+
+def test_batch_names_a_case_whose_volumes_are_both_empty(tmp_path):
+    # Such a case had no row, no aggregate and no count, without a word.
+    import nifti_lite  # scripts/, put on the path by conftest
+    empty = np.zeros((3, 3, 3), np.uint8)
+    cube = empty.copy()
+    cube[1, 1, 1] = 1
+    paths = {}
+    for name, volume in (("a", empty), ("c", cube)):
+        paths[name] = str(tmp_path / (name + ".nii.gz"))
+        nifti_lite.write(paths[name], volume, np.eye(4))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        result = maskeval.batch([("a", paths["a"], paths["a"]), ("c", paths["c"], paths["c"])])
+    assert any("neither volume of 1 of the 2 cases (a) has a non-zero label" in note for note in result.notes), \
+        result.notes

@@ -75,6 +75,12 @@ public enum RunNotes {
         return labels.prefix(5).map(String.init).joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
     }
 
+    /// The nothing-evaluated note for a caller that has the rows and the ids of the cases
+    /// evaluated but not their facts (the C interface's batch summary, made from rows).
+    public static func casesWithoutRows(_ rows: [LabelRow], caseIDs: [String]) -> String? {
+        nothingEvaluated(rows, cases: caseIDs.map { CaseFacts(caseID: $0, ignoredVoxels: 0, smallestSpacingMM: 0) })
+    }
+
     /// Cases evaluated without a row: both volumes are background, so the case is in no row,
     /// no aggregate and no case count (a batch of 2 says "1 case").
     static func nothingEvaluated(_ rows: [LabelRow], cases: [CaseFacts]) -> String? {
