@@ -5,6 +5,13 @@ import Testing
 /// The fourth new-user probe's findings (the deployed user's side: release binary, pipelines,
 /// Python): each test failed before its fix.
 struct Probe4CLITests {
+    /// The binary run through /bin/sh with `around.0` before and `around.1` after it
+    /// (a `cd`, redirections).
+    static func shell(_ arguments: [String], around: (String, String)) throws -> Run {
+        let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+        return try Run(executable: "/bin/sh", arguments: ["-c", around.0 + "exec " + quoted + around.1])
+    }
+
     /// Two all-zero volumes gave a report without a row (a CSV of its header only) and exit 0
     /// without a word on stderr: a broken export that wrote an empty prediction over an empty
     /// reference passed a pipeline that checks the exit status. compare, lesions and batch now
@@ -62,8 +69,7 @@ struct Probe4CLITests {
                 (["batch", folder + "/ref", folder + "/pred", "--bootstrap", "0"], 65),
                 (["compare", pair[0]], 64),
             ] {
-                let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
-                let run = try Run(executable: "/bin/sh", arguments: ["-c", "exec \(quoted) >/dev/null \(redirect)"])
+                let run = try Self.shell(arguments, around: ("", " >/dev/null \(redirect)"))
                 #expect(run.status == status, "\(redirect) \(arguments): \(run.status)")
             }
         }
@@ -142,8 +148,7 @@ struct Probe4CLITests {
             (["compare"] + pair + ["--html", "-"], "after '--html'"),
             (["compare", "-", pair[1]], "after 'compare'"),
         ] {
-            let quoted = ([Run.binary] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
-            let run = try Run(executable: "/bin/sh", arguments: ["-c", "cd '\(folder)' && exec \(quoted)"])
+            let run = try Self.shell(arguments, around: ("cd '\(folder)' && ", ""))
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
             #expect(run.stdout.isEmpty, "\(arguments): \(run.stdout)")
             #expect(
