@@ -117,8 +117,8 @@ enum Bridge {
     }
 
     /// What `batch --output rows.json --summary` write, and batch's stdout table as text, for
-    /// the rows of all cases, given as `{"rows": [...], "warnings": [...]}` with `batchCase`'s
-    /// row objects: `{"rows_document": …, "summary": …}`.
+    /// the rows of all cases, given as `{"rows": [...], "warnings": [...], "cases": [ids]}` with
+    /// `batchCase`'s row objects: `{"rows_document": …, "summary": …}`.
     static func batchSummary(rowsJSON: String, options: CallOptions) -> CallOutcome {
         outcome {
             let options = try options.checked()
@@ -136,10 +136,14 @@ enum Bridge {
                 "rows_document": RowFiles.json(result),
                 "summary": SummaryReport.json(result, gateFailures: []),
             ])
+            // `cases`: the ids evaluated, so that a case without a row (both volumes empty) is
+            // named as the CLI names it (the rows alone cannot show it).
+            let caseIDs = document["cases"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let empty = RunNotes.casesWithoutRows(result.rows, caseIDs: caseIDs).map { [$0] } ?? []
             return .success(
                 json: json.rendered(), text: { SummaryReport.table(result) }, engineSeconds: 0,
                 // The API has no --allow-missing: a missing prediction is said, not failed.
-                notes: result.notes + result.caseLines(allowMissing: true))
+                notes: empty + result.notes + result.caseLines(allowMissing: true))
         }
     }
 

@@ -34,7 +34,11 @@ enum Main {
                 }
                 exit(0)
             }
-            let message = MaskEvalCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+            var message = MaskEvalCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+            // "compare -- -a.nii b.nii --format csv": everything after "--" is a file name.
+            if CommandLine.arguments.contains("--"), message.contains("unexpected argument") {
+                message += "; options go before '--' (every argument after it is a file name)"
+            }
             fail(message + "\nRun 'maskeval help' for usage.", status: ExitStatus.usage.rawValue)
         }
         exit(0)
@@ -46,15 +50,25 @@ enum Main {
     }
 }
 
+/// One line on stderr.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    writeError(line + "\n")
+}
+
+/// Text on stderr. A stderr that cannot be written (closed: `2>&-`; a full disk) loses the
+/// text but not the exit status: FileHandle's non-throwing `write(_:)` traps there (exit 132,
+/// "Illegal instruction", for a gate failure or a missing input alike).
+func writeError(_ text: String) {
+    try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
 }
 
 struct MaskEvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maskeval",
         abstract: "Evaluate 3-D segmentations: Dice, volumes and surface distances in mm, per structure.",
-        discussion: "A file name that starts with '-' goes after '--': maskeval compare -- -a.nii -b.nii",
+        discussion:
+            "A file name that starts with '-' goes after '--', options before it: maskeval compare --format csv"
+            + " -- -a.nii -b.nii",
         version: MaskEvalVersion.string,
         subcommands: [Compare.self, Batch.self, Merge.self, Diff.self, Lesions.self, Info.self]
     )
@@ -80,10 +94,25 @@ enum Arguments {
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
+            // `--html "$OUT"` with OUT unset: no option takes an empty value and no file has an
+            // empty name; refused before any work (an empty --html passed the output check).
+            if argument.isEmpty {
+                let place = index >= 2 ? " after '\(arguments[index - 2])'" : ""
+                throw InputError.usage(
+                    "an empty argument\(place): file names and values cannot be empty (an unset shell variable?)")
+            }
             if afterSeparator || argument == "--" {
                 afterSeparator = true
                 out.append(argument)
                 continue
+            }
+            // "--output -" wrote a file called "-" while `| jq` read nothing: "-" is no stdin or
+            // stdout here, and a file of that name goes after "--" as any name starting with '-'.
+            if argument == "-" {
+                let place = index >= 2 ? " after '\(arguments[index - 2])'" : ""
+                throw InputError.usage(
+                    "'-'\(place): MaskEval reads and writes named files, not stdin or stdout; leave out --output to "
+                        + "print the report (a file called '-' goes after '--')")
             }
             // Only -h and --help ask for help: "-hippocampus.nii" must not print the help and
             // exit 0 without evaluating anything.

@@ -13,6 +13,21 @@ from .errors import InputError, MaskEvalWarning
 _NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
 
 
+def _flag(name, value):
+    """"true"/"false" for a boolean keyword argument. Anything but a bool (or 0/1) is refused:
+    ``binary="false"`` is a non-empty string, which truth testing reads as True."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return "true" if value else "false"
+    raise InputError("%s must be True or False, not %r" % (name, value), 64)
+
+
+def _whole(name, value):
+    """A whole-number keyword argument as text; 2.7 is refused, not cut to 2."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    raise InputError("%s must be a whole number, not %r" % (name, value), 64)
+
+
 def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names=None):
     """The CLI option values for these keyword arguments (checked by the library, which
     raises InputError with the CLI's message)."""
@@ -38,8 +53,8 @@ def _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, th
         "percentile": repr(float(percentile)),
         "penalty-mm": None if penalty_mm is None else (
             penalty_mm if isinstance(penalty_mm, str) else repr(float(penalty_mm))),
-        "binary": "true" if binary else "false",
-        "threads": None if threads is None else str(int(threads)),
+        "binary": _flag("binary", binary),
+        "threads": None if threads is None else _whole("threads", threads),
         "label-names": None if label_names is None else os.fspath(label_names),
     }
     return values
@@ -207,8 +222,8 @@ def compare_files(reference_path, prediction_path, *, labels=None, preset="monai
     ``ignore_geometry=True``), the same options as :func:`compare`, and ``label_names``
     (a mricron .txt, ITK-SNAP or JSON file). ``prediction_path=None`` is an empty prediction."""
     values = _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names)
-    values["resample"] = "true" if resample else "false"
-    values["ignore-geometry"] = "true" if ignore_geometry else "false"
+    values["resample"] = _flag("resample", resample)
+    values["ignore-geometry"] = _flag("ignore_geometry", ignore_geometry)
     if geometry_tolerance is not None:
         values["geometry-tolerance"] = repr(float(geometry_tolerance))
     return Report(_native.compare_files(reference_path, prediction_path, _native.Options(values)))
@@ -313,11 +328,11 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
         result = maskeval.batch(("labels/", "predictions/"), executor=Client("scheduler:8786"), threads=4)
 
     Without one, cases run one after the other, each on ``threads`` threads. As in the CLI's
-    batch, ``penalty_mm="diagonal"`` counts for nothing (cases differ in their diagonals).
+    batch, ``penalty_mm="diagonal"`` counts +inf as each case's own image diagonal.
     """
     values = _option_values(labels, preset, tolerance, percentile, penalty_mm, binary, threads, label_names)
-    values["resample"] = "true" if resample else "false"
-    values["ignore-geometry"] = "true" if ignore_geometry else "false"
+    values["resample"] = _flag("resample", resample)
+    values["ignore-geometry"] = _flag("ignore_geometry", ignore_geometry)
     _native.Options(values)  # checks the option names before any case runs
     cases, pairing_warnings, inputs = _cases(pairs_or_folders)
     values.update(inputs)
@@ -329,7 +344,8 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     rows = []
     for text in texts:
         rows.extend(json.loads(text)["rows"])
-    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings}),
+    summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings,
+                                                "cases": [c for c, _, _, _ in cases]}),
                                     _native.Options(values))
     document = summary.document()
     result = BatchResult(document["rows_document"], document["summary"], summary.text, summary.notes)

@@ -10,6 +10,9 @@ for
 
 Inputs are one-hot, binarized (B, C, *spatial) arrays (2-D or 3-D spatial; torch tensors are
 taken through ``.detach().cpu().numpy()``); axis n of the spatial part has ``spacing[n]`` mm.
+A value other than 0 and 1 (a probability, NaN, a label 2) raises InputError: MONAI compares
+non-boolean inputs with 1, so it would count such a voxel as background, and reading it as
+foreground would give other numbers without a word; threshold first (``AsDiscrete``).
 ``spacing`` is as MONAI takes it: None (1 mm), one number, one number per spatial axis, or
 one such per batch item. The background channel 0 is left out unless
 ``include_background=True``. The results are (B, C') float32 arrays with MONAI 1.x's values
@@ -62,6 +65,19 @@ def _spacings(spacing, batch_size, spatial_dims):
     return [one(items)] * batch_size
 
 
+def _require_binary(array, name):
+    """InputError naming the first voxel of ``array`` that is neither 0 nor 1 (bool arrays pass)."""
+    if array.dtype == np.bool_:
+        return
+    if array.dtype.kind not in "iuf":
+        raise InputError("%s: dtype %s is not a binarized (0/1) array" % (name, array.dtype), 65)
+    bad = (array != 0) & (array != 1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputError("%s should be binarized (0 or 1): %s holds %s; threshold it first (MONAI's "
+                         "AsDiscrete(threshold=0.5), or argmax and one-hot)" % (name, index, array[index]), 65)
+
+
 def _rows(y_pred, y, spacing, include_background, percentile, tolerances, threads):
     """{(b, c): CLI row} for every batch item b and reported channel c (0-based in the
     output), with per-channel NSD tolerances."""
@@ -70,6 +86,8 @@ def _rows(y_pred, y, spacing, include_background, percentile, tolerances, thread
         raise InputError("y_pred and y should have same shapes, got %s and %s" % (y_pred.shape, y.shape), 65)
     if y.ndim not in (4, 5):
         raise InputError("y_pred and y should be one-hot (B, C, H, W[, D]) arrays, got shape %s" % (y.shape,), 65)
+    _require_binary(y_pred, "y_pred")
+    _require_binary(y, "y")
     batch_size, channels = y.shape[:2]
     first = 0 if include_background else 1
     reported = list(range(first, channels))

@@ -4,7 +4,8 @@
 public enum ToleranceMap {
     public static func read(path: String, names: LabelNames) throws -> [Int32: Double] {
         let text = try TextInput.read(path: path, what: "tolerance map")
-        var entries: [(key: String, mm: Double, place: String)] = []
+        // `hint`: why a key that names no label may have been split from its value.
+        var entries: [(key: String, mm: Double, place: String, hint: String)] = []
         if TextInput.looksLikeJSON(text) {
             guard let object = try TextInput.json(text, path: path, what: "tolerance map").objectValue else {
                 throw InputError.badFile(path: path, reason: "tolerance map: expected a JSON object of label → mm")
@@ -12,12 +13,12 @@ public enum ToleranceMap {
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 guard case .number = value, let mm = value.doubleValue else {
                     if case .int(let mm) = value {
-                        entries.append((key, Double(mm), "key \"\(key)\""))
+                        entries.append((key, Double(mm), "key \"\(key)\"", ""))
                         continue
                     }
                     throw InputError.badFile(path: path, reason: "tolerance of '\(key)' is not a number")
                 }
-                entries.append((key, mm, "key \"\(key)\""))
+                entries.append((key, mm, "key \"\(key)\"", ""))
             }
         } else {
             for line in TextInput.lines(text) {
@@ -25,7 +26,14 @@ public enum ToleranceMap {
                 guard fields.count >= 2, let last = fields.last, let mm = Double(last) else {
                     throw InputError.badFile(path: path, reason: "line \(line.number): expected 'LABEL MM'")
                 }
-                entries.append((fields.dropLast().joined(separator: " "), mm, "line \(line.number)"))
+                // "3 1,5", a decimal comma, splits into the key "3 1" and 5 mm.
+                let decimalComma =
+                    fields.count >= 3 && line.text.contains(",") && fields.suffix(2).allSatisfy { Int($0) != nil }
+                entries.append(
+                    (
+                        fields.dropLast().joined(separator: " "), mm, "line \(line.number)",
+                        decimalComma ? " (a decimal comma? write 1.5, not 1,5)" : ""
+                    ))
             }
         }
         var map: [Int32: Double] = [:]
@@ -39,7 +47,9 @@ public enum ToleranceMap {
             }
             guard let label = Int32(entry.key) ?? names.label(named: entry.key) else {
                 throw InputError.badFile(
-                    path: path, reason: "'\(entry.key)' is neither a label value nor a known label name")
+                    path: path,
+                    reason: "\(entry.place): '\(entry.key)' is neither a label value nor a known label name"
+                        + entry.hint)
             }
             if let first = place[label] {
                 throw InputError.usage(

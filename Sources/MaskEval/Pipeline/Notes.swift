@@ -15,6 +15,10 @@
 /// - Tolerance map: an entry for a label no structure has leaves it unused.
 /// - Scaled labels: an input whose `scl_slope`/`scl_inter` change its stored labels (slope 2,
 ///   inter 1: a stored 0, the background, is label 1).
+/// - Nothing evaluated: neither volume (of a case) has a non-zero label, so the report (the
+///   case) has no row: a CSV of its header only, an exit status 0 without a gate, which a
+///   pipeline reads as a pass (an all-zero prediction written over an all-zero reference by a
+///   broken export); in a batch such a case is in no aggregate and no case count.
 public enum RunNotes {
     /// What a case tells the notes beyond its rows.
     public struct CaseFacts: Equatable, Sendable {
@@ -41,7 +45,8 @@ public enum RunNotes {
     public static func lines(rows: [LabelRow], cases: [CaseFacts], settings: RunSettings) -> [String] {
         let evaluated = rows.filter(\.status.isEvaluated)
         return [
-            binaryHint(evaluated, settings: settings), absentRegions(evaluated, settings: settings),
+            nothingEvaluated(rows, cases: cases), binaryHint(evaluated, settings: settings),
+            absentRegions(evaluated, settings: settings),
             ignoreLabel(cases, settings: settings), boundaryIoU(evaluated, cases: cases, settings: settings),
             scaledLabels(cases), unusedTolerances(evaluated, settings: settings),
         ].compactMap { $0 }
@@ -68,6 +73,32 @@ public enum RunNotes {
     static func labelList(_ rows: [LabelRow]) -> String {
         let labels = Array(Set(rows.map(\.label))).sorted()
         return labels.prefix(5).map(String.init).joined(separator: ", ") + (labels.count > 5 ? ", …" : "")
+    }
+
+    /// The nothing-evaluated note for a caller that has the rows and the ids of the cases
+    /// evaluated but not their facts (the C interface's batch summary, made from rows).
+    public static func casesWithoutRows(_ rows: [LabelRow], caseIDs: [String]) -> String? {
+        nothingEvaluated(rows, cases: caseIDs.map { CaseFacts(caseID: $0, ignoredVoxels: 0, smallestSpacingMM: 0) })
+    }
+
+    /// Cases evaluated without a row: both volumes are background, so the case is in no row,
+    /// no aggregate and no case count (a batch of 2 says "1 case").
+    static func nothingEvaluated(_ rows: [LabelRow], cases: [CaseFacts]) -> String? {
+        let withRows = Set(rows.map(\.caseID))
+        let empty = cases.filter { !withRows.contains($0.caseID) }
+        guard !empty.isEmpty else { return nil }
+        let advice = "(name the labels expected with --labels to report them as absent)"
+        if cases.count == 1 {
+            return "note: neither volume has a non-zero label; no structure was evaluated " + advice
+        }
+        if empty.count == cases.count {
+            return "note: no volume of the \(cases.count) cases has a non-zero label; no structure was evaluated "
+                + advice
+        }
+        let ids = empty.map(\.caseID).sorted()
+        return "note: neither volume of \(empty.count) of the \(cases.count) cases ("
+            + ids.prefix(10).map(Escape.terminal).joined(separator: ", ") + (ids.count > 10 ? ", …" : "")
+            + ") has a non-zero label; they have no row and count in no aggregate " + advice
     }
 
     /// Every structure missed or spurious, some of each: the masks may be one structure

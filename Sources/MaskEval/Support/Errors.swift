@@ -45,12 +45,12 @@ public enum ReadError: MaskEvalFailure, Equatable {
 
     public var description: String {
         switch self {
-        case .missing(let path, nil, _): return "\(path): no such file"
-        case .missing(let path, let of?, let half): return "\(path): no such file (the \(half) of \(of))"
-        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
-        case .notRegular(let path, let kind): return "\(path): not a regular file (\(kind))"
-        case .invalid(let path, let reason): return "\(path): \(reason)"
-        case .unsupported(let path, let reason): return "\(path): unsupported: \(reason)"
+        case .missing(let path, nil, _): return "\(shown(path)): no such file"
+        case .missing(let path, let of?, let half): return "\(shown(path)): no such file (the \(half) of \(of))"
+        case .unreadable(let path, let reason): return "\(shown(path)): cannot read: \(reason)"
+        case .notRegular(let path, let kind): return "\(shown(path)): not a regular file (\(kind))"
+        case .invalid(let path, let reason): return "\(shown(path)): \(reason)"
+        case .unsupported(let path, let reason): return "\(shown(path)): unsupported: \(reason)"
         }
     }
 }
@@ -78,9 +78,9 @@ public enum InputError: MaskEvalFailure, Equatable {
     public var description: String {
         switch self {
         case .usage(let message): return message
-        case .badFile(let path, let reason): return "\(path): \(reason)"
-        case .missingFile(let path): return "\(path): no such file"
-        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .badFile(let path, let reason): return "\(shown(path)): \(reason)"
+        case .missingFile(let path): return "\(shown(path)): no such file"
+        case .unreadable(let path, let reason): return "\(shown(path)): cannot read: \(reason)"
         }
     }
 }
@@ -94,5 +94,11 @@ public struct OutputError: MaskEvalFailure, Equatable {
         self.reason = reason
     }
     public var exitStatus: ExitStatus { .cannotWrite }
-    public var description: String { "\(path): cannot write: \(reason)" }
+    public var description: String { "\(shown(path)): cannot write: \(reason)" }
+}
+
+/// A path as messages name it: an empty one (`maskeval compare "$REF" "$PRED"` with an unset
+/// variable) is spelled out, or the message would begin with a bare ": no such file".
+func shown(_ path: String) -> String {
+    path.isEmpty ? "'' (an empty file name)" : path
 }

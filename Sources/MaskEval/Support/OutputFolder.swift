@@ -11,12 +11,29 @@ public enum OutputFolder {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw OutputError(path: path, reason: "the folder cannot be made")
+                throw OutputError(path: path, reason: "the folder cannot be made (\(obstacle(path)))")
             }
         }
         guard FileManager.default.isWritableFile(atPath: path) else {
             throw OutputError(path: path, reason: "the folder is not writable")
         }
+    }
+
+    /// Why the folder `path` cannot be made: the nearest existing path above it, and what keeps
+    /// a folder from being made there (a file in the way, `Permission denied`, `Read-only file
+    /// system`).
+    static func obstacle(_ path: String) -> String {
+        var above = PathName.folder(of: path)
+        while !above.isEmpty && above != "/" && !FileManager.default.fileExists(atPath: above) {
+            above = PathName.folder(of: above)
+        }
+        let shown = above.isEmpty ? "." : above
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: shown, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "\(shown) is not a folder"
+        }
+        guard access(shown, W_OK | X_OK) != 0 else { return "\(shown) refused it" }
+        return "\(shown): " + String(cString: strerror(errno))
     }
 
     /// The path of `file` in `folder`.

@@ -138,6 +138,8 @@ maskeval_result *maskeval_compare_files(
  *   one row with status "error" and status 0).
  * maskeval_batch_summary: given {"metric_keys": [...], "rows": [...]} with the rows of all
  *   cases, the JSON that `batch --summary` writes; the result's text is batch's stdout table.
+ *   An optional "cases": [ids] names every case evaluated, so that the notes
+ *   (maskeval_result_notes) name a case without a row (both of its volumes empty).
  */
 maskeval_result *maskeval_batch_cases(const char *reference_folder_or_pairs, const char *prediction_folder);
 maskeval_result *maskeval_batch_case(

@@ -229,15 +229,11 @@ final class ProgressBar: @unchecked Sendable {
             let filled = total == 0 ? width : width * progress.finished / total
             let eta = elapsed / Double(max(1, progress.finished)) * Double(total - progress.finished)
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(
-                Data(
-                    String(
-                        format: "\r[%@] %d/%d cases, %.1f s elapsed, ETA %.1f s", bar, progress.finished, total,
-                        elapsed, eta
-                    ).utf8))
-            if let error = progress.error {
-                FileHandle.standardError.write(Data("\nmaskeval: case \(id): \(error)\n".utf8))
-            }
+            writeError(
+                String(
+                    format: "\r[%@] %d/%d cases, %.1f s elapsed, ETA %.1f s", bar, progress.finished, total, elapsed,
+                    eta))
+            if let error = progress.error { writeError("\nmaskeval: case \(id): \(error)\n") }
         } else {
             printError(
                 String(format: "case %d/%d %@ %@ (%.1f s)", progress.finished, total, id, progress.outcome, elapsed))
@@ -245,6 +241,6 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     func done() {
-        if terminal && total > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if terminal && total > 0 { writeError("\n") }
     }
 }
