@@ -124,4 +124,39 @@ import Testing
         let run = try Run(["merge", rows])
         #expect(run.status == 65 && run.stderr.contains("its settings file's row_count is not a count of rows"))
     }
+
+    /// A CSV's settings file records the rows' checksum (`rows_crc32`, zlib's CRC-32 of the
+    /// text): the settings file of another run (other tolerance, same number of rows) beside
+    /// these rows is refused (65) by merge and diff, where it once lent them its settings
+    /// unseen; CRLF line ends and a dropped last newline (an editor's) still read.
+    @Test func settingsFileOfAnotherRunIsRefused() throws {
+        let folder = try Self.folders(cases: 3)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let one = folder + "/one.csv"
+        let two = folder + "/two.csv"
+        try Self.batch(folder, output: one)
+        try Self.batch(folder, output: two, ["--tolerance", "2"])
+        let rows = try Self.text(one)
+        let settings = try JSONValue.parse(Self.text(one + ".settings.json"))
+        #expect(settings["rows_crc32"]?.stringValue == RowTable.checksum(csv: rows))
+        #expect(settings["row_count"] == (try JSONValue.parse(Self.text(two + ".settings.json")))["row_count"])
+        // An editor's CRLF and missing last newline: the same rows.
+        let crlf = folder + "/crlf.csv"
+        try String(rows.dropLast()).replacingOccurrences(of: "\n", with: "\r\n")
+            .write(toFile: crlf, atomically: false, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: one + ".settings.json", toPath: crlf + ".settings.json")
+        let edited = try Run(["merge", crlf])
+        #expect(edited.status == 0, "\(edited.stderr)")
+        // Two's settings beside one's rows.
+        try FileManager.default.removeItem(atPath: one + ".settings.json")
+        try FileManager.default.copyItem(atPath: two + ".settings.json", toPath: one + ".settings.json")
+        for arguments in [["merge", one], ["diff", two, one]] {
+            let run = try Run(arguments)
+            #expect(run.status == 65, "\(arguments): \(run.stderr)")
+            #expect(
+                run.stderr.hasPrefix(
+                    "maskeval: error: \(one): its settings file \(one).settings.json was written with other rows"),
+                "\(run.stderr)")
+        }
+    }
 }

@@ -452,10 +452,18 @@ enum Zlib {
         return status == Z_OK && Int(length) == size ? Array(out.prefix(size)) : nil
     }
 
-    /// CRC-32 (the PNG and gzip polynomial) of `bytes`, continuing from `start`.
+    /// CRC-32 (the PNG and gzip polynomial) of `bytes`, continuing from `start` (1 GiB per
+    /// call: zlib takes a 32-bit length).
     static func crc32(_ bytes: [UInt8], start: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in
-            UInt32(CNIfTI.crc32(uLong(start), buffer.baseAddress, uInt(buffer.count)))
+            var crc = uLong(start)
+            var offset = 0
+            repeat {
+                let piece = min(buffer.count - offset, 1 << 30)
+                crc = CNIfTI.crc32(crc, buffer.baseAddress.map { $0 + offset }, uInt(piece))
+                offset += piece
+            } while offset < buffer.count
+            return UInt32(crc)
         }
     }
 }

@@ -2,7 +2,9 @@
 /// back into exactly the rows that were written. Every value is checked: a label outside
 /// Int32, a count that is not a non-negative integer, or a NaN refuses the file (exit 65);
 /// so is a file with other than the `row_count` rows batch recorded (a CSV cut at a line
-/// boundary reads as a valid, shorter table: its lost cases would vanish from a merge).
+/// boundary reads as a valid, shorter table: its lost cases would vanish from a merge), and
+/// a CSV whose settings file records another checksum (`rows_crc32`: the settings of
+/// another run would be trusted for these rows).
 public enum RowFile {
     /// The settings file read with a CSV row file (and written beside one): `FILE.settings.json`.
     public static func settingsPath(of path: String) -> String { path + ".settings.json" }
@@ -34,6 +36,17 @@ public enum RowFile {
         let result = try result(sidecar, rows: text, path: path)
         let notes = try checkRowCount(
             result.rows.count, document: sidecar, path: path, recordedIn: "its settings file's row_count")
+        if let recorded = sidecar["rows_crc32"], recorded != .null {
+            let actual = RowTable.checksum(csv: text)
+            guard recorded.stringValue == actual else {
+                throw InputError.badFile(
+                    path: path,
+                    reason: "its settings file \(settingsPath) was written with other rows (rows_crc32 "
+                        + "\(recorded.stringValue ?? "?") there, \(actual) here): the two come from different runs "
+                        + "(two batches on one --output, or a run ended between writing them) or the rows were "
+                        + "edited; run batch again for these cases")
+            }
+        }
         return RowTable.File(path: path, result: result, notes: notes)
     }
 

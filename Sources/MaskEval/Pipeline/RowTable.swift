@@ -1,6 +1,19 @@
 /// Operations on sets of rows that `batch` and `merge` share, so both give the same result
 /// for the same cases.
 public enum RowTable {
+    /// The CRC-32 (zlib's, as Python's `zlib.crc32`) of a CSV row file's text, as 8 hex
+    /// digits: LF line ends, no BOM, trailing line ends left out (the reader's normalised
+    /// text, so an editor's CRLF or last newline does not count). Recorded in the settings
+    /// file (`rows_crc32`): a sidecar from another run (two runs on one `--output`, a run
+    /// ended between its two renames) would otherwise lend the rows its settings unseen.
+    public static func checksum(csv text: String) -> String {
+        var trimmed = Substring(text)
+        while trimmed.last == "\n" { trimmed = trimmed.dropLast() }
+        let crc = Zlib.crc32(Array(trimmed.utf8))
+        let hex = String(crc, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+    }
+
     /// Gives each `error` case one row per structure of the others (or of `--labels`), so
     /// every case has the same structures and the label column stays integral; a run in
     /// which no structure is known keeps one row with label 0.

@@ -31,16 +31,20 @@ public enum RowFiles {
         return count ? String(Int(value)) : Format.exact(value)
     }
 
-    /// What a CSV row file cannot hold: settings, shard, warnings, and how many rows it has.
-    public static func settingsJSON(_ result: BatchResult) -> JSONValue {
-        .object([
+    /// What a CSV row file cannot hold: settings, shard, warnings, and how many rows it has;
+    /// with `csv` (the rows' text as written beside it), also their checksum `rows_crc32`
+    /// (`RowTable.checksum`), which ties this settings file to those rows.
+    public static func settingsJSON(_ result: BatchResult, csv: String? = nil) -> JSONValue {
+        var document: [String: JSONValue] = [
             "schema_version": .int(schemaVersion),
             "maskeval_version": .string(MaskEvalVersion.string),
             "settings": result.settings.json,
             "shard": result.shard.map { .string($0.description) } ?? .null,
             "warnings": .array(result.warnings.map { .string($0) }),
             "row_count": .int(result.rows.count),
-        ])
+        ]
+        if let csv { document["rows_crc32"] = .string(RowTable.checksum(csv: csv)) }
+        return .object(document)
     }
 
     public static func json(_ result: BatchResult) -> JSONValue {

@@ -190,9 +190,10 @@ func finish(
     let failures = Gate.failures(result.rows, gates: gates, settings: result.settings)
     if let output = outputs.output {
         if try outputs.rowFormat == .csv {
-            let settings = RowFiles.settingsJSON(result).rendered() + "\n"
+            let csv = RowFiles.csv(result)
+            let settings = RowFiles.settingsJSON(result, csv: csv).rendered() + "\n"
             try OutputFile.write(settings, to: RowFile.settingsPath(of: output))
-            try OutputFile.write(RowFiles.csv(result), to: output)
+            try OutputFile.write(csv, to: output)
         } else {
             try OutputFile.write(RowFiles.json(result).rendered() + "\n", to: output)
         }
