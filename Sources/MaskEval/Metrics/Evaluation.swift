@@ -226,8 +226,8 @@ public enum Evaluator {
             for (position, index) in failed.enumerated() {
                 let slot = matched.count + position
                 let c = byLabel[results[index].label] ?? LabelCensus(label: 0)
-                let reference = Array(boundaries.reference(slot: slot))
-                let prediction = Array(boundaries.prediction(slot: slot))
+                let reference = boundaries.reference(slot: slot)
+                let prediction = boundaries.prediction(slot: slot)
                 // The other mask is empty: every boundary voxel is at +∞ from it.
                 results[index].detail = LabelDetail(
                     box: c.referenceBox.union(c.predictionBox), referenceBoundary: reference,
@@ -277,8 +277,8 @@ public enum Evaluator {
                 if let medpy = voxel.medpy { out.metrics[.medpy] = medpy }
             }
             if settings.keepDetail {
-                let reference = Array(boundaries.reference(slot: slot))
-                let prediction = Array(boundaries.prediction(slot: slot))
+                let reference = boundaries.reference(slot: slot)
+                let prediction = boundaries.prediction(slot: slot)
                 if primary != .deepmind {
                     let (index, distance) = farthest(
                         [(prediction, distances.predictionToReference), (reference, distances.referenceToPrediction)])
@@ -366,8 +366,8 @@ public enum Evaluator {
         label: Int32, slot: Int, box: VoxelBox, volumes: Volumes<T>, boundaries: BoundaryMap, threads: Int
     ) -> DirectedDistances {
         let grid = volumes.grid
-        let referencePoints = Array(boundaries.reference(slot: slot))
-        let predictionPoints = Array(boundaries.prediction(slot: slot))
+        let referencePoints = boundaries.reference(slot: slot)
+        let predictionPoints = boundaries.prediction(slot: slot)
         let size = box.size
         func search(_ queries: [Int], _ sources: [Int]) -> [Double] {
             SurfaceSearch.distances(

@@ -5,22 +5,44 @@
 /// label or lies outside the image (METRICS.md); an image axis of extent 1 has no neighbours
 /// (`Grid.flatAxes`: unless all three are).
 /// The boundary voxels of each wanted label are listed in scan order. One pass over the volumes
-/// finds them, slice by slice, into a list per slice; a second pass over those lists only
-/// (not the volumes) scatters them into one list per label. A row is read 8 bytes at a time:
+/// finds them, slice by slice, into a list per slice grouped by label; a label's list is its
+/// groups end to end, copied out when asked for. A row is read 8 bytes at a time:
 /// a word that is all background, or equal to its words shifted one voxel left and right
 /// and to the words of the rows above, below, in front and behind, holds no boundary voxel;
 /// in the other words, the boundary voxels come straight from the word's lane masks (labels
-/// of 1, 2 or 4 bytes alike). O(voxels) time, 8 bytes per boundary voxel twice.
+/// of 1, 2 or 4 bytes alike). O(voxels) time, 8 bytes per boundary voxel.
 struct BoundaryMap {
-    /// Per slot (the order of `labels`), the grid indices of its boundary voxels.
-    private var referenceIndices: [Int]
-    private var predictionIndices: [Int]
-    private var referenceStart: [Int]
-    private var predictionStart: [Int]
+    private let slots: Int
+    /// Per slice and side (k · 2 + side, 0 the reference): the slice's boundary voxels of
+    /// wanted labels, grouped by slot (in slot order), each group in scan order.
+    private let lists: [[Int]]
+    /// Per slice, slot and side ((k · slots + slot) · 2 + side): where the slot's group
+    /// starts in the slice's list, and how many voxels it holds.
+    private let starts: [Int]
+    private let counts: [Int]
 
-    func reference(slot: Int) -> ArraySlice<Int> { referenceIndices[referenceStart[slot]..<referenceStart[slot + 1]] }
-    func prediction(slot: Int) -> ArraySlice<Int> {
-        predictionIndices[predictionStart[slot]..<predictionStart[slot + 1]]
+    /// The boundary voxels of slot `slot` (the order of `labels`), in scan order.
+    func reference(slot: Int) -> [Int] { gather(slot: slot, side: 0) }
+    func prediction(slot: Int) -> [Int] { gather(slot: slot, side: 1) }
+
+    /// One slot's groups of every slice, end to end (slices in order: scan order).
+    private func gather(slot: Int, side: Int) -> [Int] {
+        let nz = lists.count / 2
+        var total = 0
+        for k in 0..<nz { total += counts[(k * slots + slot) * 2 + side] }
+        return [Int](unsafeUninitializedCapacity: total) { out, initialized in
+            var at = 0
+            for k in 0..<nz {
+                let c = (k * slots + slot) * 2 + side
+                let count = counts[c]
+                guard count > 0, let base = out.baseAddress else { continue }
+                lists[k * 2 + side].withUnsafeBufferPointer { list in
+                    (base + at).initialize(from: list.baseAddress! + starts[c], count: count)
+                }
+                at += count
+            }
+            initialized = total
+        }
     }
 
     /// The map of two volumes' labels (of any label type; one specialisation per type).
@@ -31,92 +53,65 @@ struct BoundaryMap {
         let nz = grid.nz
         let slots = labels.count
         let lookup = SlotLookup(labels)
-        // counts[(k * slots + slot) * 2 + side]; found[k * 2 + side]: slice k's boundary
-        // voxels of wanted labels, in scan order.
         var counts = [Int](repeating: 0, count: nz * slots * 2)
-        var found = [[Int]](repeating: [], count: nz * 2)
+        var starts = [Int](repeating: 0, count: nz * slots * 2)
+        var lists = [[Int]](repeating: [], count: nz * 2)
         precondition(slots <= Self.slotMask + 1 && grid.voxelCount <= Int.max >> Self.slotBits, "too many labels")
-        // Each worker lists a slice's voxels (index and slot in one word) in its own scratch (a slice holds at most
-        // nx · ny), then keeps an exact copy: no list grows by doubling and copying.
+        // Each worker lists a slice's voxels (index and slot in one word) in its own scratch
+        // (a slice holds at most nx · ny), then keeps them grouped by slot in an exact-size
+        // list (a counting sort): no list grows by doubling, and no second pass over all
+        // slices scatters them into one array per label.
         let workers = max(1, min(threads, nz))
         let scratch = (0..<workers).map { _ in UnsafeMutablePointer<Int>.allocate(capacity: grid.nx * grid.ny) }
         defer { for buffer in scratch { buffer.deallocate() } }
         counts.withUnsafeMutableBufferPointer { countBuffer in
-            found.withUnsafeMutableBufferPointer { foundBuffer in
-                let shared = UncheckedSendable((countBuffer, foundBuffer, scratch))
-                parallelForWithWorker(nz, threads: workers) { worker, k in
-                    let (countBuffer, foundBuffer, scratch) = shared.value
-                    let list = scratch[worker]
-                    for (side, volume) in [(0, ref), (1, pred)] {
-                        var n = 0
-                        Self.scanSlice(volume, k: k, grid: grid) { index, v in
-                            if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
-                                countBuffer[(k * slots + slot) * 2 + side] += 1
-                                list[n] = index << Self.slotBits | slot
-                                n += 1
+            starts.withUnsafeMutableBufferPointer { startBuffer in
+                lists.withUnsafeMutableBufferPointer { listBuffer in
+                    let shared = UncheckedSendable((countBuffer, startBuffer, listBuffer, scratch))
+                    parallelForWithWorker(nz, threads: workers) { worker, k in
+                        let (countBuffer, startBuffer, listBuffer, scratch) = shared.value
+                        let found = scratch[worker]
+                        for (side, volume) in [(0, ref), (1, pred)] {
+                            var n = 0
+                            Self.scanSlice(volume, k: k, grid: grid) { index, v in
+                                if let slot = lookup.slot(of: Int32(truncatingIfNeeded: v)) {
+                                    countBuffer[(k * slots + slot) * 2 + side] += 1
+                                    found[n] = index << Self.slotBits | slot
+                                    n += 1
+                                }
+                            }
+                            guard n > 0 else { continue }
+                            var cursor = [Int](repeating: 0, count: slots)
+                            var offset = 0
+                            for slot in 0..<slots {
+                                let c = (k * slots + slot) * 2 + side
+                                startBuffer[c] = offset
+                                cursor[slot] = offset
+                                offset += countBuffer[c]
+                            }
+                            listBuffer[k * 2 + side] = [Int](unsafeUninitializedCapacity: n) { out, initialized in
+                                for e in 0..<n {
+                                    let slot = found[e] & Self.slotMask
+                                    out[cursor[slot]] = found[e] >> Self.slotBits
+                                    cursor[slot] += 1
+                                }
+                                initialized = n
                             }
                         }
-                        foundBuffer[k * 2 + side] = Array(UnsafeBufferPointer(start: list, count: n))
                     }
                 }
             }
         }
-        // Where each slice's list of each slot starts.
-        var referenceStart = [Int](repeating: 0, count: slots + 1)
-        var predictionStart = [Int](repeating: 0, count: slots + 1)
-        var offsets = [Int](repeating: 0, count: nz * slots * 2)
-        var referenceTotal = 0
-        var predictionTotal = 0
-        for slot in 0..<slots {
-            referenceStart[slot] = referenceTotal
-            predictionStart[slot] = predictionTotal
-            for k in 0..<nz {
-                let c = (k * slots + slot) * 2
-                offsets[c] = referenceTotal
-                offsets[c + 1] = predictionTotal
-                referenceTotal += counts[c]
-                predictionTotal += counts[c + 1]
-            }
-        }
-        referenceStart[slots] = referenceTotal
-        predictionStart[slots] = predictionTotal
-        var referenceIndices = Self.unfilled(referenceTotal)
-        var predictionIndices = Self.unfilled(predictionTotal)
-        referenceIndices.withUnsafeMutableBufferPointer { refOut in
-            predictionIndices.withUnsafeMutableBufferPointer { predOut in
-                let shared = UncheckedSendable((refOut, predOut))
-                parallelFor(nz, threads: threads) { k in
-                    let (refOut, predOut) = shared.value
-                    for (side, out) in [(0, refOut), (1, predOut)] {
-                        var cursor = (0..<slots).map { offsets[(k * slots + $0) * 2 + side] }
-                        for packed in found[k * 2 + side] {
-                            let slot = packed & Self.slotMask
-                            out[cursor[slot]] = packed >> Self.slotBits
-                            cursor[slot] += 1
-                        }
-                    }
-                }
-            }
-        }
-        self.referenceIndices = referenceIndices
-        self.predictionIndices = predictionIndices
-        self.referenceStart = referenceStart
-        self.predictionStart = predictionStart
+        self.slots = slots
+        self.lists = lists
+        self.starts = starts
+        self.counts = counts
     }
 
-    /// The found lists hold index << slotBits | slot, so the scatter needs neither the
-    /// volume nor the lookup again.
+    /// A slice's found voxels hold index << slotBits | slot, so the counting sort needs
+    /// neither the volume nor the lookup again.
     private static let slotBits = 21
     private static let slotMask = (1 << slotBits) - 1
-
-    /// An array of `count` indices that the scatter fills completely (every slot's slice
-    /// lists add up to its share): not zero-filled first, and on huge pages when large.
-    private static func unfilled(_ count: Int) -> [Int] {
-        [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
-            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress), count: count * MemoryLayout<Int>.stride)
-            initialized = count
-        }
-    }
 
     /// Calls `body(index, value)` for every boundary voxel of slice `k` (non-zero, a face
     /// neighbour differs or lies outside the grid), in scan order.
@@ -134,6 +129,9 @@ struct BoundaryMap {
         let raw = UnsafeRawPointer(base)
         @inline(__always) func word(_ offset: Int) -> UInt64 {
             raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        }
+        @inline(__always) func vector(_ offset: Int) -> SIMD16<UInt8> {
+            raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
         }
         let edgeSlice = !flat.z && (k == 0 || k == nz - 1)
         for j in 0..<ny {
