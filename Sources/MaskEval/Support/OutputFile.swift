@@ -269,8 +269,13 @@ enum PendingTemporaries {
     /// Bytes per path, with its terminating NUL.
     static let pathBytes = Int(PATH_MAX)
 
-    /// Allocated once, never freed: the handler reads only this memory.
+    /// Allocated once, never freed: the handler reads only this memory. `calloc`: 256 KiB
+    /// of zero pages that cost nothing until a slot is written (filling them cost every run,
+    /// `--version` included, 64 page faults).
     nonisolated(unsafe) static let paths: UnsafeMutablePointer<CChar> = {
+        if let zeroed = calloc(capacity * pathBytes, 1) {
+            return zeroed.bindMemory(to: CChar.self, capacity: capacity * pathBytes)
+        }
         let table = UnsafeMutablePointer<CChar>.allocate(capacity: capacity * pathBytes)
         table.initialize(repeating: 0, count: capacity * pathBytes)
         return table
