@@ -189,8 +189,10 @@ public enum Evaluator {
         // ones, so that pictures and maps can draw their boundaries too.
         let failed =
             settings.keepDetail ? results.indices.filter { [.missed, .spurious].contains(results[$0].status) } : []
+        // No label to measure (every asked label absent): no pass over the volumes for none.
         let boundaries =
-            settings.presets.contains { $0 == .monai || $0 == .medpy } || settings.keepDetail
+            (settings.presets.contains { $0 == .monai || $0 == .medpy } || settings.keepDetail)
+                && !(matchedLabels.isEmpty && failed.isEmpty)
             ? BoundaryMap(
                 reference: reference, prediction: prediction, grid: grid,
                 labels: matchedLabels + failed.map { results[$0].label }, threads: threads) : nil
