@@ -150,7 +150,7 @@ struct StructureOptions: ParsableArguments {
 
 /// The lesion-wise rules: `lesions` and `batch --lesions` share them.
 struct LesionOptions: ParsableArguments {
-    @Option(help: "iou:T (default iou:0.5), iou>:T (strict), brats2023 (glioma) or brats2023:met.")
+    @Option(help: "iou:T (default iou:0.5), iou>:T (strict, T below 1), brats2023 (glioma) or brats2023:met.")
     var match: String?
 
     @Option(help: "Component connectivity: 6, 18 or 26 (default 26).")

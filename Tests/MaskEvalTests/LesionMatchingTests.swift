@@ -132,6 +132,9 @@ struct LesionMatchingTests {
         #expect(try LesionMatching.parse("iou>:0.5") == .iou(threshold: 0.5, strict: true))
         #expect(try LesionMatching.parse("brats2023:met") == .brats2023(.metastasis))
         #expect(throws: InputError.self) { try LesionMatching.parse("iou:2") }
+        // A strict threshold of 1 can never be passed: refused, not a run where nothing matches.
+        #expect(throws: InputError.self) { try LesionMatching.parse("iou>:1") }
+        #expect(try LesionMatching.parse("iou:1") == .iou(threshold: 1, strict: false))
         #expect(throws: InputError.self) { try LesionMatching.parse("dice:0.5") }
     }
 }

@@ -16,6 +16,12 @@ public enum LesionMatching: Equatable, Sendable {
         if text == "iou" { return .iou(threshold: 0.5, strict: false) }
         for (prefix, strict) in [("iou>:", true), ("iou:", false)] where text.hasPrefix(prefix) {
             if let value = Double(text.dropFirst(prefix.count)), value >= 0, value <= 1 {
+                // No IoU exceeds 1: such a run would report every lesion missed and every
+                // prediction spurious, whatever the masks.
+                if strict && value == 1 {
+                    throw InputError.usage(
+                        "--match \(text): no IoU is above 1, so nothing could match; iou:1 matches identical components")
+                }
                 return .iou(threshold: value, strict: strict)
             }
             throw InputError.usage("--match \(text): the IoU threshold must be a number in [0, 1]")
