@@ -143,8 +143,12 @@ func cube(_ n: Int, _ lo: Int, _ hi: Int, label: Int32 = 1) -> [Int32] {
             header: NIfTIHeader(
                 dim: [3, 2, 2, 2, 1, 1, 1, 1], pixdim: [1, 1, 0, 1, 0, 0, 0, 0], datatype: VoxelType.uint8.rawValue),
             to: folder + "/zero-spacing.nii")
+        // A dangling symbolic link says where it points (the link itself exists).
+        try FileManager.default.createSymbolicLink(
+            atPath: folder + "/dangling.nii.gz", withDestinationPath: "gone.nii.gz")
         let cases: [(String, Int32, String)] = [
             ("missing.nii", 66, "no such file"),
+            ("dangling.nii.gz", 66, "a symbolic link to 'gone.nii.gz', which does not exist"),
             ("random.nii", 65, "not a NIfTI file"),
             ("truncated.nii.gz", 65, "truncated or corrupt"),
             ("fraction.nii", 65, "voxel (1, 0, 1) holds 1.5"),

@@ -343,6 +343,21 @@ extension ReadHandle {
 /// Regular files only: `open` never blocks (a FIFO without a writer would hang a plain
 /// open or read), and what is not a regular file is refused by its kind.
 enum RegularFile {
+    /// The error for a path that names no file; a dangling symbolic link says where it
+    /// points ("no such file" named only the link, which does exist).
+    static func missing(_ path: String) -> ReadError {
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(path, &buffer, buffer.count - 1)
+            if count > 0 {
+                let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                return .unreadable(path: path, reason: "a symbolic link to '\(target)', which does not exist")
+            }
+        }
+        return .missing(path: path)
+    }
+
     /// A descriptor for reading `path` and the file's size. Refuses (exit 66) a missing
     /// file, a symbolic link loop, a directory, a FIFO, a device or a socket.
     static func open(_ path: String) throws -> (fd: Int32, size: Int) {
@@ -350,7 +365,7 @@ enum RegularFile {
         if fd < 0 {
             let code = errno
             switch code {
-            case ENOENT, ENOTDIR: throw ReadError.missing(path: path)
+            case ENOENT, ENOTDIR: throw missing(path)
             case ELOOP: throw ReadError.unreadable(path: path, reason: "a loop of symbolic links")
             case EACCES, EPERM: throw ReadError.unreadable(path: path, reason: "permission denied")
             default: throw ReadError.unreadable(path: path, reason: String(cString: strerror(code)))

@@ -218,7 +218,7 @@ struct NIfTIFiles {
         let lower = path.lowercased()
         guard endings.contains(where: { lower.hasSuffix($0) }) else {
             // Name the real problem first when there is nothing to read at all.
-            if !RegularFile.exists(path) { throw ReadError.missing(path: path) }
+            if !RegularFile.exists(path) { throw RegularFile.missing(path) }
             close(try RegularFile.open(path).fd)
             throw ReadError.invalid(path: path, reason: "not a NIfTI file name (expected .nii, .nii.gz or .hdr/.img)")
         }
@@ -231,7 +231,7 @@ struct NIfTIFiles {
         let stem = String(path.dropLast(4 + gz))
         // The given file first (so that a missing or special one is named as such), then
         // its other half: plain, gzip-compressed, or in capitals.
-        if !RegularFile.exists(path) { throw ReadError.missing(path: path) }
+        if !RegularFile.exists(path) { throw RegularFile.missing(path) }
         let upper = path.dropLast(gz).hasSuffix(given.uppercased())
         let names = upper ? [other.uppercased(), other] : [other, other.uppercased()]
         let candidates = names.flatMap { ["\(stem).\($0)", "\(stem).\($0).gz", "\(stem).\($0).GZ"] }
