@@ -112,13 +112,36 @@ enum Bridge {
                 cases: [BatchCase(id: id, reference: reference, prediction: prediction, problem: problem)],
                 threads: comparison.threads, jobs: 1)
             let result = run.run()
-            return .success(json: RowFiles.json(result).rendered(), text: nil, engineSeconds: 0)
+            // The case's facts travel with its rows to `batchSummary`, so that the notes that
+            // need more than rows (the ignore label, scaled labels, biou) reach Python's batch.
+            guard case .object(var document) = RowFiles.json(result) else { throw CallFailure(.internal, "rows") }
+            document["case_facts"] = .array(result.caseFacts.map(Self.json))
+            return .success(json: JSONValue.object(document).rendered(), text: nil, engineSeconds: 0)
         }
     }
 
+    /// A case's facts for the notes, as `batchCase` passes them on.
+    private static func json(_ facts: RunNotes.CaseFacts) -> JSONValue {
+        .object([
+            "case": .string(facts.caseID), "ignored_voxels": .int(facts.ignoredVoxels),
+            "smallest_spacing_mm": .number(facts.smallestSpacingMM),
+            "scaled_labels": .array(facts.scaledLabels.map { .string($0) }),
+        ])
+    }
+
+    /// The facts `json(_:)` wrote; nil for anything else.
+    private static func facts(_ value: JSONValue) -> RunNotes.CaseFacts? {
+        guard let caseID = value["case"]?.stringValue, let ignored = value["ignored_voxels"]?.intValue,
+            let spacing = value["smallest_spacing_mm"]?.doubleValue
+        else { return nil }
+        let scaled = value["scaled_labels"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return RunNotes.CaseFacts(
+            caseID: caseID, ignoredVoxels: ignored, smallestSpacingMM: spacing, scaledLabels: scaled)
+    }
+
     /// What `batch --output rows.json --summary` write, and batch's stdout table as text, for
-    /// the rows of all cases, given as `{"rows": [...], "warnings": [...], "cases": [ids]}` with
-    /// `batchCase`'s row objects: `{"rows_document": …, "summary": …}`.
+    /// the rows of all cases, given as `{"rows": [...], "warnings": [...], "cases": [ids],
+    /// "case_facts": [...]}` with `batchCase`'s row and fact objects: `{"rows_document": …, "summary": …}`.
     static func batchSummary(rowsJSON: String, options: CallOptions) -> CallOutcome {
         outcome {
             let options = try options.checked()
@@ -130,8 +153,10 @@ enum Bridge {
             let settings = comparison.settings
             let rows = try RowFile.rows(json: document, settings: settings, path: "rows_json")
             let warnings = document["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let facts = document["case_facts"]?.arrayValue?.compactMap(Self.facts) ?? []
             let result = BatchResult(
-                rows: RowTable.expandErrorRows(rows, settings: settings), settings: settings, warnings: warnings)
+                rows: RowTable.expandErrorRows(rows, settings: settings), settings: settings, warnings: warnings,
+                caseFacts: facts)
             let json = JSONValue.object([
                 "rows_document": RowFiles.json(result),
                 "summary": SummaryReport.json(result, gateFailures: []),

@@ -341,11 +341,14 @@ def batch(pairs_or_folders, *, labels=None, preset="monai", tolerance=1.0, perce
     else:
         futures = [executor.submit(_evaluate_case, c, r, p, values, problem) for c, r, p, problem in cases]
         texts = [future.result() for future in futures]
-    rows = []
+    rows, facts = [], []
     for text in texts:
-        rows.extend(json.loads(text)["rows"])
+        document = json.loads(text)
+        rows.extend(document["rows"])
+        facts.extend(document.get("case_facts", []))
+    # The cases' facts (ignored voxels, scaled labels, spacing) give the notes the rows cannot.
     summary = _native.batch_summary(json.dumps({"rows": rows, "warnings": pairing_warnings,
-                                                "cases": [c for c, _, _, _ in cases]}),
+                                                "cases": [c for c, _, _, _ in cases], "case_facts": facts}),
                                     _native.Options(values))
     document = summary.document()
     result = BatchResult(document["rows_document"], document["summary"], summary.text, summary.notes)

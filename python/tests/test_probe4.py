@@ -93,3 +93,31 @@ def test_batch_names_a_case_whose_volumes_are_both_empty(tmp_path):
         result = maskeval.batch([("a", paths["a"], paths["a"]), ("c", paths["c"], paths["c"])])
     assert any("neither volume of 1 of the 2 cases (a) has a non-zero label" in note for note in result.notes), \
         result.notes
+
+
+def test_batch_gives_the_notes_of_each_case_facts(tmp_path):
+    # A case whose labels scl_slope changes: the CLI's batch notes it, and Python's batch
+    # said nothing (the case's facts stayed in the C library; only its rows came back).
+    import struct
+    import nifti_lite  # scripts/, put on the path by conftest
+    cube = np.zeros((4, 4, 4), np.uint8)
+    cube[1:3, 1:3, 1:3] = 1
+    plain, scaled = str(tmp_path / "plain.nii"), str(tmp_path / "scaled.nii")
+    nifti_lite.write(plain, cube, np.eye(4))
+    nifti_lite.write(scaled, cube, np.eye(4))
+    with open(scaled, "r+b") as f:  # scl_slope (offset 112) = 2: stored 1 reads as label 2
+        f.seek(112)
+        f.write(struct.pack("<f", 2.0))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        result = maskeval.batch([("s", scaled, scaled), ("p", plain, plain)])
+    cli = run_cli_notes(scaled)
+    assert cli, "the CLI gives a scaled-labels note"
+    assert any("case s:" in note and "scl_slope" in note for note in result.notes), result.notes
+
+
+def run_cli_notes(path):
+    """The notes of the CLI's compare of `path` with itself (stderr lines)."""
+    from conftest import run_cli
+    _, _, stderr = run_cli("compare", path, path, check=False)
+    return [line for line in stderr.splitlines() if "scl_slope" in line]

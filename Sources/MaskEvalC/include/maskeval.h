@@ -133,13 +133,16 @@ maskeval_result *maskeval_compare_files(
  * maskeval_batch_cases: the cases of `maskeval batch REF_FOLDER PRED_FOLDER` (or, with
  *   prediction_folder NULL, of `maskeval batch --pairs CSV`), as JSON
  *   {"cases": [{"case", "reference", "prediction"}], "warnings": [...]}.
- * maskeval_batch_case: the rows of one case, as JSON {"metric_keys": [...], "rows": [...]}
- *   with the row objects of `batch --output rows.json` (a case that cannot be evaluated gives
- *   one row with status "error" and status 0).
+ * maskeval_batch_case: the rows of one case, as JSON {"metric_keys": [...], "rows": [...],
+ *   "case_facts": [...]} with the row objects of `batch --output rows.json` (a case that cannot
+ *   be evaluated gives one row with status "error" and status 0) and what the case tells the
+ *   notes beyond its rows (ignored voxels, scaled labels, spacing).
  * maskeval_batch_summary: given {"metric_keys": [...], "rows": [...]} with the rows of all
  *   cases, the JSON that `batch --summary` writes; the result's text is batch's stdout table.
  *   An optional "cases": [ids] names every case evaluated, so that the notes
- *   (maskeval_result_notes) name a case without a row (both of its volumes empty).
+ *   (maskeval_result_notes) name a case without a row (both of its volumes empty); an
+ *   optional "case_facts" (the cases' maskeval_batch_case "case_facts", joined) gives the
+ *   notes batch gives from them (an ignore label missing from a case's reference, ...).
  */
 maskeval_result *maskeval_batch_cases(const char *reference_folder_or_pairs, const char *prediction_folder);
 maskeval_result *maskeval_batch_case(
